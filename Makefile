@@ -1,0 +1,93 @@
+# tickguest: build the kernel, boot it, test it.
+#
+#   make            build build/tickguest.elf
+#   make run        boot it under QEMU and print the report   (CMDLINE='hz=250 ...', QEMUOPTS=...)
+#   make iso        build build/tickguest.iso (GRUB, serial console)
+#   make test       host unit tests, then the QEMU conformance tests
+#
+# CROSS selects the toolchain prefix: Debian's i686-linux-gnu- by default, i686-elf- works too.
+
+CROSS    ?= i686-linux-gnu-
+CC       := $(CROSS)gcc
+NASM     ?= nasm
+HOSTCC   ?= gcc
+PYTHON   ?= /usr/bin/python3
+QEMU     ?= qemu-system-x86_64
+CMDLINE  ?=
+QEMUOPTS ?=
+TIMEOUT  ?=
+
+BUILD := build
+
+CFLAGS := -std=c11 -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	  -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -mgeneral-regs-only \
+	  -O2 -g -Wall -Wextra -Werror -I.
+LDFLAGS := -m32 -nostdlib -no-pie -static -Wl,--build-id=none -Wl,-z,noexecstack -T linker.ld
+
+ASM_SRCS := boot/entry.asm boot/stubs.asm boot/swtch.asm
+C_SRCS   := $(wildcard kernel/*.c drivers/*.c sched/*.c acct/*.c)
+OBJS     := $(ASM_SRCS:%.asm=$(BUILD)/%.o) $(C_SRCS:%.c=$(BUILD)/%.o)
+
+KERNEL := $(BUILD)/tickguest.elf
+ISO    := $(BUILD)/tickguest.iso
+
+.PHONY: all deps iso run run-iso test unit conformance clean
+all: $(KERNEL)
+
+# Install missing Debian packages; quick when everything is there.
+deps:
+	@scripts/install-deps
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.asm | deps
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -g -o $@ $<
+
+$(KERNEL): $(OBJS) linker.ld
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) -lgcc
+	@scripts/check-multiboot $@
+
+iso: $(ISO)
+$(ISO): $(KERNEL) iso/boot/grub/grub.cfg | deps
+	@rm -rf $(BUILD)/isoroot && mkdir -p $(BUILD)/isoroot/boot/grub
+	cp iso/boot/grub/grub.cfg $(BUILD)/isoroot/boot/grub/
+	cp $(KERNEL) $(BUILD)/isoroot/boot/tickguest.elf
+	grub-mkrescue -o $@ $(BUILD)/isoroot 2>$(BUILD)/grub-mkrescue.log || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+run: $(KERNEL)
+	$(PYTHON) scripts/run-guest --kernel $(KERNEL) --append '$(CMDLINE)' \
+		$(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
+
+run-iso: $(ISO)
+	$(PYTHON) scripts/run-guest --iso $(ISO) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
+
+# Host unit tests of the pure code (cmocka).  Each test links the sources it tests.
+UNIT_TESTS := config format stats tickstat
+unit_srcs_config   := kernel/config.c kernel/format.c kernel/string.c
+unit_srcs_format   := kernel/format.c kernel/string.c
+unit_srcs_stats    := acct/stats.c
+unit_srcs_tickstat := kernel/tickstat.c
+HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -I. -fsanitize=address,undefined
+
+# The sources of each test are named in a variable, so expand them per target.
+.SECONDEXPANSION:
+$(BUILD)/host/test_%: tests/unit/test_%.c $$(unit_srcs_$$*) | deps
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -lcmocka
+
+unit: $(UNIT_TESTS:%=$(BUILD)/host/test_%)
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
+
+conformance: $(KERNEL) $(ISO)
+	$(PYTHON) -m pytest -q tests
+
+test: unit conformance
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,19 @@
+#ifndef TICKGUEST_PIT8254_H
+#define TICKGUEST_PIT8254_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kernel/tick.h"
+
+#define PIT_HZ 1193182u         /* 14.31818 MHz / 12, the PC's PIT input clock */
+
+extern const struct tick_source pit_tick_source;
+
+/*
+ * Count `counts` PIT input clocks on channel 2 and measure them with the TSC.  Returns false
+ * if channel 2's output never went high (no PIT).  *poll_max gets the longest TSC gap between
+ * two polls of the output: the resolution of the window's end.
+ */
+bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *poll_max);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * Checks of the platform made from inside: was the TSC calibration sound, did the tick source
+ * tick at the rate it was programmed for, did any interrupt arrive that nobody asked for.
+ * Each tolerance is derived next to its check from what limits the measurement.
+ */
+#include "kernel/checks.h"
+#include "kernel/format.h"
+#include "kernel/irq.h"
+#include "kernel/report.h"
+#include "kernel/tick.h"
+#include "kernel/trap.h"
+#include "acct/stats.h"
+
+void tsc_report_check(const struct tsc_calibration *cal)
+{
+	bool plausible = cal->hz >= TSC_PLAUSIBLE_MIN_HZ && cal->hz <= TSC_PLAUSIBLE_MAX_HZ;
+
+	/*
+	 * Repeatable: the two closest windows agree within what the polling resolution allows
+	 * (see tsc_calibrate).  Only two of three are asked to agree, so one window that the host
+	 * disturbed does not fail the check, while a calibration that is noise fails it.
+	 */
+	report_check(plausible && cal->agree_ppm <= cal->bound_ppm,
+		     "TSC calibration is plausible and repeatable");
+	report_yaml_begin();
+	report_yaml("source", "%s", cal->source);
+	report_yaml_u64("tsc_hz", cal->hz);
+	for (int i = 0; i < TSC_CAL_WINDOWS; i++) {
+		char key[24];
+
+		ksnprintf(key, sizeof(key), "window%d_hz", i);
+		report_yaml_u64(key, cal->window_hz[i]);
+	}
+	report_yaml_u64("plausible_min_hz", TSC_PLAUSIBLE_MIN_HZ);
+	report_yaml_u64("plausible_max_hz", TSC_PLAUSIBLE_MAX_HZ);
+	report_yaml_u64("spread_ppm", cal->spread_ppm);
+	report_yaml_u64("agree_ppm", cal->agree_ppm);
+	report_yaml_u64("bound_ppm", cal->bound_ppm);
+	report_yaml_end();
+}
+
+void tick_report_check(void)
+{
+	const struct tick_state *ts = tick_state();
+	const struct tick_stats *st = &ts->stats;
+	const uint64_t f = ts->ref->freq_hz;
+	int64_t err_ppm = 0;
+	uint64_t tol_ppm = 0, measured_mhz = 0;
+	bool enough = st->on_time > 0 && 2 * st->on_time > st->intervals;
+
+	if (enough) {
+		int64_t excess = (int64_t)(st->on_time_sum - st->on_time * ts->period_ref);
+
+		err_ppm = excess * PPM / (int64_t)(st->on_time * ts->period_ref);
+		measured_mhz = f * 1000 / (st->on_time_sum / st->on_time);
+		/*
+		 * The rate is the mean of the on-time intervals.  Along a run of consecutive on-time
+		 * intervals the interrupt latencies cancel except at the run's two ends, and a
+		 * latency stays below one period (a later tick would have been merged), so each run
+		 * adds at most one period of error: runs / on_time in all.  The TSC's own frequency
+		 * is known to half the calibration bound.
+		 */
+		tol_ppm = (st->gaps + st->shorts + 1) * PPM / st->on_time +
+			  tsc_uncertainty_ppm();
+	}
+	report_check(enough && (err_ppm < 0 ? -err_ppm : err_ppm) <= (int64_t)tol_ppm,
+		     "%s ticks at the programmed rate, measured by the %s", ts->src->name,
+		     ts->ref->name);
+	report_yaml_begin();
+	report_yaml_fixed("programmed_hz", (int64_t)(1000000000000000ull / ts->src->period_ps()), 3);
+	report_yaml_fixed("measured_hz", (int64_t)measured_mhz, 3);
+	report_yaml("error_ppm", "%lld", (long long)err_ppm);
+	report_yaml_u64("tolerance_ppm", tol_ppm);
+	report_yaml_u64("ticks", ts->count);
+	report_yaml_u64("on_time", st->on_time);
+	report_yaml_u64("gaps", st->gaps);
+	report_yaml_u64("lost_ticks_in_gaps", st->gap_periods);
+	report_yaml_u64("short_intervals", st->shorts);
+	report_yaml_fixed("min_interval_us", (int64_t)cycles_to_ns(st->min, f) / 10, 2);
+	report_yaml_fixed("max_interval_us", (int64_t)cycles_to_ns(st->max, f) / 10, 2);
+	report_yaml_end();
+}
+
+void irq_report_check(void)
+{
+	const struct irq_counts *c = irq_counts();
+	uint32_t spurious = 0, unhandled = 0;
+
+	for (unsigned i = 0; i < NR_ISA_IRQS; i++) {
+		spurious += c->spurious[i];
+		unhandled += c->unhandled[i];
+	}
+	/* Spurious 8259 interrupts are legal (a request withdrawn in time); they are counted
+	 * and shown, never taken for ticks.  An interrupt on a line or vector we never enabled is
+	 * not legal. */
+	report_check(unhandled == 0 && trap_unexpected_count() == 0,
+		     "no interrupt arrived on a line or vector that was not enabled");
+	report_yaml_begin();
+	report_yaml("controller", "%s", irq_chip()->name);
+	report_yaml_u64("spurious_irq7", c->spurious[7]);
+	report_yaml_u64("spurious_irq15", c->spurious[15]);
+	report_yaml_u64("spurious_total", spurious);
+	report_yaml_u64("unhandled_isa", unhandled);
+	report_yaml_u64("unexpected_vectors", trap_unexpected_count());
+	report_yaml_end();
+}

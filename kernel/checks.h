@@ -1,0 +1,15 @@
+/* Platform checks made by the kernel itself: the TSC, the tick rate, stray interrupts. */
+#ifndef TICKGUEST_CHECKS_H
+#define TICKGUEST_CHECKS_H
+
+#include "drivers/tsc.h"
+
+/* TSC frequency plausibility bounds: anything outside is a broken TSC or calibration. */
+#define TSC_PLAUSIBLE_MIN_HZ  50000000ull       /* 50 MHz */
+#define TSC_PLAUSIBLE_MAX_HZ  20000000000ull    /* 20 GHz */
+
+void tsc_report_check(const struct tsc_calibration *cal);
+void tick_report_check(void);
+void irq_report_check(void);
+
+#endif

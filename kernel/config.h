@@ -1,0 +1,73 @@
+/*
+ * Run configuration: what the kernel command line asked for.
+ *
+ * The command line is a list of key=value words (see docs/cmdline.md).  Parsing is pure C with no
+ * hardware access, so the same code is built into the kernel and into the host unit tests.
+ */
+#ifndef TICKGUEST_CONFIG_H
+#define TICKGUEST_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_TASKS   8    /* workload tasks; idle is extra */
+#define CONFIG_NAME_MAX    8    /* characters in a task name, without the NUL */
+
+/* Limits of the keys, shared by the parser, its error messages and docs/cmdline.md. */
+#define CONFIG_HZ_MIN      19       /* PIT: 1193182 / 65536 = 18.2 Hz is the slowest it can tick */
+#define CONFIG_HZ_MAX      10000
+#define CONFIG_HZ_DEFAULT  100
+#define CONFIG_DURATION_MIN_US      100000ULL        /* 100 ms */
+#define CONFIG_DURATION_MAX_US      3600000000ULL    /* 1 hour */
+#define CONFIG_DURATION_DEFAULT_US  5000000ULL       /* 5 s */
+#define CONFIG_WEIGHT_MIN  1
+#define CONFIG_WEIGHT_MAX  100
+#define CONFIG_DUTY_MIN    1
+#define CONFIG_DUTY_MAX    100
+#define CONFIG_PERIOD_MIN_US        1000ULL          /* further limited to >= 2 ticks */
+#define CONFIG_PERIOD_MAX_US        10000000ULL      /* 10 s */
+
+enum task_kind {
+	TASK_SPIN,      /* always runnable */
+	TASK_DUTY,      /* spins duty_pct % of each period, sleeps the rest */
+};
+
+struct task_spec {
+	char name[CONFIG_NAME_MAX + 1];
+	enum task_kind kind;
+	uint32_t weight;        /* quantum, in ticks */
+	uint32_t duty_pct;      /* TASK_DUTY only */
+	uint64_t period_us;     /* TASK_DUTY only */
+};
+
+enum fault_kind {
+	FAULT_NONE,
+	FAULT_UD,       /* invalid opcode (ud2) */
+	FAULT_DE,       /* divide error */
+	FAULT_PF,       /* page fault: read through a null pointer */
+	FAULT_GP,       /* general protection: load a bad segment selector */
+};
+
+struct config {
+	uint32_t hz;
+	uint64_t duration_us;
+	unsigned ntasks;
+	struct task_spec tasks[CONFIG_MAX_TASKS];
+	enum fault_kind fault;
+};
+
+/* Fill in the defaults, including the default workload (used when no task= is given). */
+void config_defaults(struct config *cfg);
+
+/*
+ * Parse a multiboot command line into cfg (which config_parse first sets to the defaults).
+ * The first word is skipped when it has no '=': both GRUB and QEMU's -kernel loader put the
+ * image path there.  Returns 0, or -1 with one human-readable line (no trailing newline) in err
+ * naming the key, the value and what is allowed.
+ */
+int config_parse(struct config *cfg, const char *cmdline, char *err, size_t errlen);
+
+/* Name of a fault kind as written on the command line ("ud", "de", ...). */
+const char *config_fault_name(enum fault_kind f);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * CPU identification for the banner (Intel SDM vol. 2, CPUID).  Family and model are the
+ * "displayed" values: the extended fields count only for family 0x0f (and model also for 6).
+ * A hypervisor announces itself with CPUID.1:ECX bit 31 and a 12-byte signature in leaf
+ * 0x40000000 ("TCGTCGTCGTCG", "KVMKVMKVM", "VMwareVMware").
+ */
+#include <stdint.h>
+#include "kernel/cpu.h"
+#include "kernel/x86.h"
+
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_HV_BASE          0x40000000u
+
+static void put_reg(char *dst, uint32_t r)
+{
+	for (int i = 0; i < 4; i++)
+		dst[i] = (char)(r >> (8 * i));
+}
+
+void cpu_identify(struct cpu_info *ci)
+{
+	uint32_t a, b, c, d;
+	unsigned base_family, base_model;
+
+	cpuid(0, 0, &a, &b, &c, &d);
+	put_reg(ci->vendor, b);
+	put_reg(ci->vendor + 4, d);
+	put_reg(ci->vendor + 8, c);
+	ci->vendor[12] = 0;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	base_family = (a >> 8) & 0xf;
+	base_model = (a >> 4) & 0xf;
+	ci->stepping = a & 0xf;
+	ci->family = base_family == 0xf ? base_family + ((a >> 20) & 0xff) : base_family;
+	ci->model = (base_family == 0xf || base_family == 6) ?
+		    base_model | (((a >> 16) & 0xf) << 4) : base_model;
+
+	ci->hypervisor[0] = 0;
+	if (c & CPUID_1_ECX_HYPERVISOR) {
+		cpuid(CPUID_HV_BASE, 0, &a, &b, &c, &d);
+		put_reg(ci->hypervisor, b);
+		put_reg(ci->hypervisor + 4, c);
+		put_reg(ci->hypervisor + 8, d);
+		ci->hypervisor[12] = 0;
+	}
+}

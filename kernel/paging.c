@@ -1,0 +1,44 @@
+/*
+ * Identity paging over the whole 4 GiB, with the page at address 0 left out.
+ *
+ * tickguest needs no address spaces; paging is on so that a null pointer faults (#PF with
+ * CR2 = 0) instead of silently reading the real-mode interrupt table.  The first 4 MiB are
+ * mapped with 4 KiB pages to make that hole; the rest uses 4 MiB pages (CR4.PSE, Intel SDM
+ * vol. 3, 4.3).  The top gigabyte, where the PC puts its device registers (local APIC,
+ * IOAPIC, HPET), is mapped uncached.
+ */
+#include <stdint.h>
+#include "kernel/paging.h"
+#include "kernel/x86.h"
+
+#define PTE_P           (1u << 0)       /* present */
+#define PTE_W           (1u << 1)       /* writable */
+#define PTE_PWT         (1u << 3)       /* write-through */
+#define PTE_PCD         (1u << 4)       /* cache disable */
+#define PDE_PS          (1u << 7)       /* 4 MiB page */
+
+#define PAGE_SIZE       4096u
+#define LARGE_PAGE_SIZE (4u << 20)
+#define ENTRIES         1024u
+#define MMIO_START      0xc0000000u
+
+static uint32_t page_dir[ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint32_t first_table[ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+
+void paging_init(void)
+{
+	/* Entry 0 stays 0: not present. */
+	for (uint32_t i = 1; i < ENTRIES; i++)
+		first_table[i] = i * PAGE_SIZE | PTE_P | PTE_W;
+	page_dir[0] = (uint32_t)(uintptr_t)first_table | PTE_P | PTE_W;
+	for (uint32_t i = 1; i < ENTRIES; i++) {
+		uint32_t base = i * LARGE_PAGE_SIZE;
+
+		page_dir[i] = base | PTE_P | PTE_W | PDE_PS;
+		if (base >= MMIO_START)
+			page_dir[i] |= PTE_PCD | PTE_PWT;
+	}
+	write_cr4(read_cr4() | X86_CR4_PSE);
+	write_cr3((uint32_t)(uintptr_t)page_dir);
+	write_cr0(read_cr0() | X86_CR0_PG | X86_CR0_WP);
+}

@@ -1,0 +1,97 @@
+/*
+ * The panic path: say what happened, in enough detail to debug from a serial log alone, and
+ * exit with the panic status.  Everything here polls the UART with interrupts off, so it works
+ * from any context, including inside an interrupt handler.
+ */
+#include <stdarg.h>
+#include "kernel/panic.h"
+#include "kernel/console.h"
+#include "kernel/exit.h"
+#include "kernel/x86.h"
+
+#define BACKTRACE_MAX 16
+
+extern char _kernel_end[];
+
+static const char *const exception_names[NR_EXCEPTIONS] = {
+	[0] = "#DE divide error",
+	[1] = "#DB debug",
+	[2] = "NMI",
+	[3] = "#BP breakpoint",
+	[4] = "#OF overflow",
+	[5] = "#BR bound range exceeded",
+	[6] = "#UD invalid opcode",
+	[7] = "#NM device not available",
+	[8] = "#DF double fault",
+	[9] = "coprocessor segment overrun",
+	[10] = "#TS invalid TSS",
+	[11] = "#NP segment not present",
+	[12] = "#SS stack-segment fault",
+	[13] = "#GP general protection",
+	[14] = "#PF page fault",
+	[16] = "#MF x87 floating-point error",
+	[17] = "#AC alignment check",
+	[18] = "#MC machine check",
+	[19] = "#XM SIMD floating-point exception",
+	[20] = "#VE virtualization exception",
+	[21] = "#CP control protection",
+	[28] = "#HV hypervisor injection",
+	[29] = "#VC VMM communication",
+	[30] = "#SX security exception",
+};
+
+/*
+ * Follow the saved-EBP chain (the kernel is built with frame pointers).  Stop at the zero EBP
+ * that boot/entry.asm planted, or at anything that is not a plausible stack address, so a
+ * corrupted stack cannot turn the panic into a second fault.
+ */
+static void backtrace(uint32_t eip, uint32_t ebp)
+{
+	kprintf("# backtrace (addr2line -e build/tickguest.elf ADDR):\n");
+	kprintf("#   0x%08x\n", eip);
+	for (int i = 0; i < BACKTRACE_MAX; i++) {
+		const uint32_t *frame = (const uint32_t *)(uintptr_t)ebp;
+
+		if (ebp == 0 || (ebp & 3) || ebp < 0x100000 || ebp >= (uint32_t)(uintptr_t)_kernel_end)
+			return;
+		if (frame[1] == 0)
+			return;
+		kprintf("#   0x%08x\n", frame[1]);
+		ebp = frame[0];
+	}
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+	uint32_t ebp;
+
+	cli();
+	kprintf("Bail out! panic: ");
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf("\n");
+	__asm__ volatile("mov %%ebp, %0" : "=r"(ebp));
+	backtrace((uint32_t)(uintptr_t)__builtin_return_address(0), ((const uint32_t *)(uintptr_t)ebp)[0]);
+	exit_guest(EXIT_PANIC);
+}
+
+void panic_exception(const struct trapframe *tf)
+{
+	const char *name = exception_names[tf->vector];
+
+	if (!name)
+		name = "reserved exception";
+	kprintf("Bail out! panic: CPU exception %s at EIP 0x%08x\n", name, tf->eip);
+	kprintf("# vector %u (%s), error code 0x%08x\n", tf->vector, name, tf->error);
+	kprintf("# EIP 0x%08x  CS 0x%04x  EFLAGS 0x%08x\n", tf->eip, tf->cs, tf->eflags);
+	kprintf("# EAX 0x%08x  EBX 0x%08x  ECX 0x%08x  EDX 0x%08x\n",
+		tf->eax, tf->ebx, tf->ecx, tf->edx);
+	kprintf("# ESI 0x%08x  EDI 0x%08x  EBP 0x%08x  ESP 0x%08x\n",
+		tf->esi, tf->edi, tf->ebp, trapframe_esp(tf));
+	kprintf("# CR0 0x%08x  CR2 0x%08x  CR3 0x%08x  CR4 0x%08x\n",
+		read_cr0(), read_cr2(), read_cr3(), read_cr4());
+	backtrace(tf->eip, tf->ebp);
+	exit_guest(EXIT_PANIC);
+}

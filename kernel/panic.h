@@ -1,0 +1,12 @@
+#ifndef TICKGUEST_PANIC_H
+#define TICKGUEST_PANIC_H
+
+#include "kernel/trap.h"
+
+/* Internal error: print the reason and a back-trace, exit with the panic status. */
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* A CPU exception: the full register dump of docs/report.md, then the panic status. */
+void panic_exception(const struct trapframe *tf) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * The tick: the one interrupt the scheduler and the sampling accounting are driven by.
+ *
+ * The handler does the minimum: acknowledge the device, read the reference clock, classify
+ * the interval, and hand the tick to the scheduler.  Everything else (rates, shares) is worked
+ * out from these counters after the run.
+ */
+#include "kernel/tick.h"
+#include "kernel/irq.h"
+#include "sched/sched.h"
+
+static struct tick_state ts;
+
+uint64_t refclock_read(struct refclock *c)
+{
+	uint64_t raw = c->read_raw();
+
+	if (c->width >= 64)
+		return raw;
+	/* A narrower counter wrapped if it went backwards since the last read. */
+	if (raw < c->last_raw)
+		c->wraps++;
+	c->last_raw = raw;
+	return (c->wraps << c->width) | raw;
+}
+
+static void tick_interrupt(struct trapframe *tf)
+{
+	uint64_t now;
+
+	(void)tf;
+	if (ts.src->ack)
+		ts.src->ack();
+	now = refclock_read(ts.ref);
+	if (ts.count == 0)
+		ts.first_ref = now;
+	else
+		tick_stats_add(&ts.stats, now - ts.last_ref, ts.period_ref);
+	ts.last_ref = now;
+	ts.count++;
+	sched_tick(now);
+}
+
+int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
+	       char *why, size_t whylen)
+{
+	ts = (struct tick_state){ .src = src, .ref = ref };
+	if (src->start_periodic(hz, why, whylen) < 0)
+		return -1;
+	/* period_ps * freq / 1e12, split so that neither factor overflows 64 bits */
+	ts.period_ref = src->period_ps() / 1000000 * ref->freq_hz / 1000000 +
+			src->period_ps() % 1000000 * ref->freq_hz / 1000000000000ull;
+	irq_register(src->irq, tick_interrupt);
+	return 0;
+}
+
+void tick_stop(void)
+{
+	ts.src->stop();
+	irq_unregister(ts.src->irq);
+}
+
+const struct tick_state *tick_state(void)
+{
+	return &ts;
+}

@@ -1,0 +1,62 @@
+/*
+ * Tick sources and reference clocks: the two interfaces every timer device sits behind.
+ *
+ * A tick source is something that interrupts us (Linux calls it a clock event device): the
+ * scheduler and the sampling accounting only ever see ticks from it.  A reference clock is
+ * something we read (Linux's clocksource): a free-running counter that keeps real time and
+ * against which ticks, and the TSC, are measured.  One device can be both (the PIT, the HPET).
+ */
+#ifndef TICKGUEST_TICK_H
+#define TICKGUEST_TICK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kernel/tickstat.h"
+
+#define TICK_CAP_PERIODIC (1u << 0)
+#define TICK_CAP_ONESHOT  (1u << 1)
+
+struct tick_source {
+	const char *name;
+	unsigned irq;                   /* ISA IRQ line it interrupts on */
+	unsigned caps;                  /* TICK_CAP_* */
+	/* Program periodic interrupts at hz; returns 0, or -1 with the reason in why. */
+	int (*start_periodic)(uint32_t hz, char *why, size_t whylen);
+	void (*stop)(void);
+	/* Device-level acknowledge, in the interrupt handler (NULL when the device needs none). */
+	void (*ack)(void);
+	/* The period actually programmed, in picoseconds (devices round the requested rate). */
+	uint64_t (*period_ps)(void);
+	/* One line for the banner: how the device is programmed. */
+	void (*describe)(char *buf, size_t len);
+};
+
+struct refclock {
+	const char *name;
+	uint64_t freq_hz;
+	unsigned width;                 /* bits in the raw counter */
+	uint64_t (*read_raw)(void);
+	/* wrap extension state, see refclock_read() */
+	uint64_t last_raw;
+	uint64_t wraps;
+};
+
+/* Read a reference clock extended to 64 bits (call at least once per wrap period). */
+uint64_t refclock_read(struct refclock *c);
+
+/* Tick bookkeeping, fed by the tick source's interrupt (kernel/tick.c). */
+struct tick_state {
+	const struct tick_source *src;
+	struct refclock *ref;
+	uint64_t count;                 /* ticks since tick_start() */
+	uint64_t first_ref, last_ref;   /* reference clock at the first and the latest tick */
+	uint64_t period_ref;            /* the programmed period in reference-clock counts */
+	struct tick_stats stats;        /* interval classification against period_ref */
+};
+
+int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
+	       char *why, size_t whylen);
+void tick_stop(void);
+const struct tick_state *tick_state(void);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * The IDT and the one C entry point for every vector.
+ *
+ * All 256 vectors have a stub (boot/stubs.asm) so that nothing the CPU or a device can raise
+ * lands on an empty gate: exceptions panic with a dump, the 16 ISA IRQ vectors go to the
+ * interrupt controller's dispatch, anything else is counted as unexpected.  After an IRQ the
+ * scheduler may switch tasks; that happens here, after the controller has had its EOI.
+ */
+#include <stdint.h>
+#include "kernel/trap.h"
+#include "kernel/irq.h"
+#include "kernel/panic.h"
+#include "sched/sched.h"
+
+#define IDT_GATE_INTR32 0x8e    /* present, ring 0, 32-bit interrupt gate: clears IF on entry */
+
+struct __attribute__((packed)) idt_gate {
+	uint16_t offset_lo;
+	uint16_t selector;
+	uint8_t zero;
+	uint8_t type_attr;
+	uint16_t offset_hi;
+};
+
+struct __attribute__((packed)) idt_ptr {
+	uint16_t limit;
+	uint32_t base;
+};
+
+extern const uint32_t trap_vectors[256];
+static struct idt_gate idt[256] __attribute__((aligned(8)));
+static uint32_t unexpected;
+
+void idt_init(void)
+{
+	struct idt_ptr p = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
+
+	for (unsigned v = 0; v < 256; v++) {
+		idt[v].offset_lo = trap_vectors[v] & 0xffff;
+		idt[v].selector = GDT_KERNEL_CS;
+		idt[v].zero = 0;
+		idt[v].type_attr = IDT_GATE_INTR32;
+		idt[v].offset_hi = trap_vectors[v] >> 16;
+	}
+	__asm__ volatile("lidt %0" : : "m"(p));
+}
+
+void trap(struct trapframe *tf)
+{
+	if (tf->vector < NR_EXCEPTIONS)
+		panic_exception(tf);
+
+	if (tf->vector >= IRQ_VECTOR_BASE && tf->vector < IRQ_VECTOR_BASE + NR_ISA_IRQS) {
+		sched_irq_enter();
+		irq_dispatch(tf->vector - IRQ_VECTOR_BASE, tf);
+		sched_irq_exit();
+		return;
+	}
+	unexpected++;
+}
+
+uint32_t trap_unexpected_count(void)
+{
+	return unexpected;
+}

@@ -1,0 +1,34 @@
+#ifndef TICKGUEST_TRAP_H
+#define TICKGUEST_TRAP_H
+
+#include <stdint.h>
+
+/* What boot/stubs.asm leaves on the stack: pushad, then vector and error code, then the CPU's
+ * EIP, CS, EFLAGS.  Ring 0 only, so no SS:ESP. */
+struct trapframe {
+	uint32_t edi, esi, ebp, esp_at_pushad, ebx, edx, ecx, eax;
+	uint32_t vector, error;
+	uint32_t eip, cs, eflags;
+};
+
+#define GDT_KERNEL_CS   0x08
+#define GDT_KERNEL_DS   0x10
+
+#define NR_EXCEPTIONS   32
+#define IRQ_VECTOR_BASE 32      /* the 8259s are remapped to vectors 32..47 */
+#define NR_ISA_IRQS     16
+
+void gdt_init(void);
+void idt_init(void);
+void trap(struct trapframe *tf);
+
+/* Interrupts that arrived on a vector nobody owns (counted, never treated as ticks). */
+uint32_t trap_unexpected_count(void);
+
+/* The interrupted ESP: ring 0 frames end right after EFLAGS. */
+static inline uint32_t trapframe_esp(const struct trapframe *tf)
+{
+	return (uint32_t)(uintptr_t)(&tf->eflags + 1);
+}
+
+#endif

@@ -1,0 +1,6 @@
+#ifndef TICKGUEST_VERSION_H
+#define TICKGUEST_VERSION_H
+
+#define TICKGUEST_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,207 @@
+/* The scheduler; see sched.h for the policy. */
+#include "sched/sched.h"
+#include "sched/workload.h"
+#include "kernel/panic.h"
+#include "kernel/x86.h"
+
+#define TASK_STACK_SIZE 8192
+
+static struct task tasks[SCHED_MAX_TASKS];
+static uint8_t stacks[SCHED_MAX_TASKS][TASK_STACK_SIZE] __attribute__((aligned(16)));
+static unsigned ntasks;
+static struct task *current;
+static struct task *idle;
+static struct context *boot_ctx;        /* kmain, waiting in sched_run() for the end */
+
+static uint64_t ticks;
+static uint64_t run_start_ref, run_cycles;
+static bool need_resched, run_over, running;
+static uint64_t tsc_hz;
+static uint32_t tick_hz;
+
+extern void swtch(struct context **save, struct context *load);
+
+static void task_start(void);
+
+static void task_setup(struct task *t, const char *name, const struct task_spec *spec,
+		       void (*body)(struct task *), uint32_t weight)
+{
+	uint32_t *sp = (uint32_t *)(stacks[t - tasks] + TASK_STACK_SIZE);
+
+	t->name = name;
+	t->spec = spec;
+	t->body = body;
+	t->weight = weight;
+	t->state = TASK_RUNNABLE;
+	/* A fake return address for task_start, then the frame swtch() pops. */
+	*--sp = 0;
+	sp -= sizeof(struct context) / sizeof(*sp);
+	t->ctx = (struct context *)sp;
+	*t->ctx = (struct context){ .eip = (uint32_t)(uintptr_t)task_start, .ebp = 0 };
+}
+
+void sched_init(const struct config *cfg, uint64_t hz)
+{
+	tsc_hz = hz;
+	tick_hz = cfg->hz;
+	for (unsigned i = 0; i < cfg->ntasks; i++) {
+		const struct task_spec *s = &cfg->tasks[i];
+
+		task_setup(&tasks[i], s->name, s, workload_body(s->kind), s->weight);
+	}
+	ntasks = cfg->ntasks;
+	idle = &tasks[ntasks++];
+	task_setup(idle, "idle", 0, workload_idle, 1);
+}
+
+/* a is further behind its weighted share than b: a.cycles / a.weight < b.cycles / b.weight */
+static bool behind(const struct task *a, const struct task *b)
+{
+	return a->acct.cycles * b->weight < b->acct.cycles * a->weight;
+}
+
+static struct task *pick_next(void)
+{
+	unsigned start = current && current != idle ? (unsigned)(current - tasks) + 1 : 0;
+	struct task *best = 0;
+
+	for (unsigned k = 0; k < ntasks; k++) {
+		struct task *t = &tasks[(start + k) % ntasks];
+
+		if (t == idle || t->state != TASK_RUNNABLE)
+			continue;
+		if (!best || behind(t, best))
+			best = t;
+	}
+	return best ? best : idle;
+}
+
+/*
+ * Switch to `next` (or back to kmain when the run is over).  Interrupts are off.  Whoever
+ * resumes on the other side finishes the accounting with sched_switched_in().
+ */
+static void sched_switched_in(void)
+{
+	uint64_t now = rdtsc();
+
+	if (running)
+		acct_charge_to(&current->acct, now);
+}
+
+static void switch_to(struct task *next)
+{
+	struct task *prev = current;
+	uint64_t now = rdtsc();
+
+	need_resched = false;
+	if (run_over) {
+		running = false;
+		acct_dispatch(&prev->acct, 0, now);
+		acct_end(now);
+		swtch(&prev->ctx, boot_ctx);
+		panic("task %s resumed after the end of the run", prev->name);
+	}
+	next->quantum_left = next->weight;
+	if (next != prev) {
+		acct_dispatch(&prev->acct, &next->acct, now);
+		current = next;
+		swtch(&prev->ctx, next->ctx);
+	}
+	sched_switched_in();
+}
+
+static void task_start(void)
+{
+	sched_switched_in();
+	sti();
+	current->body(current);
+	panic("task %s returned", current->name);
+}
+
+void sched_run(uint64_t duration_cycles)
+{
+	struct task *first;
+
+	cli();
+	run_cycles = duration_cycles;
+	first = pick_next();
+	current = first;
+	first->quantum_left = first->weight;
+	running = true;
+	acct_begin(&first->acct, rdtsc());
+	swtch(&boot_ctx, first->ctx);
+	/* Back here from switch_to() once the run is over, interrupts still off. */
+}
+
+void sched_tick(uint64_t now_ref)
+{
+	if (!running)
+		return;
+	if (ticks++ == 0)
+		run_start_ref = now_ref;
+	acct_tick(&current->acct);
+
+	for (unsigned i = 0; i < ntasks; i++) {
+		struct task *t = &tasks[i];
+
+		if (t->state == TASK_SLEEPING && t->wake_tick <= ticks) {
+			t->state = TASK_RUNNABLE;
+			if (current == idle)
+				need_resched = true;
+		}
+	}
+	if (current != idle && --current->quantum_left == 0)
+		need_resched = true;
+	if (now_ref - run_start_ref >= run_cycles) {
+		run_over = true;
+		need_resched = true;
+	}
+}
+
+void sched_irq_enter(void)
+{
+	if (running)
+		acct_charge_to(0, rdtsc());
+}
+
+void sched_irq_exit(void)
+{
+	if (!running)
+		return;
+	if (need_resched)
+		switch_to(pick_next());
+	else
+		acct_charge_to(&current->acct, rdtsc());
+}
+
+void sched_sleep_until(uint64_t tick)
+{
+	uint32_t flags = irq_save();
+
+	if (tick > ticks) {
+		uint64_t now = rdtsc();
+
+		/* Flush the exact time first: pick_next() compares up-to-date figures. */
+		acct_charge_to(&current->acct, now);
+		current->state = TASK_SLEEPING;
+		current->wake_tick = tick;
+		switch_to(pick_next());
+	}
+	irq_restore(flags);
+}
+
+uint64_t sched_my_cycles(void)
+{
+	uint32_t flags = irq_save();
+	uint64_t c = acct_cycles_now(&current->acct, rdtsc());
+
+	irq_restore(flags);
+	return c;
+}
+
+unsigned sched_ntasks(void) { return ntasks; }
+struct task *sched_task(unsigned i) { return &tasks[i]; }
+struct task *sched_current(void) { return current; }
+uint64_t sched_ticks(void) { return ticks; }
+uint64_t sched_tsc_hz(void) { return tsc_hz; }
+uint32_t sched_tick_hz(void) { return tick_hz; }

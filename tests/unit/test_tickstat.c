@@ -1,0 +1,118 @@
+/*
+ * Host tests of the tick interval classifier (kernel/tickstat.c) on synthetic tick streams.
+ * Build: make build/host/test_tickstat
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "kernel/tickstat.h"
+
+#define P 1000u         /* a period of 1000 reference counts */
+
+static void test_classify_boundaries(void **state)
+{
+	(void)state;
+	assert_int_equal(tick_classify(P, P), TICK_ON_TIME);
+	/* exactly half a period either way is still on time; one count more is not */
+	assert_int_equal(tick_classify(P / 2, P), TICK_ON_TIME);
+	assert_int_equal(tick_classify(P / 2 - 1, P), TICK_SHORT);
+	assert_int_equal(tick_classify(3 * P / 2, P), TICK_ON_TIME);
+	assert_int_equal(tick_classify(3 * P / 2 + 1, P), TICK_GAP);
+	assert_int_equal(tick_classify(0, P), TICK_SHORT);
+}
+
+static void feed(struct tick_stats *st, const uint64_t *times, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		tick_stats_add(st, times[i] - times[i - 1], P);
+}
+
+/* Steady ticks with jitter that cancels: the on-time mean is the period exactly. */
+static void test_steady_stream(void **state)
+{
+	uint64_t t[101];
+	struct tick_stats st = { 0 };
+
+	(void)state;
+	for (int i = 0; i <= 100; i++)
+		t[i] = (uint64_t)i * P + (i % 2 ? 30 : 0);      /* every other tick 30 late */
+	feed(&st, t, 101);
+	assert_int_equal(st.intervals, 100);
+	assert_int_equal(st.on_time, 100);
+	assert_int_equal(st.gaps, 0);
+	assert_int_equal(st.shorts, 0);
+	assert_int_equal(st.on_time_sum, 100 * P);
+	assert_int_equal(st.min, P - 30);
+	assert_int_equal(st.max, P + 30);
+}
+
+/* A device that merged ticks: one interval of four periods hides three ticks. */
+static void test_merged_ticks(void **state)
+{
+	const uint64_t t[] = { 0, P, 2 * P, 6 * P, 7 * P };
+	struct tick_stats st = { 0 };
+
+	(void)state;
+	feed(&st, t, 5);
+	assert_int_equal(st.gaps, 1);
+	assert_int_equal(st.gap_periods, 3);
+	assert_int_equal(st.on_time, 3);
+	assert_int_equal(st.on_time_sum, 3 * P);
+}
+
+/* A catch-up burst: missed ticks delivered a tenth of a period apart are short intervals. */
+static void test_catch_up_burst(void **state)
+{
+	const uint64_t t[] = { 0, P, 5 * P, 5 * P + 100, 5 * P + 200, 5 * P + 300, 6 * P + 300 };
+	struct tick_stats st = { 0 };
+
+	(void)state;
+	feed(&st, t, 7);
+	assert_int_equal(st.gaps, 1);
+	assert_int_equal(st.gap_periods, 3);
+	assert_int_equal(st.shorts, 3);
+	assert_int_equal(st.on_time, 2);
+}
+
+/* Bunched but not lost: a late tick followed by an early one is not a gap. */
+static void test_bunched_not_lost(void **state)
+{
+	const uint64_t t[] = { 0, P, 2 * P + 400, 3 * P, 4 * P };
+	struct tick_stats st = { 0 };
+
+	(void)state;
+	feed(&st, t, 5);
+	assert_int_equal(st.gaps, 0);
+	assert_int_equal(st.gap_periods, 0);
+	assert_int_equal(st.on_time, 4);
+	assert_int_equal(st.on_time_sum, 4 * P);
+}
+
+/* A gap of 2.4 periods rounds to two periods: one tick lost, not two. */
+static void test_gap_rounding(void **state)
+{
+	struct tick_stats st = { 0 };
+
+	(void)state;
+	tick_stats_add(&st, 2 * P + 400, P);
+	assert_int_equal(st.gap_periods, 1);
+	tick_stats_add(&st, 2 * P + 600, P);
+	assert_int_equal(st.gap_periods, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_classify_boundaries),
+		cmocka_unit_test(test_steady_stream),
+		cmocka_unit_test(test_merged_ticks),
+		cmocka_unit_test(test_catch_up_burst),
+		cmocka_unit_test(test_bunched_not_lost),
+		cmocka_unit_test(test_gap_rounding),
+	};
+
+	return cmocka_run_group_tests_name("tickstat", tests, NULL, NULL);
+}
