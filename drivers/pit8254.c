@@ -89,11 +89,11 @@ const struct tick_source pit_tick_source = {
 	.describe = pit_describe,
 };
 
-bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *poll_max)
+bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *end_gap)
 {
 	uint8_t p61 = inb(PORT_61);
-	uint64_t start, prev, now;
-	uint64_t polls = 0, max = 0;
+	uint64_t start, last_low, now;
+	uint64_t polls = 0;
 	bool done;
 
 	/* Gate low while programming, speaker off, so the count starts when the gate rises. */
@@ -103,19 +103,16 @@ bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *poll_ma
 	pit_load(PIT_CH2, counts);
 	outb(PORT_61, (p61 & ~PORT_61_SPKR) | PORT_61_GATE2);
 
-	start = prev = rdtsc();
+	start = last_low = rdtsc();
 	/* A working PIT ends this in counts / PIT_HZ seconds; give up after 10 M polls. */
-	while (!(done = inb(PORT_61) & PORT_61_OUT2) && polls++ < PIT_CH2_MAX_POLLS) {
-		now = rdtsc();
-		if (now - prev > max)
-			max = now - prev;
-		prev = now;
-	}
+	while (!(done = inb(PORT_61) & PORT_61_OUT2) && polls++ < PIT_CH2_MAX_POLLS)
+		last_low = rdtsc();
 	now = rdtsc();
 	outb(PORT_61, p61);
 	if (!done)
 		return false;
+	/* The output rose between the last poll that saw it low and the one that saw it high. */
 	*tsc_delta = now - start;
-	*poll_max = max > now - prev ? max : now - prev;
+	*end_gap = now - last_low;
 	return true;
 }

@@ -11,9 +11,9 @@ extern const struct tick_source pit_tick_source;
 
 /*
  * Count `counts` PIT input clocks on channel 2 and measure them with the TSC.  Returns false
- * if channel 2's output never went high (no PIT).  *poll_max gets the longest TSC gap between
- * two polls of the output: the resolution of the window's end.
+ * if channel 2's output never went high (no PIT).  *end_gap gets the TSC time between the last
+ * poll that saw the output low and the one that saw it high: how late the end may have been seen.
  */
-bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *poll_max);
+bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *end_gap);
 
 #endif

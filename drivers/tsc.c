@@ -4,9 +4,8 @@
  * Its frequency is not architecturally reported on most CPUs and never under QEMU's TCG, so it
  * is measured against a clock of known rate: PIT channel 2 counting a fixed window (as Linux's
  * pit_calibrate_tsc does).  The window's end is seen by polling, so each estimate is only as
- * good as the longest gap between two polls; that gap is recorded and becomes the bound within
- * which independent windows must agree.  (The first window under TCG also pays for translating
- * the polling loop, which shows up as a longer poll gap and a looser bound for it alone.)  Three windows give a median that one disturbed window
+ * good as the gap between the last two polls; that gap is recorded and becomes the bound
+ * within which independent windows must agree.  Three windows give a median that one disturbed window
  * (the vCPU descheduled at a window edge) cannot move.
  */
 #include "drivers/tsc.h"
@@ -15,6 +14,7 @@
 
 #define CPUID_1_EDX_TSC (1u << 4)
 #define PPM_SCALE       1000000ull
+#define TSC_CAL_WARMUP_COUNTS (PIT_HZ / 1000)    /* 1 ms */
 
 static uint64_t uncertainty_ppm;
 
@@ -45,12 +45,13 @@ static uint64_t diff_ppm(uint64_t x, uint64_t y, uint64_t ref)
 }
 
 /*
- * One window's error bound in ppm: its end is seen up to one poll gap late and its start up to
- * one more (the gate write and the first RDTSC), plus one PIT count of quantisation.
+ * One window's error bound in ppm: its end is seen up to the final poll gap late, its start
+ * (the gate write, then the first RDTSC) up to about one more, plus one PIT count of
+ * quantisation.
  */
-static uint64_t window_error_ppm(uint64_t poll_max, uint64_t delta, uint16_t counts)
+static uint64_t window_error_ppm(uint64_t end_gap, uint64_t delta, uint16_t counts)
 {
-	return delta ? 2 * poll_max * PPM_SCALE / delta + PPM_SCALE / counts + 1 : PPM_SCALE;
+	return delta ? 2 * end_gap * PPM_SCALE / delta + PPM_SCALE / counts + 1 : PPM_SCALE;
 }
 
 bool tsc_calibrate(struct tsc_calibration *cal)
@@ -60,14 +61,21 @@ bool tsc_calibrate(struct tsc_calibration *cal)
 	int lo = 0, hi = 0, mid;
 
 	cal->source = "PIT channel 2";
+	/*
+	 * A short first window, thrown away: the first pass through the polling loop is slow
+	 * (cold caches; under TCG, code not yet translated), which biased the first real window
+	 * by over 1000 ppm under QEMU.
+	 */
+	if (!pit_ch2_measure_tsc(TSC_CAL_WARMUP_COUNTS, &(uint64_t){0}, &(uint64_t){0}))
+		return false;
 	for (int i = 0; i < TSC_CAL_WINDOWS; i++) {
-		uint64_t delta, poll_max;
+		uint64_t delta, end_gap;
 
-		if (!pit_ch2_measure_tsc(counts, &delta, &poll_max))
+		if (!pit_ch2_measure_tsc(counts, &delta, &end_gap))
 			return false;
 		cal->window_hz[i] = delta * PIT_HZ / counts;
-		cal->poll_max[i] = poll_max;
-		err[i] = window_error_ppm(poll_max, delta, counts);
+		cal->end_gap[i] = end_gap;
+		err[i] = window_error_ppm(end_gap, delta, counts);
 	}
 	for (int i = 1; i < TSC_CAL_WINDOWS; i++) {
 		if (cal->window_hz[i] < cal->window_hz[lo])

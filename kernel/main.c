@@ -94,10 +94,10 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	char err[160];
 
 	console_init();
+	report_begin();
 	gdt_init();
 	idt_init();
 	paging_init();
-	report_begin();
 
 	if (!multiboot_parse(magic, info_addr, &bi))
 		report_bail(EXIT_BAD_CONFIG, "not started by a multiboot loader (EAX = 0x%08x)", magic);

@@ -1,0 +1,129 @@
+"""Boot the real kernel and hold its serial report to the contract (docs/report.md,
+docs/exit-status.md).  Written against the contract, not the code: they fail until the kernel
+does what the docs say.
+"""
+
+import re
+
+import pytest
+
+import harness
+
+pytestmark = pytest.mark.conformance
+
+# A bad command line is refused before anything runs, so its report must be over in well under
+# the default run's length; measured from the TAP header, so QEMU's and the firmware's start-up
+# on a busy machine do not count.
+NO_RUN_S = harness.DEFAULT_DURATION_S / 2
+
+
+def assert_report(r, status):
+    """The run ended with status and its report holds together; else say all about the run."""
+    assert r.status == status, f"expected status {status}\n{r.summary()}"
+    problems = harness.check_consistent(r)
+    assert not problems, "\n".join(problems) + "\n" + r.summary()
+
+
+def descriptions(r):
+    return [t.description for t in r.tap.tests]
+
+
+def test_default_run(default_run):
+    r = default_run
+    assert_report(r, 0)
+    tap = r.tap
+    assert any(c.startswith("tickguest") for c in tap.header_comments), tap.header_comments
+    for key in ("cmdline", "cpu", "tsc"):
+        assert key in tap.banner, f"banner has no {key!r}: {tap.banner}"
+    for prefix in ("TSC calibration", "pit ticks"):
+        assert not tap.test(prefix).failed, tap.test(prefix).line
+    tasks = [t for t in tap.tests if t.description.startswith("task ")]
+    assert tasks, f"no task checks in {descriptions(r)}"
+    assert [t.line for t in tasks if not t.ok] == []
+
+
+SHARE_CMDLINE = "hz=100 duration=10s task=a:spin:2 task=b:spin:1"
+
+
+@pytest.fixture(scope="module")
+def share_run(boot):
+    return boot(SHARE_CMDLINE)
+
+
+def test_share_run_passes(share_run):
+    assert_report(share_run, 0)
+
+
+@pytest.mark.parametrize("task, expected_pct", [("a", 200 / 3), ("b", 100 / 3)])
+def test_weighted_share(share_run, task, expected_pct):
+    """Two always-runnable spinners with weights 2:1 get 2/3 and 1/3 of the CPU."""
+    tap = share_run.tap
+
+    t = tap.test(f"task {task}:")
+    assert t.ok and t.directive is None, t.line
+    y = t.yaml or {}
+    for key in ("exact_share_pct", "sampled_share_pct", "interval_lo_pct", "interval_hi_pct"):
+        assert key in y, f"{t.line}: YAML has no {key}: {y}"
+    assert float(y["exact_share_pct"]) == pytest.approx(expected_pct, abs=1.0), y
+    assert float(y["interval_lo_pct"]) <= float(y["sampled_share_pct"]) \
+        <= float(y["interval_hi_pct"]), y
+
+    s = tap.test(f"spinner {task}:")
+    assert s.ok and s.directive is None, s.line
+    ys = s.yaml or {}
+    for key in ("expected_pct", "exact_pct", "tolerance_pp"):
+        assert key in ys, f"{s.line}: YAML has no {key}: {ys}"
+    assert float(ys["expected_pct"]) == pytest.approx(expected_pct, abs=0.05), ys
+    assert abs(float(ys["exact_pct"]) - float(ys["expected_pct"])) <= float(ys["tolerance_pp"]), ys
+
+
+@pytest.mark.parametrize("cmdline, key", [
+    ("hz=abc", "hz"),
+    ("bogus=1", "bogus"),
+    ("hz=5", "hz"),                 # below the PIT's slowest rate
+    ("duration=10", "duration"),    # no unit
+    ("task=x:blink", "task"),       # no such task kind
+])
+def test_bad_configuration(boot, cmdline, key):
+    r = boot(cmdline)
+    assert_report(r, 2)
+    tap = r.tap
+    assert len(tap.bail_outs) == 1, tap.bail_outs
+    assert key in tap.bail_out, f"Bail out! does not name {key!r}: {tap.bail_out!r}"
+    assert tap.exit_line == ("bad configuration", 2)
+    assert [t.line for t in tap.tests if t.description.startswith("task ")] == []
+    took = r.lines[-1][0] - r.lines[0][0]
+    assert took < NO_RUN_S, f"report took {took:.1f} s: did the workload run?\n{r.summary()}"
+
+
+_CR2_RE = re.compile(r"\bCR2\b\s*[:=]?\s*(0x[0-9a-fA-F]+)", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("fault, name", [
+    ("ud", "invalid opcode"),
+    ("de", "divide error"),
+    ("pf", "page fault"),
+    ("gp", "general protection"),
+])
+def test_panic(boot, fault, name):
+    r = boot(f"fault={fault}")
+    assert_report(r, 3)
+    tap = r.tap
+    assert len(tap.bail_outs) == 1, tap.bail_outs
+    assert name in tap.bail_out.lower(), f"Bail out! does not name {name!r}: {tap.bail_out!r}"
+    assert tap.exit_line == ("panic", 3)
+    dump = "\n".join(tap.comments)
+    assert re.search(r"\bEIP\b", dump, re.IGNORECASE), f"no EIP in the dump:\n{dump}"
+    cr2 = _CR2_RE.search(dump)
+    assert cr2, f"no CR2 in the dump:\n{dump}"
+    if fault == "pf":
+        assert cr2.group(1).lower() == "0x00000000", f"a null read faults at 0: {cr2.group(0)}"
+    assert any("backtrace" in c.lower() for c in tap.comments), f"no backtrace:\n{dump}"
+
+
+def test_iso_boot_matches_elf(iso, default_run):
+    """GRUB's default entry boots the default command line, so the report has the same checks
+    and the same verdict as the ELF booted directly."""
+    r = harness.run(iso=iso, accel="tcg", timeout=harness.timeout_for(iso=True))
+    assert_report(r, default_run.status)
+    assert sorted(descriptions(r)) == sorted(descriptions(default_run))

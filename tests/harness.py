@@ -1,0 +1,688 @@
+"""Boot tickguest under QEMU, capture its serial report and read it as TAP.
+
+The report format is docs/report.md and the statuses are docs/exit-status.md; this module is the
+host side of both.  It is shared by the pytest suites and scripts/run-guest, so it keeps to the
+standard library plus PyYAML (Debian's python3-yaml).
+
+Design notes, for the work that builds on this:
+  * Guest keeps its Popen handle (`Guest.proc`) and QEMU runs in its own process group, so the
+    whole group can be signalled: killed at the end, and later paused with SIGSTOP/SIGCONT.
+  * Serial output is read by a thread as it arrives and every line is stamped with
+    time.monotonic(), so host-side timing can be compared with what the guest reports.
+  * Nothing is left running: the group is killed in __exit__, by an atexit hook for every guest
+    still alive, and (where setpriv exists) by the kernel itself if this process dies.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
+
+import yaml
+
+# The statuses of docs/exit-status.md, by number.  124 and 125 are given by the host side only.
+STATUS_NAMES = {
+    0: "passed",
+    1: "failed",
+    2: "bad configuration",
+    3: "panic",
+    77: "skipped",
+    124: "timeout",
+    125: "no verdict",
+}
+STATUS_TIMEOUT = 124
+STATUS_NO_VERDICT = 125
+
+DEBUG_EXIT_DEVICE = "isa-debug-exit,iobase=0xf4,iosize=0x04"
+
+# Timeouts live here so that the tests and scripts/run-guest agree.  A guest's clock follows the
+# host's under TCG, so a run takes about its configured duration; the rest is for QEMU, firmware
+# and TSC calibration on a busy two-core machine, and for GRUB's menu on an ISO boot.
+DEFAULT_DURATION_S = 5.0          # CONFIG_DURATION_DEFAULT_US
+BOOT_ALLOWANCE_S = 45.0
+GRUB_ALLOWANCE_S = 60.0
+DURATION_FACTOR = 3.0
+
+
+def timeout_for(duration_s: float = DEFAULT_DURATION_S, iso: bool = False) -> float:
+    """How long to wait for a run of duration_s before calling it hung (status 124)."""
+    t = BOOT_ALLOWANCE_S + DURATION_FACTOR * duration_s
+    return t + GRUB_ALLOWANCE_S if iso else t
+
+
+_DURATION_RE = re.compile(r"(?:^|\s)duration=(\d+(?:\.\d+)?)(us|ms|s|m|min|h)(?=\s|$)")
+_UNIT_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+def cmdline_duration_s(cmdline: str) -> float:
+    """The run length a command line asks for, only to size a timeout; the guest is the judge
+    of what is valid, so anything unreadable counts as the default."""
+    m = None
+    for m in _DURATION_RE.finditer(cmdline or ""):
+        pass
+    if m is None:
+        return DEFAULT_DURATION_S
+    return float(m.group(1)) * _UNIT_S[m.group(2)]
+
+
+# --------------------------------------------------------------------------------------------
+# Host environment
+
+
+def qemu_binary() -> str:
+    return os.environ.get("QEMU") or "qemu-system-x86_64"
+
+
+def kvm_available() -> tuple[bool, str]:
+    """Whether -accel kvm can work here.  Only a cheap probe: TCG is what everything uses by
+    default, KVM is an opt-in that should fail with a reason rather than a QEMU error."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+    except OSError as e:
+        return False, f"/dev/kvm: {e.strerror}"
+    os.close(fd)
+    return True, "/dev/kvm opens read-write"
+
+
+# --------------------------------------------------------------------------------------------
+# Serial text
+
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), charset selection (ESC ( B) and the other
+# two-byte escapes that GRUB and SeaBIOS send to draw their menus.
+_ANSI_RE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[()*+][0-9A-Za-z]"
+    r"|\x1b[0-~]"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+)
+# What is left of control characters after that (\r, SI/SO, NUL, a lone ESC) is never text.
+_CTRL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_line(line) -> str:
+    """One serial line as text: bytes are decoded as UTF-8 with replacement (the kernel sends
+    ASCII; firmware may not), then escapes and control characters, \\r included, are dropped."""
+    if isinstance(line, (bytes, bytearray)):
+        line = bytes(line).decode("utf-8", errors="replace")
+    return _CTRL_RE.sub("", _ANSI_RE.sub("", line))
+
+
+def decode_status(qemu_rc: Optional[int], timed_out: bool = False, verdict_seen: bool = True) -> int:
+    """The guest's status from QEMU's exit code, which isa-debug-exit makes (status << 1) | 1.
+
+    QEMU's own failures (a missing kernel, a bad option) also exit with 1, which would read as
+    "passed"; so 1 only counts as status 0 when the guest printed its `# exit:` line
+    (verdict_seen).  Even codes, 0 included, a signal or no code at all mean there was no
+    verdict: 125.  A run the host had to kill is 124.
+    """
+    if timed_out:
+        return STATUS_TIMEOUT
+    if qemu_rc is None or qemu_rc <= 0 or qemu_rc % 2 == 0:
+        return STATUS_NO_VERDICT
+    if qemu_rc == 1 and not verdict_seen:
+        return STATUS_NO_VERDICT
+    return (qemu_rc - 1) >> 1
+
+
+def status_name(status: int) -> str:
+    return STATUS_NAMES.get(status, "unknown")
+
+
+# --------------------------------------------------------------------------------------------
+# TAP
+
+
+@dataclass
+class TapTest:
+    number: Optional[int]
+    ok: bool
+    description: str
+    directive: Optional[str] = None      # 'SKIP', 'TODO' or None
+    reason: Optional[str] = None         # the text after the directive
+    yaml: Optional[dict] = None          # the block after the line; {} for an empty one
+    line: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """TAP's meaning: a directive excuses a `not ok` (prove agrees)."""
+        return not self.ok and self.directive is None
+
+
+@dataclass
+class Tap:
+    version: Optional[int] = None
+    comments: list = field(default_factory=list)         # every comment, '#' and one space gone
+    header_comments: list = field(default_factory=list)  # those before the first test/plan/bail
+    banner: dict = field(default_factory=dict)           # header comments of the form key: value
+    tests: list = field(default_factory=list)
+    plan: Optional[int] = None
+    bail_outs: list = field(default_factory=list)        # reasons, in order
+    exit_line: Optional[tuple] = None                    # (word, status) from `# exit: ...`
+    errors: list = field(default_factory=list)           # lines that break the format
+    offset: Optional[int] = None                         # index of the header among the input lines
+
+    @property
+    def bail_out(self) -> Optional[str]:
+        return self.bail_outs[0] if self.bail_outs else None
+
+    def test(self, prefix: str) -> TapTest:
+        """The first test whose description starts with prefix.  Raises KeyError naming what
+        there is, because a missing check is itself the interesting failure."""
+        for t in self.tests:
+            if t.description.startswith(prefix):
+                return t
+        have = "; ".join(t.description for t in self.tests) or "no tests"
+        raise KeyError(f"no test starting with {prefix!r} (have: {have})")
+
+    def failed(self) -> list:
+        return [t for t in self.tests if t.failed]
+
+    def passed_all(self) -> bool:
+        return (self.version is not None and not self.bail_outs and not self.errors
+                and self.plan == len(self.tests) and not self.failed())
+
+
+_HEADER_RE = re.compile(r"TAP version (\d+)\s*$")
+_TEST_RE = re.compile(r"^(not\s+)?ok\b(?:\s+(\d+)\b)?(?:\s*-)?\s*(.*)$")
+_DIRECTIVE_RE = re.compile(r"^(.*?)\s*(?<!\\)#\s*(skip|todo)\S*(?:\s+(.*?))?\s*$", re.IGNORECASE)
+_PLAN_RE = re.compile(r"^1\.\.(\d+)\s*(?:#.*)?$")
+_BAIL_RE = re.compile(r"^Bail out!\s*(.*?)\s*$")
+_YAML_START_RE = re.compile(r"^(\s+)---\s*$")
+_YAML_END_RE = re.compile(r"^\s+\.\.\.\s*$")
+_BANNER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9 _.-]*?):(?:\s+(.*?))?\s*$")
+_EXIT_RE = re.compile(r"^exit:\s*(.*?)\s*\(status\s+(-?\d+)\)\s*$")
+
+
+def _load_yaml(block: list, where: str, tap: Tap) -> Optional[dict]:
+    try:
+        data = yaml.safe_load("\n".join(block))
+    except yaml.YAMLError as e:
+        tap.errors.append(f"{where}: bad YAML block: {e}")
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        tap.errors.append(f"{where}: YAML block is a {type(data).__name__}, not a mapping")
+        return None
+    return data
+
+
+def parse_tap(text) -> Tap:
+    """Read a serial capture (a string or a list of lines) as TAP version 13.
+
+    Pure and lenient: lines before the header are someone else's (GRUB, SeaBIOS), escapes and
+    \\r are dropped, and whatever breaks the format is listed in Tap.errors instead of raising,
+    so a broken report still yields everything that can be read from it.
+    """
+    lines = text.split("\n") if isinstance(text, str) else list(text)
+    lines = [clean_line(l) for l in lines]
+    tap = Tap()
+
+    start = None
+    for i, line in enumerate(lines):
+        m = _HEADER_RE.search(line)
+        if m:
+            start, tap.version, tap.offset = i, int(m.group(1)), i
+            break
+    if start is None:
+        return tap
+
+    in_header = True          # before the first test, plan or bail out: banner territory
+    last_test = None          # a YAML block may follow only this, and only at once
+    block = None              # (indent, first line number, lines) of an open YAML block
+    exit_seen = False
+    plan_at = None            # how many tests had been seen when the plan came
+
+    def where(n):
+        return f"line {n + 1}"
+
+    for n in range(start + 1, len(lines)):
+        line = lines[n]
+        if block is not None:
+            indent, first, body = block
+            if _YAML_END_RE.match(line):
+                last_test.yaml = _load_yaml(body, where(first), tap)
+                block, last_test = None, None
+                continue
+            if not line.strip() or line.startswith(indent):
+                body.append(line[len(indent):] if line.startswith(indent) else "")
+                continue
+            tap.errors.append(f"{where(first)}: YAML block not closed with '...'")
+            last_test.yaml = _load_yaml(body, where(first), tap)
+            block, last_test = None, None
+            # and read this line as what it is
+
+        if not line.strip():
+            continue
+        m = _YAML_START_RE.match(line)
+        if m:
+            if last_test is None:
+                tap.errors.append(f"{where(n)}: YAML block not after a test line")
+                last_test = TapTest(None, True, "")   # swallow it, attached to nothing
+            block = (m.group(1), n, [])
+            continue
+        last_test = None
+
+        m = _TEST_RE.match(line)
+        if m:
+            in_header = False
+            desc, directive, reason = m.group(3).strip(), None, None
+            d = _DIRECTIVE_RE.match(desc)
+            if d:
+                desc, directive, reason = d.group(1), d.group(2).upper(), d.group(3) or None
+            t = TapTest(int(m.group(2)) if m.group(2) else None, m.group(1) is None,
+                        desc, directive, reason, None, line)
+            if exit_seen:
+                tap.errors.append(f"{where(n)}: test line after the exit line")
+            elif tap.bail_outs:
+                tap.errors.append(f"{where(n)}: test line after Bail out!")
+            elif plan_at is not None and plan_at > 0:
+                tap.errors.append(f"{where(n)}: test line after a trailing plan")
+            tap.tests.append(t)
+            last_test = t
+            continue
+        m = _PLAN_RE.match(line)
+        if m:
+            in_header = False
+            if tap.plan is not None:
+                tap.errors.append(f"{where(n)}: second plan {line!r}")
+            else:
+                tap.plan, plan_at = int(m.group(1)), len(tap.tests)
+            continue
+        m = _BAIL_RE.match(line)
+        if m:
+            in_header = False
+            tap.bail_outs.append(m.group(1))
+            continue
+        if line.startswith("#"):
+            c = line[1:].strip()
+            tap.comments.append(c)
+            if c.startswith("exit:"):
+                e = _EXIT_RE.match(c)
+                if not e:
+                    tap.errors.append(f"{where(n)}: malformed exit line {line!r}")
+                else:
+                    if exit_seen:
+                        tap.errors.append(f"{where(n)}: second exit line")
+                    tap.exit_line, exit_seen = (e.group(1), int(e.group(2))), True
+                continue
+            if in_header:
+                tap.header_comments.append(c)
+                b = _BANNER_RE.match(c)
+                if b:
+                    tap.banner[b.group(1)] = b.group(2) or ""
+            continue
+        if _HEADER_RE.search(line):
+            tap.errors.append(f"{where(n)}: second TAP header (did the guest restart?)")
+            continue
+        tap.errors.append(f"{where(n)}: not TAP: {line!r}")
+
+    if block is not None:
+        indent, first, body = block
+        tap.errors.append(f"{where(first)}: YAML block not closed with '...'")
+        last_test.yaml = _load_yaml(body, where(first), tap)
+    return tap
+
+
+# --------------------------------------------------------------------------------------------
+# Running a guest
+
+
+@dataclass
+class Result:
+    argv: list
+    lines: list            # (monotonic time, text) from the TAP header on
+    all_lines: list        # (monotonic time, text) of everything, firmware noise included
+    raw: str               # serial output as received, decoded but not cleaned
+    qemu_rc: Optional[int]
+    status: int
+    timed_out: bool
+    stderr: str
+    tap: Tap
+    started: float         # monotonic time QEMU was started
+    duration: float        # seconds until QEMU exited or was killed
+
+    @property
+    def status_name(self) -> str:
+        return status_name(self.status)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(t for _, t in self.lines)
+
+    def summary(self, tail: int = 40) -> str:
+        """What an assertion message needs to tell why a run went wrong."""
+        out = [f"command: {' '.join(self.argv)}",
+               f"status {self.status} ({self.status_name}), qemu rc {self.qemu_rc}, "
+               f"{self.duration:.1f} s{', timed out' if self.timed_out else ''}"]
+        if self.tap.errors:
+            out.append("TAP errors: " + "; ".join(self.tap.errors[:10]))
+        if self.stderr.strip():
+            out.append("stderr:\n" + "\n".join(self.stderr.rstrip().splitlines()[-tail:]))
+        shown = self.all_lines[-tail:]
+        out.append(f"serial (last {len(shown)} of {len(self.all_lines)} lines):")
+        out.extend("  " + t for _, t in shown)
+        return "\n".join(out)
+
+
+_live: set = set()
+_live_lock = threading.Lock()
+
+
+def _kill_all_live() -> None:
+    with _live_lock:
+        guests = list(_live)
+    for g in guests:
+        g.kill()
+
+
+atexit.register(_kill_all_live)
+
+
+class Guest:
+    """One QEMU run of tickguest.  Use it as a context manager: leaving the block, however that
+    happens, kills QEMU's process group.
+
+        with Guest(kernel="build/tickguest.elf", cmdline="hz=100", timeout=60) as g:
+            result = g.wait()
+
+    on_line(t, text) is called from the reader thread for every cleaned serial line, noise
+    included, as it arrives (scripts/run-guest streams with it).  If setpriv is installed QEMU
+    also gets SIGKILL when the thread that started it dies, so start it from a thread that
+    lives as long as the guest (the main thread, normally).
+    """
+
+    def __init__(self, kernel=None, iso=None, cmdline: str = "", machine: str = "pc",
+                 accel: str = "tcg", extra_args: Iterable[str] = (), timeout: float = None,
+                 memory: str = "64M", on_line: Callable[[float, str], None] = None,
+                 qemu: str = None):
+        if (kernel is None) == (iso is None):
+            raise ValueError("give exactly one of kernel= and iso=")
+        if iso is not None and cmdline:
+            raise ValueError("an ISO boots GRUB's menu entry; its command line is in grub.cfg")
+        self.kernel, self.iso, self.cmdline = kernel, iso, cmdline
+        self.timeout = timeout if timeout is not None else timeout_for(
+            cmdline_duration_s(cmdline), iso=iso is not None)
+        self.on_line = on_line
+        argv = [qemu or qemu_binary(),
+                "-machine", f"{machine},accel={accel}", "-m", str(memory),
+                "-display", "none", "-vga", "none", "-monitor", "none",
+                "-serial", "stdio", "-no-reboot",
+                "-device", DEBUG_EXIT_DEVICE]
+        if kernel is not None:
+            argv += ["-kernel", str(kernel), "-append", cmdline]
+        else:
+            argv += ["-cdrom", str(iso), "-boot", "d"]
+        self.argv = argv + [str(a) for a in extra_args]
+
+        self.proc: Optional[subprocess.Popen] = None
+        self.started: Optional[float] = None
+        self.start_error: Optional[str] = None
+        self.callback_error: Optional[BaseException] = None
+        self._lines: list = []            # (t, cleaned text)
+        self._raw = bytearray()
+        self._stderr = bytearray()
+        self._cond = threading.Condition()
+        self._threads: list = []
+        self._result: Optional[Result] = None
+
+    # -- life cycle
+
+    def start(self) -> "Guest":
+        if self.proc is not None or self.start_error is not None:
+            raise RuntimeError("a Guest runs once")
+        self.started = time.monotonic()
+        # Resolved here, not left to setpriv, whose "not found" would exit 127: odd, a "status".
+        exe = shutil.which(self.argv[0])
+        if exe is None:
+            self.start_error = f"cannot run {self.argv[0]}: not found"
+            return self
+        wrapper = []
+        setpriv = shutil.which("setpriv")
+        if setpriv:
+            wrapper = [setpriv, "--pdeathsig", "KILL", "--"]
+        try:
+            self.proc = subprocess.Popen(wrapper + [exe] + self.argv[1:],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as e:
+            # Not an exception: "QEMU failed to start" is status 125 like any other no-verdict.
+            self.start_error = f"cannot run {self.argv[0]}: {e.strerror}"
+            return self
+        with _live_lock:
+            _live.add(self)
+        for target, pipe in ((self._read_serial, self.proc.stdout),
+                             (self._read_stderr, self.proc.stderr)):
+            th = threading.Thread(target=target, args=(pipe,), daemon=True,
+                                  name=f"guest-{self.proc.pid}-{target.__name__}")
+            th.start()
+            self._threads.append(th)
+        return self
+
+    def __enter__(self) -> "Guest":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
+
+    def signal(self, sig: int) -> bool:
+        """Send sig to QEMU's process group while QEMU is alive (not yet reaped: a reaped pid
+        could belong to someone else).  Returns whether it was sent."""
+        if self.proc is None or self.proc.returncode is not None:
+            return False
+        try:
+            os.killpg(self.proc.pid, sig)
+            return True
+        except ProcessLookupError:
+            return False
+
+    def kill(self) -> None:
+        """Kill the group and reap QEMU; safe to call any number of times, from anywhere."""
+        if self.proc is not None:
+            self.signal(signal.SIGKILL)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self._join()
+        with _live_lock:
+            _live.discard(self)
+
+    def _join(self) -> None:
+        for th in self._threads:
+            if th is not threading.current_thread():
+                th.join(timeout=5)
+
+    def _exited(self) -> bool:
+        """Whether QEMU has exited, without reaping it: its zombie keeps the process group's id
+        reserved, so the group can still be killed safely afterwards."""
+        try:
+            info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True
+        return info is not None
+
+    def wait(self, timeout: float = None) -> Result:
+        """Wait for QEMU to exit, at most timeout (default: the Guest's) seconds from its start;
+        past that kill it and report status 124."""
+        if self._result is not None:
+            return self._result
+        if self.proc is None and self.start_error is None:
+            self.start()
+        timed_out = False
+        if self.proc is not None:
+            deadline = self.started + (self.timeout if timeout is None else timeout)
+            while not self._exited():
+                if time.monotonic() >= deadline:
+                    timed_out = True
+                    break
+                time.sleep(0.02)
+            ended = time.monotonic()
+            self.kill()          # stragglers in the group, the reap, the reader threads
+        else:
+            ended = self.started
+        self._result = self._make_result(timed_out, ended)
+        return self._result
+
+    # -- reading
+
+    def _read_serial(self, pipe) -> None:
+        fd, pending = pipe.fileno(), b""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            now = time.monotonic()
+            if chunk:
+                self._raw += chunk
+                pending += chunk
+                *done, pending = pending.split(b"\n")
+            else:
+                done, pending = ([pending] if pending else []), b""
+            for b in done:
+                self._add_line(now, clean_line(b))
+            if not chunk:
+                break
+        with self._cond:
+            self._cond.notify_all()
+
+    def _add_line(self, t: float, text: str) -> None:
+        with self._cond:
+            self._lines.append((t, text))
+            self._cond.notify_all()
+        if self.on_line is not None and self.callback_error is None:
+            try:
+                self.on_line(t, text)
+            except BaseException as e:  # the pipe must go on being drained
+                self.callback_error = e
+
+    def _read_stderr(self, pipe) -> None:
+        fd = pipe.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self._stderr += chunk
+
+    @property
+    def lines(self) -> list:
+        """The serial lines so far, (monotonic time, text), noise included."""
+        with self._cond:
+            return list(self._lines)
+
+    def wait_for_line(self, pattern, timeout: float) -> Optional[tuple]:
+        """Block until a serial line matches the regex pattern (searched); returns the
+        (time, text) or None on timeout or when the output ended.  For acting on the guest at a
+        given point of its run, e.g. pausing it."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._cond:
+            while True:
+                for item in self._lines[seen:]:
+                    if rx.search(item[1]):
+                        return item
+                seen = len(self._lines)
+                left = deadline - time.monotonic()
+                reader_done = self._threads and not self._threads[0].is_alive()
+                if left <= 0 or reader_done or self.proc is None:
+                    return None
+                self._cond.wait(min(left, 0.5))
+
+    def _make_result(self, timed_out: bool, ended: float) -> Result:
+        all_lines = self.lines
+        tap = parse_tap([t for _, t in all_lines])
+        rc = None if self.proc is None else self.proc.returncode
+        stderr = self._stderr.decode("utf-8", errors="replace")
+        if self.start_error:
+            stderr = self.start_error + "\n" + stderr
+        return Result(
+            argv=list(self.argv),
+            lines=all_lines[tap.offset:] if tap.offset is not None else [],
+            all_lines=all_lines,
+            raw=bytes(self._raw).decode("utf-8", errors="replace"),
+            qemu_rc=rc,
+            status=decode_status(rc, timed_out, verdict_seen=tap.exit_line is not None),
+            timed_out=timed_out,
+            stderr=stderr,
+            tap=tap,
+            started=self.started,
+            duration=ended - self.started,
+        )
+
+
+def run(**kw) -> Result:
+    """Boot, wait for the verdict (or the timeout), and make sure QEMU is gone."""
+    with Guest(**kw) as g:
+        return g.wait()
+
+
+# --------------------------------------------------------------------------------------------
+# Checking a report against the contract
+
+
+def check_consistent(result, status: int = None) -> list:
+    """Problems that make a report contradict docs/report.md or its own exit status; [] when it
+    holds together.  Takes a Result, or a Tap with the status to hold it to."""
+    tap = result if isinstance(result, Tap) else result.tap
+    if status is None:
+        status = result.status
+    problems = []
+    if tap.version is None:
+        return ["no 'TAP version 13' line on the serial port"]
+    if tap.version != 13:
+        problems.append(f"TAP version {tap.version}, expected 13")
+    problems += tap.errors
+
+    numbers = [t.number for t in tap.tests]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(f"test numbers are {numbers}, expected 1..{len(numbers)} in order")
+    if len(tap.bail_outs) > 1:
+        problems.append(f"{len(tap.bail_outs)} 'Bail out!' lines")
+    if not tap.bail_outs:
+        if tap.plan is None:
+            problems.append("no plan line")
+        elif tap.plan != len(tap.tests):
+            problems.append(f"plan 1..{tap.plan} but {len(tap.tests)} tests")
+
+    if tap.exit_line is None:
+        problems.append("no '# exit: WORD (status N)' line")
+    else:
+        word, n = tap.exit_line
+        if n != status:
+            problems.append(f"exit line says status {n} but the guest's status is {status}")
+        if n in STATUS_NAMES and n not in (STATUS_TIMEOUT, STATUS_NO_VERDICT) \
+                and word != STATUS_NAMES[n]:
+            problems.append(f"exit line calls status {n} {word!r}, expected {STATUS_NAMES[n]!r}")
+
+    failed = tap.failed()
+    tested = [t for t in tap.tests if t.directive != "SKIP"]
+    if status == 0:
+        if failed:
+            problems.append(f"status 0 with {len(failed)} 'not ok' checks")
+        if tap.bail_outs:
+            problems.append("status 0 after 'Bail out!'")
+        if not tested:
+            problems.append("status 0 but nothing was tested (that is status 77)")
+    elif status == 1 and not failed:
+        problems.append("status 1 (failed) but no check is 'not ok'")
+    elif status in (2, 3) and not tap.bail_outs:
+        problems.append(f"status {status} without a 'Bail out!' line")
+    elif status == 77 and (tested or failed):
+        problems.append("status 77 (skipped) but some checks were not skipped")
+    if failed and status not in (1, 3, STATUS_TIMEOUT, STATUS_NO_VERDICT):
+        problems.append(f"{len(failed)} 'not ok' checks but status {status}")
+    return problems
