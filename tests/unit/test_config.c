@@ -1,0 +1,547 @@
+/*
+ * Host unit tests for kernel/config.c, the command-line parser.
+ *
+ * Build and run from the repository root:
+ *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_config.c kernel/config.c kernel/format.c kernel/string.c -lcmocka -o build/host/test_config
+ *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_format.c kernel/format.c -lcmocka -o build/host/test_format
+ *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_stats.c acct/stats.c -lcmocka -o build/host/test_stats
+ *   build/host/test_config
+ *
+ * The error messages are the parser's user interface, so several are checked word for word.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel/config.h"
+
+static struct config cfg;
+static char err[512];
+
+static int parse(const char *cmdline)
+{
+	/* garbage first, so a parser that forgets to write err is caught */
+	memset(err, 'X', sizeof(err) - 1);
+	err[sizeof(err) - 1] = '\0';
+	return config_parse(&cfg, cmdline, err, sizeof(err));
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		fail_msg("\"%s\" does not contain \"%s\"", haystack, needle);
+}
+
+static void assert_defaults(const struct config *c)
+{
+	assert_int_equal(c->hz, 100);
+	assert_int_equal(c->duration_us, 5000000);
+	assert_int_equal(c->fault, FAULT_NONE);
+	assert_int_equal(c->ntasks, 2);
+
+	assert_string_equal(c->tasks[0].name, "a");
+	assert_int_equal(c->tasks[0].kind, TASK_SPIN);
+	assert_int_equal(c->tasks[0].weight, 2);
+
+	assert_string_equal(c->tasks[1].name, "b");
+	assert_int_equal(c->tasks[1].kind, TASK_SPIN);
+	assert_int_equal(c->tasks[1].weight, 1);
+}
+
+static void expect_ok(const char *cmdline)
+{
+	if (parse(cmdline) != 0)
+		fail_msg("rejected \"%s\": %s", cmdline, err);
+	assert_string_equal(err, "");
+}
+
+/*
+ * Every rejection: returns -1, gives one line with no newline that starts with the offending
+ * word, contains each of the given fragments, and leaves the defaults in cfg.
+ */
+static void expect_bad_at(const char *cmdline, const char *word, const char *const frags[])
+{
+	size_t i;
+
+	if (parse(cmdline) != -1)
+		fail_msg("accepted \"%s\"", cmdline);
+	assert_true(err[0] != '\0');
+	assert_null(strchr(err, '\n'));
+	assert_null(strchr(err, '\r'));
+	assert_true(strncmp(err, word, strlen(word)) == 0 && err[strlen(word)] == ':');
+	for (i = 0; frags[i]; i++)
+		assert_contains(err, frags[i]);
+	assert_defaults(&cfg);
+}
+
+/* The common case: the command line is a single bad word. */
+#define BAD(cmdline, ...) \
+	expect_bad_at(cmdline, cmdline, (const char *const[]){ __VA_ARGS__, NULL })
+#define BAD_AT(cmdline, word, ...) \
+	expect_bad_at(cmdline, word, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void expect_exact(const char *cmdline, const char *message)
+{
+	assert_int_equal(parse(cmdline), -1);
+	assert_string_equal(err, message);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	config_defaults(&cfg);
+	assert_defaults(&cfg);
+}
+
+static void test_empty(void **state)
+{
+	(void)state;
+	expect_ok("");
+	assert_defaults(&cfg);
+	expect_ok("   \t  ");
+	assert_defaults(&cfg);
+	assert_int_equal(config_parse(&cfg, NULL, err, sizeof(err)), 0);
+	assert_defaults(&cfg);
+}
+
+/* config_parse starts from the defaults, whatever cfg held before. */
+static void test_resets(void **state)
+{
+	(void)state;
+	expect_ok("hz=250 duration=1s task=z:spin fault=ud");
+	expect_ok("");
+	assert_defaults(&cfg);
+}
+
+/* The examples of docs/cmdline.md. */
+static void test_doc_examples(void **state)
+{
+	(void)state;
+	expect_ok("hz=100 duration=10s task=a:spin:2 task=b:spin:1");
+	assert_int_equal(cfg.hz, 100);
+	assert_int_equal(cfg.duration_us, 10000000);
+	assert_int_equal(cfg.ntasks, 2);
+	assert_string_equal(cfg.tasks[0].name, "a");
+	assert_int_equal(cfg.tasks[0].weight, 2);
+	assert_string_equal(cfg.tasks[1].name, "b");
+	assert_int_equal(cfg.tasks[1].weight, 1);
+
+	expect_ok("task=b:duty:40:50ms");
+	assert_int_equal(cfg.ntasks, 1);
+	assert_string_equal(cfg.tasks[0].name, "b");
+	assert_int_equal(cfg.tasks[0].kind, TASK_DUTY);
+	assert_int_equal(cfg.tasks[0].duty_pct, 40);
+	assert_int_equal(cfg.tasks[0].period_us, 50000);
+	assert_int_equal(cfg.tasks[0].weight, 1);
+	assert_int_equal(cfg.hz, 100);
+	assert_int_equal(cfg.duration_us, 5000000);
+}
+
+static void test_first_word(void **state)
+{
+	(void)state;
+	/* the image path that GRUB and QEMU -kernel put first is skipped */
+	expect_ok("/boot/tickguest.elf hz=250");
+	assert_int_equal(cfg.hz, 250);
+	expect_ok("/boot/tickguest.elf");
+	assert_defaults(&cfg);
+	expect_ok("  tickguest  ");
+	assert_defaults(&cfg);
+	/* a first word with '=' is a setting like any other */
+	expect_ok("hz=300 duration=1s");
+	assert_int_equal(cfg.hz, 300);
+	BAD_AT("hz=3 /boot/tickguest.elf", "hz=3", "out of range");
+	/* only the first word is skipped */
+	expect_exact("/boot/tickguest.elf nokey", "nokey: not key=value");
+	expect_exact("/boot/tickguest.elf hz=100 nokey", "nokey: not key=value");
+	BAD_AT("a b", "b", "not key=value");
+}
+
+static void test_separators(void **state)
+{
+	(void)state;
+	expect_ok("k\thz=200\t\tduration=2s   fault=gp ");
+	assert_int_equal(cfg.hz, 200);
+	assert_int_equal(cfg.duration_us, 2000000);
+	assert_int_equal(cfg.fault, FAULT_GP);
+	/* a space inside key=value splits it into two words */
+	BAD_AT("k hz= 100", "hz=", "not a number");
+}
+
+static void test_hz(void **state)
+{
+	(void)state;
+	expect_ok("hz=100");
+	assert_int_equal(cfg.hz, 100);
+	expect_ok("hz=10000");
+	assert_int_equal(cfg.hz, 10000);
+	expect_ok("hz=40");         /* the slowest that still suits the default duty task */
+	assert_int_equal(cfg.hz, 40);
+	expect_ok("hz=19 task=a:spin");
+	assert_int_equal(cfg.hz, 19);
+	expect_ok("hz=0100");
+	assert_int_equal(cfg.hz, 100);
+
+	expect_exact("hz=abc",
+		     "hz=abc: not a number; hz takes an integer from 19 to 10000 (PIT ticks per second)");
+	expect_exact("hz=5",
+		     "hz=5: out of range; hz takes an integer from 19 to 10000 (the PIT cannot tick slower than 18.2 Hz)");
+	BAD("hz=18", "out of range", "18.2 Hz");
+	BAD("hz=0", "out of range");
+	BAD("hz=10001", "out of range", "from 19 to 10000");
+	BAD("hz=", "not a number");
+	BAD("hz=-100", "not a number");
+	BAD("hz=+100", "not a number");
+	BAD("hz=0x64", "not a number");
+	BAD("hz=100Hz", "not a number");
+	BAD("hz=1e3", "not a number");
+	/* too big for 64 bits: rejected, not wrapped */
+	BAD("hz=18446744073709551615", "out of range");
+	BAD("hz=99999999999999999999999", "out of range");
+	/* 2^64 + 100 would wrap to 100 */
+	BAD("hz=18446744073709551716", "out of range");
+}
+
+static void test_duration(void **state)
+{
+	(void)state;
+	expect_ok("duration=500ms");
+	assert_int_equal(cfg.duration_us, 500000);
+	expect_ok("duration=10s");
+	assert_int_equal(cfg.duration_us, 10000000);
+	expect_ok("duration=2500000us");
+	assert_int_equal(cfg.duration_us, 2500000);
+	expect_ok("duration=100ms");
+	assert_int_equal(cfg.duration_us, 100000);
+	expect_ok("duration=100000us");
+	assert_int_equal(cfg.duration_us, 100000);
+	expect_ok("duration=3600s");
+	assert_int_equal(cfg.duration_us, 3600000000ULL);
+	expect_ok("duration=3600000ms");
+	assert_int_equal(cfg.duration_us, 3600000000ULL);
+
+	expect_exact("duration=10",
+		     "duration=10: '10' needs a unit; duration takes a time from 100ms to 3600s, such as 500ms or 10s");
+	BAD("duration=99ms", "'99ms' is out of range", "from 100ms to 3600s");
+	BAD("duration=99999us", "out of range");
+	BAD("duration=3601s", "out of range");
+	BAD("duration=0s", "out of range");
+	BAD("duration=10h", "unknown unit 'h'", "us, ms or s");
+	BAD("duration=10S", "unknown unit 'S'");
+	BAD("duration=10sec", "unknown unit 'sec'");
+	BAD("duration=1.5s", "unknown unit '.5s'");
+	BAD("duration=abc", "'abc' is not a time");
+	BAD("duration=ms", "not a time");
+	BAD("duration=-1s", "not a time");
+	BAD("duration=", "not a time");
+	BAD_AT("duration=10 ms", "duration=10", "needs a unit");
+	/* overflow of the digits, and of the digits times the unit */
+	BAD("duration=99999999999999999999s", "out of range");
+	BAD("duration=18446744073710s", "out of range");
+	/* (5 + 2^58) s = 5 s + 15625 * 2^64 us: wraps to exactly 5 s unless caught */
+	BAD("duration=288230376151711749s", "out of range");
+}
+
+static void test_task_spin(void **state)
+{
+	(void)state;
+	expect_ok("task=worker:spin");
+	assert_int_equal(cfg.ntasks, 1);
+	assert_string_equal(cfg.tasks[0].name, "worker");
+	assert_int_equal(cfg.tasks[0].kind, TASK_SPIN);
+	assert_int_equal(cfg.tasks[0].weight, 1);
+
+	expect_ok("task=a:spin:1 task=b:spin:100");
+	assert_int_equal(cfg.tasks[0].weight, 1);
+	assert_int_equal(cfg.tasks[1].weight, 100);
+
+	BAD("task=a:spin:0", "weight '0' is out of range", "WEIGHT is an integer from 1 to 100");
+	BAD("task=a:spin:101", "weight '101' is out of range");
+	BAD("task=a:spin:x", "weight 'x' is not a number");
+	BAD("task=a:spin:", "weight '' is not a number");
+	BAD("task=a:spin:-1", "not a number");
+	BAD("task=a:spin:99999999999999999999999", "out of range");
+	BAD("task=a:spin:1:2", "too many fields", "NAME:spin[:WEIGHT]");
+}
+
+static void test_task_duty(void **state)
+{
+	(void)state;
+	expect_ok("task=c:duty:30:50ms");
+	assert_int_equal(cfg.ntasks, 1);
+	assert_int_equal(cfg.tasks[0].kind, TASK_DUTY);
+	assert_int_equal(cfg.tasks[0].duty_pct, 30);
+	assert_int_equal(cfg.tasks[0].period_us, 50000);
+	assert_int_equal(cfg.tasks[0].weight, 1);
+
+	expect_ok("task=c:duty:1:10s:7");
+	assert_int_equal(cfg.tasks[0].duty_pct, 1);
+	assert_int_equal(cfg.tasks[0].period_us, 10000000);
+	assert_int_equal(cfg.tasks[0].weight, 7);
+
+	expect_ok("hz=2000 task=c:duty:100:1ms");
+	assert_int_equal(cfg.tasks[0].duty_pct, 100);
+	assert_int_equal(cfg.tasks[0].period_us, 1000);
+
+	expect_ok("task=c:duty:50:25000us");
+	assert_int_equal(cfg.tasks[0].period_us, 25000);
+
+	BAD("task=c:duty:0:50ms", "duty percentage '0' is out of range", "PCT is an integer from 1 to 100");
+	BAD("task=c:duty:101:50ms", "duty percentage '101' is out of range");
+	BAD("task=c:duty:half:50ms", "duty percentage 'half' is not a number");
+	BAD("task=c:duty::50ms", "duty percentage '' is not a number");
+	BAD("task=c:duty:30:50", "period '50' needs a unit", "PERIOD is a time from 1ms to 10s");
+	BAD("task=c:duty:30:999us", "period '999us' is out of range");
+	BAD("task=c:duty:30:10001ms", "period '10001ms' is out of range");
+	BAD("task=c:duty:30:50m", "period '50m' has an unknown unit 'm'");
+	BAD("task=c:duty:30:fast", "period 'fast' is not a time");
+	BAD("task=c:duty:30:50ms:0", "weight '0' is out of range");
+	BAD("task=c:duty:30:50ms:1:2", "too many fields", "NAME:duty:PCT:PERIOD[:WEIGHT]");
+	BAD("task=c:duty:30", "needs both PCT and PERIOD");
+	BAD("task=c:duty", "needs both PCT and PERIOD");
+}
+
+static void test_task_kind(void **state)
+{
+	(void)state;
+	expect_exact("task=x:blink",
+		     "task=x:blink: unknown task kind 'blink'; use NAME:spin[:WEIGHT] or NAME:duty:PCT:PERIOD[:WEIGHT]");
+	BAD("task=x:SPIN", "unknown task kind 'SPIN'");
+	BAD("task=x:", "unknown task kind ''");
+	BAD("task=x", "missing task kind", "NAME:spin[:WEIGHT]");
+	BAD("task=", "empty value", "NAME:duty:PCT:PERIOD[:WEIGHT]");
+}
+
+static void test_task_name(void **state)
+{
+	(void)state;
+	expect_ok("task=abcdefgh:spin");        /* CONFIG_NAME_MAX characters */
+	assert_string_equal(cfg.tasks[0].name, "abcdefgh");
+	expect_ok("task=t_0:spin task=9:spin task=_:spin task=idle2:spin task=idl:spin");
+	assert_int_equal(cfg.ntasks, 5);
+	assert_string_equal(cfg.tasks[0].name, "t_0");
+	assert_string_equal(cfg.tasks[3].name, "idle2");
+
+	BAD("task=abcdefghi:spin", "task name 'abcdefghi' is too long", "1 to 8 characters");
+	BAD("task=:spin", "empty task name", "a-z, 0-9 and _");
+	BAD("task=Ab:spin", "task name 'Ab' contains 'A'");
+	BAD("task=a-b:spin", "contains '-'");
+	BAD("task=a.b:spin", "contains '.'");
+	BAD("task=a=b:spin", "contains '='");
+	BAD("task=idle:spin", "'idle' is reserved");
+	/* the name is checked before the rest */
+	BAD("task=A:blink", "contains 'A'");
+}
+
+static void test_task_replaces_defaults(void **state)
+{
+	(void)state;
+	/* no task= keeps the default workload */
+	expect_ok("hz=200 duration=1s fault=de");
+	assert_int_equal(cfg.ntasks, 2);
+	assert_string_equal(cfg.tasks[1].name, "b");
+
+	/* one task= replaces all of it, even a task named like a default one */
+	expect_ok("task=b:spin:5");
+	assert_int_equal(cfg.ntasks, 1);
+	assert_string_equal(cfg.tasks[0].name, "b");
+	assert_int_equal(cfg.tasks[0].kind, TASK_SPIN);
+	assert_int_equal(cfg.tasks[0].weight, 5);
+
+	/* order on the command line is kept, wherever the other keys are */
+	expect_ok("task=z:spin hz=200 task=y:spin:3 duration=1s task=x:duty:20:100ms");
+	assert_int_equal(cfg.ntasks, 3);
+	assert_string_equal(cfg.tasks[0].name, "z");
+	assert_string_equal(cfg.tasks[1].name, "y");
+	assert_string_equal(cfg.tasks[2].name, "x");
+	assert_int_equal(cfg.tasks[2].kind, TASK_DUTY);
+}
+
+static void test_max_tasks(void **state)
+{
+	(void)state;
+	expect_ok("task=t1:spin task=t2:spin task=t3:spin task=t4:spin "
+		  "task=t5:spin task=t6:spin task=t7:spin task=t8:spin");
+	assert_int_equal(cfg.ntasks, CONFIG_MAX_TASKS);
+	assert_string_equal(cfg.tasks[7].name, "t8");
+
+	BAD_AT("task=t1:spin task=t2:spin task=t3:spin task=t4:spin "
+	       "task=t5:spin task=t6:spin task=t7:spin task=t8:spin task=t9:spin",
+	       "task=t9:spin", "too many tasks", "at most 8");
+}
+
+static void test_duplicates(void **state)
+{
+	(void)state;
+	BAD_AT("hz=100 hz=200", "hz=200", "hz is already set");
+	BAD_AT("hz=100 hz=100", "hz=100", "already set");
+	BAD_AT("duration=1s task=a:spin duration=2s", "duration=2s", "duration is already set");
+	BAD_AT("fault=ud fault=ud", "fault=ud", "fault is already set");
+	BAD_AT("task=a:spin task=b:spin task=a:duty:10:1s", "task=a:duty:10:1s",
+	       "task 'a' is already defined", "unique");
+	/* task may repeat with different names */
+	expect_ok("task=a:spin task=b:spin");
+}
+
+static void test_fault(void **state)
+{
+	(void)state;
+	expect_ok("fault=ud");
+	assert_int_equal(cfg.fault, FAULT_UD);
+	expect_ok("fault=de");
+	assert_int_equal(cfg.fault, FAULT_DE);
+	expect_ok("fault=pf");
+	assert_int_equal(cfg.fault, FAULT_PF);
+	expect_ok("fault=gp");
+	assert_int_equal(cfg.fault, FAULT_GP);
+
+	BAD("fault=xx", "unknown fault 'xx'", "ud, de, pf, gp");
+	BAD("fault=UD", "unknown fault 'UD'");
+	BAD("fault=none", "unknown fault 'none'");
+	BAD("fault=", "unknown fault ''");
+	BAD("fault=udx", "unknown fault");
+
+	assert_string_equal(config_fault_name(FAULT_NONE), "none");
+	assert_string_equal(config_fault_name(FAULT_UD), "ud");
+	assert_string_equal(config_fault_name(FAULT_DE), "de");
+	assert_string_equal(config_fault_name(FAULT_PF), "pf");
+	assert_string_equal(config_fault_name(FAULT_GP), "gp");
+}
+
+static void test_unknown_key(void **state)
+{
+	(void)state;
+	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault");
+	expect_exact("k nokey", "nokey: not key=value");
+	BAD("HZ=100", "unknown key 'HZ'");
+	BAD("=100", "unknown key ''");
+	BAD("hzz=100", "unknown key 'hzz'");
+	BAD("tasks=a:spin", "unknown key 'tasks'");
+	/* the first '=' splits key from value; the value may hold more */
+	BAD("hz=1=2", "not a number");
+}
+
+/*
+ * A duty period must span at least 2 ticks: period_us * hz >= 2000000.  At hz=100 a tick is
+ * 10 ms, so 20 ms is the shortest period; at hz=150, 2e6 / 150 = 13333.3 us, rounded up 13334.
+ */
+static void test_duty_two_ticks(void **state)
+{
+	(void)state;
+	expect_ok("hz=100 task=c:duty:30:20ms");
+	expect_ok("hz=100 task=c:duty:30:20000us");
+	BAD_AT("hz=100 task=c:duty:30:19999us", "task=c:duty:30:19999us",
+	       "period 19999us is shorter than 2 ticks at hz=100", "at least 20ms");
+	expect_exact("hz=100 task=c:duty:30:10ms",
+		     "task=c:duty:30:10ms: period 10ms is shorter than 2 ticks at hz=100; PERIOD must be at least 20ms at this hz");
+
+	/* the check runs after all words, so hz may come after the task */
+	expect_ok("task=c:duty:30:19ms hz=200");
+	BAD_AT("task=c:duty:30:10ms hz=150", "task=c:duty:30:10ms", "hz=150", "at least 13334us");
+	expect_ok("task=c:duty:30:13334us hz=150");
+	BAD_AT("task=c:duty:30:13333us hz=150", "task=c:duty:30:13333us", "at least 13334us");
+
+	/* only duty tasks are checked, and each one */
+	expect_ok("hz=19 task=a:spin");
+	BAD_AT("hz=1000 task=a:spin task=b:duty:10:2ms task=c:duty:10:1ms", "task=c:duty:10:1ms",
+	       "period 1ms", "hz=1000", "at least 2ms");
+
+	/* the default workload has no duty task, so the slowest PIT rate works alone */
+	expect_ok("hz=19");
+}
+
+static void test_error_truncation(void **state)
+{
+	char small[16];
+	char full[512];
+
+	(void)state;
+	assert_int_equal(config_parse(&cfg, "bogus=1", full, sizeof(full)), -1);
+
+	memset(small, 'Z', sizeof(small));
+	assert_int_equal(config_parse(&cfg, "bogus=1", small, 10), -1);
+	assert_int_equal(strlen(small), 9);
+	assert_true(strncmp(small, full, 9) == 0);
+	assert_int_equal(small[10], 'Z');
+
+	/* cut inside the "WORD: " prefix */
+	memset(small, 'Z', sizeof(small));
+	assert_int_equal(config_parse(&cfg, "task=abcdefghijkl:spin", small, 8), -1);
+	assert_string_equal(small, "task=ab");
+	assert_int_equal(small[8], 'Z');
+
+	memset(small, 'Z', sizeof(small));
+	assert_int_equal(config_parse(&cfg, "hz=5", small, 1), -1);
+	assert_string_equal(small, "");
+	assert_int_equal(small[1], 'Z');
+
+	/* no room at all, or no buffer: still -1, nothing written */
+	memset(small, 'Z', sizeof(small));
+	assert_int_equal(config_parse(&cfg, "hz=5", small, 0), -1);
+	assert_int_equal(small[0], 'Z');
+	assert_int_equal(config_parse(&cfg, "hz=5", NULL, 0), -1);
+	assert_defaults(&cfg);
+	assert_int_equal(config_parse(&cfg, "hz=50", NULL, 0), 0);
+	assert_int_equal(cfg.hz, 50);
+}
+
+/* Success clears err; failure leaves the defaults, not a half-parsed configuration. */
+static void test_state_after_parse(void **state)
+{
+	(void)state;
+	strcpy(err, "stale");
+	assert_int_equal(config_parse(&cfg, "hz=200", err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+
+	BAD_AT("hz=200 duration=1s fault=pf task=z:spin bogus=1", "bogus=1", "unknown key");
+	BAD_AT("task=z:spin hz=19 task=y:duty:50:50ms", "task=y:duty:50:50ms", "at least 105264us");
+}
+
+/* Quoted words may hold control characters; the message must stay one printable line. */
+static void test_one_line(void **state)
+{
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse("k hz=1\n0"), -1);
+	assert_string_equal(err, "hz=1?0: not a number; hz takes an integer from 19 to 10000 (PIT ticks per second)");
+	assert_int_equal(parse("k fault=\x1b[2J\r\x7f\x80"), -1);
+	for (i = 0; err[i]; i++)
+		assert_true(err[i] >= 0x20 && err[i] <= 0x7e);
+	assert_contains(err, "fault=?[2J???: unknown fault");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_resets),
+		cmocka_unit_test(test_doc_examples),
+		cmocka_unit_test(test_first_word),
+		cmocka_unit_test(test_separators),
+		cmocka_unit_test(test_hz),
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_task_spin),
+		cmocka_unit_test(test_task_duty),
+		cmocka_unit_test(test_task_kind),
+		cmocka_unit_test(test_task_name),
+		cmocka_unit_test(test_task_replaces_defaults),
+		cmocka_unit_test(test_max_tasks),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_fault),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_duty_two_ticks),
+		cmocka_unit_test(test_error_truncation),
+		cmocka_unit_test(test_state_after_parse),
+		cmocka_unit_test(test_one_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
