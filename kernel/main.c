@@ -17,6 +17,7 @@
 #include "kernel/tick.h"
 #include "kernel/trap.h"
 #include "kernel/version.h"
+#include "drivers/acpi.h"
 #include "drivers/pic8259.h"
 #include "drivers/pit8254.h"
 #include "drivers/tsc.h"
@@ -60,6 +61,20 @@ static void trigger_fault(enum fault_kind f)
 	report_bail(EXIT_PANIC, "fault=%s did not fault", config_fault_name(f));
 }
 
+static void acpi_banner(void)
+{
+	const struct acpi_info *a = acpi_info();
+
+	if (!a->found) {
+		report_banner("acpi", "none (%s)", a->why);
+		return;
+	}
+	report_banner("acpi", "RSDP at 0x%05x, revision %u, tables:%s%s%s%s, bad checksums %u%s%s",
+		      a->rsdp_addr, a->revision, a->fadt ? " FADT" : "", a->dsdt ? " DSDT" : "",
+		      a->madt ? " MADT" : "", a->hpet ? " HPET" : "", a->bad_tables,
+		      a->why[0] ? "; " : "", a->why);
+}
+
 static void banner(const struct boot_info *bi)
 {
 	struct cpu_info cpu;
@@ -73,6 +88,7 @@ static void banner(const struct boot_info *bi)
 		      cpu.model, cpu.stepping);
 	report_banner("hypervisor", "%s", cpu.hypervisor[0] ? cpu.hypervisor : "none");
 	report_banner("memory", "%llu MiB", (unsigned long long)(bi->ram_bytes >> 20));
+	acpi_banner();
 }
 
 static void calibrate(struct tsc_calibration *cal)
@@ -97,6 +113,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	report_begin();
 	gdt_init();
 	idt_init();
+	acpi_init();            /* reads the BIOS data area in page 0, which paging unmaps */
 	paging_init();
 
 	if (!multiboot_parse(magic, info_addr, &bi))

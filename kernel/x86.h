@@ -20,6 +20,18 @@ static inline void outb(uint16_t port, uint8_t v)
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
 static inline uint32_t inl(uint16_t port)
 {
 	uint32_t v;
@@ -36,6 +48,16 @@ static inline void outl(uint16_t port, uint32_t v)
 static inline void io_delay(void)
 {
 	outb(0x80, 0);
+}
+
+/*
+ * A pointer to physical address `addr` (memory is identity mapped).  The empty asm hides the
+ * constant from GCC, which otherwise warns about dereferencing small fixed addresses.
+ */
+static inline const volatile void *phys_ptr(uintptr_t addr)
+{
+	__asm__("" : "+r"(addr));
+	return (const volatile void *)addr;
 }
 
 static inline void cpuid(uint32_t leaf, uint32_t subleaf,

@@ -404,7 +404,7 @@ class Guest:
     def __init__(self, kernel=None, iso=None, cmdline: str = "", machine: str = "pc",
                  accel: str = "tcg", extra_args: Iterable[str] = (), timeout: float = None,
                  memory: str = "64M", on_line: Callable[[float, str], None] = None,
-                 qemu: str = None):
+                 qemu: str = None, debug_exit: bool = True):
         if (kernel is None) == (iso is None):
             raise ValueError("give exactly one of kernel= and iso=")
         if iso is not None and cmdline:
@@ -416,8 +416,10 @@ class Guest:
         argv = [qemu or qemu_binary(),
                 "-machine", f"{machine},accel={accel}", "-m", str(memory),
                 "-display", "none", "-vga", "none", "-monitor", "none",
-                "-serial", "stdio", "-no-reboot",
-                "-device", DEBUG_EXIT_DEVICE]
+                "-serial", "stdio", "-no-reboot"]
+        # Without the device the guest must leave another way (ACPI soft-off, or halting).
+        if debug_exit:
+            argv += ["-device", DEBUG_EXIT_DEVICE]
         if kernel is not None:
             argv += ["-kernel", str(kernel), "-append", cmdline]
         else:

@@ -1,0 +1,40 @@
+#ifndef TICKGUEST_ACPI_H
+#define TICKGUEST_ACPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What tickguest takes from the ACPI tables (ACPI 6.5 chapter 5). */
+struct acpi_info {
+	bool found;                     /* an RSDP with a valid checksum */
+	uint32_t rsdp_addr;
+	uint8_t revision;               /* RSDP revision: 0 = ACPI 1.0 (RSDT), >= 2 (XSDT) */
+	const void *fadt, *madt, *hpet, *dsdt;
+	unsigned bad_tables;            /* tables skipped for a bad checksum */
+	/* FADT fields */
+	uint16_t pm1a_cnt, pm1b_cnt;    /* PM1 control blocks (I/O ports), 0 if absent */
+	uint16_t pm_tmr;                /* PM timer block, 0 if absent */
+	bool pm_tmr_32bit;              /* FADT flag TMR_VAL_EXT */
+	uint16_t smi_cmd;
+	uint8_t acpi_enable;
+	uint8_t century;                /* CMOS index of the century register, 0 if none */
+	/* \_S5 from the DSDT: the sleep type values that mean "soft off" */
+	bool s5_found;
+	uint8_t s5_slp_typ_a, s5_slp_typ_b;
+	const char *why;                /* why something is missing, for the report */
+};
+
+/* Find and check the tables.  Reads the BIOS data area, so call it before paging_init(). */
+void acpi_init(void);
+const struct acpi_info *acpi_info(void);
+
+/* Pure helpers, tested on the host. */
+bool acpi_checksum_ok(const void *p, size_t len);
+/* Find "Name(_S5_, Package() { a, b, ... })" in AML and return its first two constants. */
+bool acpi_parse_s5(const uint8_t *aml, size_t len, uint8_t *slp_typ_a, uint8_t *slp_typ_b);
+
+/* Enter S5 (soft off).  Returns only if that is impossible or did not take. */
+void acpi_poweroff(void);
+
+#endif
