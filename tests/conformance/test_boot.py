@@ -141,7 +141,6 @@ def test_no_acpi_halts_with_a_message(kernel):
     and halts, rather than hanging silently."""
     with harness.Guest(kernel=kernel, cmdline="duration=1s", debug_exit=False,
                        extra_args=["-no-acpi"], timeout=harness.timeout_for(1)) as g:
-        g.start()
         hit = g.wait_for_line(r"halting with interrupts off", harness.timeout_for(1))
         lines = [text for _, text in g.lines]
     assert hit, "\n".join(lines[-20:])
