@@ -77,8 +77,8 @@ static struct task *pick_next(void)
 }
 
 /*
- * Switch to `next` (or back to kmain when the run is over).  Interrupts are off.  Whoever
- * resumes on the other side finishes the accounting with sched_switched_in().
+ * Every path that comes out of swtch() -- a preempted task resuming in switch_to(), a new one
+ * in task_start() -- calls this first: from here on the CPU's time is the current task's.
  */
 static void sched_switched_in(void)
 {
@@ -88,6 +88,7 @@ static void sched_switched_in(void)
 		acct_charge_to(&current->acct, now);
 }
 
+/* Switch to `next`, or back to kmain when the run is over.  Interrupts are off. */
 static void switch_to(struct task *next)
 {
 	struct task *prev = current;
