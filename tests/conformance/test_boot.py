@@ -4,6 +4,8 @@ does what the docs say.
 """
 
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -154,3 +156,17 @@ def test_no_acpi_still_runs(boot):
     r = boot("duration=1s", extra_args=["-no-acpi"])
     assert_report(r, 0)
     assert r.tap.banner.get("acpi", "").startswith("none"), r.tap.banner
+
+
+def test_serial_log_feeds_prove(default_run, tmp_path):
+    """The captured serial log, exactly as it came off the port (CR LF included), is TAP that a
+    stock consumer accepts: Perl's prove, which Debian ships with perl."""
+    prove = shutil.which("prove")
+    if prove is None:
+        pytest.skip("prove is not installed (Debian package perl)")
+    log = tmp_path / "serial.tap"
+    log.write_text(default_run.raw, newline="")
+    out = subprocess.run([prove, "-e", "cat", str(log)], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Result: PASS" in out.stdout, out.stdout
