@@ -32,9 +32,13 @@ static void tick_interrupt(struct trapframe *tf)
 	if (ts.src->ack)
 		ts.src->ack();
 	now = refclock_read(ts.ref);
+	/*
+	 * The first tick may have waited, pending, while the kernel finished starting up with
+	 * interrupts off, so the interval it ends belongs to the kernel, not to the device.
+	 */
 	if (ts.count == 0)
 		ts.first_ref = now;
-	else
+	else if (ts.count > 1)
 		tick_stats_add(&ts.stats, now - ts.last_ref, ts.period_ref);
 	ts.last_ref = now;
 	ts.count++;
