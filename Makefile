@@ -4,6 +4,7 @@
 #   make run        boot it under QEMU and print the report   (CMDLINE='hz=250 ...', QEMUOPTS=...)
 #   make iso        build build/tickguest.iso (GRUB, serial console)
 #   make test       host unit tests, then the QEMU conformance tests
+#   make bench      print the measured rate error of every timer check (figures, no verdict)
 #
 # CROSS selects the toolchain prefix: Debian's i686-linux-gnu- by default, i686-elf- works too.
 
@@ -31,7 +32,7 @@ OBJS     := $(ASM_SRCS:%.asm=$(BUILD)/%.o) $(C_SRCS:%.c=$(BUILD)/%.o)
 KERNEL := $(BUILD)/tickguest.elf
 ISO    := $(BUILD)/tickguest.iso
 
-.PHONY: all deps iso run run-iso test unit conformance clean
+.PHONY: all deps iso run run-iso test unit conformance bench clean
 all: $(KERNEL)
 
 # Install missing Debian packages; quick when everything is there.
@@ -87,6 +88,10 @@ conformance: $(KERNEL) $(ISO)
 	$(PYTHON) -m pytest -q tests
 
 test: unit conformance
+
+# Figures, not verdicts: the measured rate of every timer check on a few machine types.
+bench: $(KERNEL)
+	$(PYTHON) scripts/bench-devices
 
 clean:
 	rm -rf $(BUILD)
