@@ -170,3 +170,26 @@ def test_serial_log_feeds_prove(default_run, tmp_path):
                          timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Result: PASS" in out.stdout, out.stdout
+
+
+ICOUNT_ARGS = ["-icount", "shift=4,sleep=off", "-rtc", "clock=vm"]
+
+
+def test_icount_runs_are_identical(boot):
+    """Under -icount with sleep=off every clock derives from the instruction count, so two runs
+    of the same command line must print the same report, figure for figure; any difference is
+    a dependence on host time that the deterministic mode is meant to rule out."""
+    cmdline = "duration=500ms"
+    # icount costs TCG its fast paths: about 10 s of host time per second of guest time
+    timeout = 10 * harness.timeout_for(harness.cmdline_duration_s(cmdline))
+    first = boot(cmdline, extra_args=ICOUNT_ARGS, timeout=timeout)
+    second = boot(cmdline, extra_args=ICOUNT_ARGS, timeout=timeout)
+    assert_report(first, 0)
+    assert [t for _, t in first.lines] == [t for _, t in second.lines]
+    # Virtual time is exact here, so only the measurement's own resolution is left: the TSC
+    # (1 GHz of virtual time) is found within one window's error bound, half the pair bound,
+    # and the PIT rate measured with it is off by no more than that, plus 1 ppm of rounding.
+    cal = first.tap.test("TSC calibration").yaml
+    window_ppm = cal["bound_ppm"] / 2
+    assert abs(cal["tsc_hz"] - 1_000_000_000) / 1e3 <= window_ppm, cal
+    assert abs(first.tap.test("pit ticks").yaml["error_ppm"]) <= window_ppm + 1
