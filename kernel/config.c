@@ -41,6 +41,9 @@ struct parser {
 	char *err;
 	size_t errlen;
 	bool seen_hz;
+	bool seen_timer;
+	bool seen_irq;
+	struct span hz_word;            /* for the per-timer range check at the end */
 	bool seen_duration;
 	bool seen_fault;
 	bool seen_task;
@@ -86,6 +89,8 @@ void config_defaults(struct config *cfg)
 {
 	kmemset(cfg, 0, sizeof(*cfg));
 	cfg->hz = CONFIG_HZ_DEFAULT;
+	cfg->timer = TIMER_PIT;
+	cfg->irq = IRQ_ROUTE_DEFAULT;
 	cfg->duration_us = CONFIG_DURATION_DEFAULT_US;
 	cfg->fault = FAULT_NONE;
 
@@ -272,7 +277,7 @@ static int check_time(struct parser *ps, struct span word, const char *label, st
 static int once(struct parser *ps, struct span word, const char *key, bool *seen)
 {
 	if (*seen)
-		return fail(ps, word, "%s is already set; hz, duration and fault may each be given only once",
+		return fail(ps, word, "%s is already set; hz, duration, fault, timer and irq may each be given only once",
 			    key);
 	*seen = true;
 	return 0;
@@ -285,18 +290,97 @@ static int parse_hz(struct parser *ps, struct span word, struct span value)
 
 	if (once(ps, word, "hz", &ps->seen_hz))
 		return -1;
+	ps->hz_word = word;
 
+	/* Only the absolute range here: timer= may come later and narrows it (check_rate). */
 	st = parse_uint(value, &v);
 	if (st == NUM_BAD)
-		return fail(ps, word, "not a number; hz takes an integer from %d to %d (PIT ticks per second)",
-			    CONFIG_HZ_MIN, CONFIG_HZ_MAX);
-	if (st == NUM_OK && v < CONFIG_HZ_MIN)
-		return fail(ps, word, "out of range; hz takes an integer from %d to %d (the PIT cannot tick slower than 18.2 Hz)",
-			    CONFIG_HZ_MIN, CONFIG_HZ_MAX);
-	if (st == NUM_OVERFLOW || v > CONFIG_HZ_MAX)
-		return fail(ps, word, "out of range; hz takes an integer from %d to %d (PIT ticks per second)",
-			    CONFIG_HZ_MIN, CONFIG_HZ_MAX);
+		return fail(ps, word, "not a number; hz takes an integer from %d to %d (ticks per second; timer= narrows it)",
+			    CONFIG_HZ_ABS_MIN, CONFIG_HZ_MAX);
+	if (st == NUM_OVERFLOW || v < CONFIG_HZ_ABS_MIN || v > CONFIG_HZ_MAX)
+		return fail(ps, word, "out of range; hz takes an integer from %d to %d (ticks per second; timer= narrows it)",
+			    CONFIG_HZ_ABS_MIN, CONFIG_HZ_MAX);
 	ps->cfg->hz = (uint32_t)v;
+	return 0;
+}
+
+static const char *const timer_names[] = {
+	[TIMER_PIT] = "pit", [TIMER_RTC] = "rtc", [TIMER_LAPIC] = "lapic", [TIMER_HPET] = "hpet",
+};
+
+static const char *const irq_names[] = {
+	[IRQ_ROUTE_DEFAULT] = "default", [IRQ_ROUTE_PIC] = "pic", [IRQ_ROUTE_IOAPIC] = "ioapic",
+};
+
+const char *config_timer_name(enum timer_kind t)
+{
+	return (unsigned)t < sizeof(timer_names) / sizeof(timer_names[0]) ? timer_names[t] : "?";
+}
+
+const char *config_irq_name(enum irq_route r)
+{
+	return (unsigned)r < sizeof(irq_names) / sizeof(irq_names[0]) ? irq_names[r] : "?";
+}
+
+static int parse_timer(struct parser *ps, struct span word, struct span value)
+{
+	if (once(ps, word, "timer", &ps->seen_timer))
+		return -1;
+	for (unsigned t = 0; t < sizeof(timer_names) / sizeof(timer_names[0]); t++) {
+		if (span_is(value, timer_names[t])) {
+			ps->cfg->timer = (enum timer_kind)t;
+			return 0;
+		}
+	}
+	return fail(ps, word, "unknown timer '%.*s'; timer takes one of pit, rtc, lapic, hpet",
+		    SPAN_ARGS(value));
+}
+
+static int parse_irq(struct parser *ps, struct span word, struct span value)
+{
+	if (once(ps, word, "irq", &ps->seen_irq))
+		return -1;
+	/* "default" is the absence of irq=, so it is not accepted as a value. */
+	for (unsigned r = IRQ_ROUTE_DEFAULT + 1; r < sizeof(irq_names) / sizeof(irq_names[0]); r++) {
+		if (span_is(value, irq_names[r])) {
+			ps->cfg->irq = (enum irq_route)r;
+			return 0;
+		}
+	}
+	return fail(ps, word, "unknown interrupt routing '%.*s'; irq takes pic or ioapic",
+		    SPAN_ARGS(value));
+}
+
+/*
+ * Which rates the chosen tick source can produce; depends on hz and timer given in any order,
+ * so it runs after all words are read.  The local APIC and HPET timers divide fast clocks and
+ * manage anything in the absolute range.
+ */
+static int check_rate(struct parser *ps)
+{
+	struct config *cfg = ps->cfg;
+
+	switch (cfg->timer) {
+	case TIMER_PIT:
+		if (cfg->hz < CONFIG_HZ_MIN)
+			return fail(ps, ps->hz_word, "out of range; hz takes an integer from %d to %d (the PIT cannot tick slower than 18.2 Hz)",
+				    CONFIG_HZ_MIN, CONFIG_HZ_MAX);
+		break;
+	case TIMER_RTC:
+		if (!ps->seen_hz) {
+			cfg->hz = CONFIG_RTC_HZ_DEFAULT;
+			break;
+		}
+		/* RS selects 32768 >> (RS - 1): powers of two only */
+		if (cfg->hz < CONFIG_RTC_HZ_MIN || cfg->hz > CONFIG_RTC_HZ_MAX ||
+		    (cfg->hz & (cfg->hz - 1)))
+			return fail(ps, ps->hz_word, "not a rate of the RTC; with timer=rtc hz takes a power of two from %d to %d",
+				    CONFIG_RTC_HZ_MIN, CONFIG_RTC_HZ_MAX);
+		break;
+	case TIMER_LAPIC:
+	case TIMER_HPET:
+		break;
+	}
 	return 0;
 }
 
@@ -476,7 +560,11 @@ static int parse_word(struct parser *ps, struct span word, bool first)
 		return parse_task(ps, word, value);
 	if (span_is(key, "fault"))
 		return parse_fault(ps, word, value);
-	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault",
+	if (span_is(key, "timer"))
+		return parse_timer(ps, word, value);
+	if (span_is(key, "irq"))
+		return parse_irq(ps, word, value);
+	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq",
 		    SPAN_ARGS(key));
 }
 
@@ -546,7 +634,7 @@ int config_parse(struct config *cfg, const char *cmdline, char *err, size_t errl
 			goto bad;
 		first = false;
 	}
-	if (check_periods(&ps))
+	if (check_rate(&ps) || check_periods(&ps))
 		goto bad;
 	return 0;
 

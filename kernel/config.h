@@ -14,9 +14,13 @@
 #define CONFIG_NAME_MAX    8    /* characters in a task name, without the NUL */
 
 /* Limits of the keys, shared by the parser, its error messages and docs/cmdline.md. */
+#define CONFIG_HZ_ABS_MIN  1        /* any tick source; each timer= narrows it: */
 #define CONFIG_HZ_MIN      19       /* PIT: 1193182 / 65536 = 18.2 Hz is the slowest it can tick */
 #define CONFIG_HZ_MAX      10000
 #define CONFIG_HZ_DEFAULT  100
+#define CONFIG_RTC_HZ_MIN  2        /* RTC periodic interrupt: powers of two, 2 .. 8192 Hz */
+#define CONFIG_RTC_HZ_MAX  8192
+#define CONFIG_RTC_HZ_DEFAULT 128   /* the power of two nearest the default 100 Hz */
 #define CONFIG_DURATION_MIN_US      100000ULL        /* 100 ms */
 #define CONFIG_DURATION_MAX_US      3600000000ULL    /* 1 hour */
 #define CONFIG_DURATION_DEFAULT_US  5000000ULL       /* 5 s */
@@ -48,8 +52,24 @@ enum fault_kind {
 	FAULT_GP,       /* general protection: load a bad segment selector */
 };
 
+/* The device that ticks (timer=) and how its interrupt is routed (irq=). */
+enum timer_kind {
+	TIMER_PIT,
+	TIMER_RTC,
+	TIMER_LAPIC,
+	TIMER_HPET,
+};
+
+enum irq_route {
+	IRQ_ROUTE_DEFAULT,      /* the IOAPIC when the MADT lists one, else the 8259s */
+	IRQ_ROUTE_PIC,
+	IRQ_ROUTE_IOAPIC,
+};
+
 struct config {
 	uint32_t hz;
+	enum timer_kind timer;
+	enum irq_route irq;
 	uint64_t duration_us;
 	unsigned ntasks;
 	struct task_spec tasks[CONFIG_MAX_TASKS];
@@ -67,7 +87,9 @@ void config_defaults(struct config *cfg);
  */
 int config_parse(struct config *cfg, const char *cmdline, char *err, size_t errlen);
 
-/* Name of a fault kind as written on the command line ("ud", "de", ...). */
+/* Names as written on the command line ("ud", "rtc", "ioapic", ...). */
 const char *config_fault_name(enum fault_kind f);
+const char *config_timer_name(enum timer_kind t);
+const char *config_irq_name(enum irq_route r);
 
 #endif

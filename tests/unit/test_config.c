@@ -156,7 +156,7 @@ static void test_first_word(void **state)
 	/* a first word with '=' is a setting like any other */
 	expect_ok("hz=300 duration=1s");
 	assert_int_equal(cfg.hz, 300);
-	BAD_AT("hz=3 /boot/tickguest.elf", "hz=3", "out of range");
+	BAD_AT("hz=0 /boot/tickguest.elf", "hz=0", "out of range");
 	/* only the first word is skipped */
 	expect_exact("/boot/tickguest.elf nokey", "nokey: not key=value");
 	expect_exact("/boot/tickguest.elf hz=100 nokey", "nokey: not key=value");
@@ -189,12 +189,12 @@ static void test_hz(void **state)
 	assert_int_equal(cfg.hz, 100);
 
 	expect_exact("hz=abc",
-		     "hz=abc: not a number; hz takes an integer from 19 to 10000 (PIT ticks per second)");
+		     "hz=abc: not a number; hz takes an integer from 1 to 10000 (ticks per second; timer= narrows it)");
 	expect_exact("hz=5",
 		     "hz=5: out of range; hz takes an integer from 19 to 10000 (the PIT cannot tick slower than 18.2 Hz)");
 	BAD("hz=18", "out of range", "18.2 Hz");
 	BAD("hz=0", "out of range");
-	BAD("hz=10001", "out of range", "from 19 to 10000");
+	BAD("hz=10001", "out of range", "from 1 to 10000");
 	BAD("hz=", "not a number");
 	BAD("hz=-100", "not a number");
 	BAD("hz=+100", "not a number");
@@ -417,7 +417,7 @@ static void test_fault(void **state)
 static void test_unknown_key(void **state)
 {
 	(void)state;
-	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault");
+	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq");
 	expect_exact("k nokey", "nokey: not key=value");
 	BAD("HZ=100", "unknown key 'HZ'");
 	BAD("=100", "unknown key ''");
@@ -510,11 +510,49 @@ static void test_one_line(void **state)
 
 	(void)state;
 	assert_int_equal(parse("k hz=1\n0"), -1);
-	assert_string_equal(err, "hz=1?0: not a number; hz takes an integer from 19 to 10000 (PIT ticks per second)");
+	assert_string_equal(err, "hz=1?0: not a number; hz takes an integer from 1 to 10000 (ticks per second; timer= narrows it)");
 	assert_int_equal(parse("k fault=\x1b[2J\r\x7f\x80"), -1);
 	for (i = 0; err[i]; i++)
 		assert_true(err[i] >= 0x20 && err[i] <= 0x7e);
 	assert_contains(err, "fault=?[2J???: unknown fault");
+}
+
+static void test_timer_and_irq(void **state)
+{
+	(void)state;
+	expect_ok("timer=pit");
+	assert_int_equal(cfg.timer, TIMER_PIT);
+	assert_int_equal(cfg.irq, IRQ_ROUTE_DEFAULT);
+	expect_ok("timer=lapic hz=5 irq=pic");
+	assert_int_equal(cfg.timer, TIMER_LAPIC);
+	assert_int_equal(cfg.hz, 5);
+	assert_int_equal(cfg.irq, IRQ_ROUTE_PIC);
+	expect_ok("timer=hpet irq=ioapic");
+	assert_int_equal(cfg.timer, TIMER_HPET);
+	assert_int_equal(cfg.irq, IRQ_ROUTE_IOAPIC);
+
+	/* the RTC: powers of two only, and its own default rate */
+	expect_ok("timer=rtc");
+	assert_int_equal(cfg.hz, CONFIG_RTC_HZ_DEFAULT);
+	expect_ok("hz=8192 timer=rtc");
+	assert_int_equal(cfg.hz, 8192);
+	expect_ok("timer=rtc hz=2");
+	expect_exact("hz=100 timer=rtc",
+		     "hz=100: not a rate of the RTC; with timer=rtc hz takes a power of two from 2 to 8192");
+	BAD_AT("timer=rtc hz=1", "hz=1", "power of two");
+	BAD_AT("timer=rtc hz=9000", "hz=9000", "power of two");
+
+	/* the PIT's floor applies whichever order the words come in */
+	BAD_AT("hz=5 timer=pit", "hz=5", "18.2 Hz");
+	expect_ok("hz=5 timer=hpet");
+
+	BAD("timer=tsc", "unknown timer 'tsc'", "pit, rtc, lapic, hpet");
+	BAD("irq=apic", "unknown interrupt routing 'apic'", "pic or ioapic");
+	BAD("irq=default", "unknown interrupt routing");
+	BAD_AT("timer=pit timer=rtc", "timer=rtc", "given only once");
+	BAD_AT("irq=pic irq=pic", "irq=pic", "given only once");
+	assert_string_equal(config_timer_name(TIMER_LAPIC), "lapic");
+	assert_string_equal(config_irq_name(IRQ_ROUTE_IOAPIC), "ioapic");
 }
 
 int main(void)
@@ -527,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_first_word),
 		cmocka_unit_test(test_separators),
 		cmocka_unit_test(test_hz),
+		cmocka_unit_test(test_timer_and_irq),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_task_spin),
 		cmocka_unit_test(test_task_duty),
