@@ -43,6 +43,7 @@ struct parser {
 	bool seen_hz;
 	bool seen_timer;
 	bool seen_irq;
+	bool seen_suite;
 	struct span hz_word;            /* for the per-timer range check at the end */
 	bool seen_duration;
 	bool seen_fault;
@@ -277,7 +278,7 @@ static int check_time(struct parser *ps, struct span word, const char *label, st
 static int once(struct parser *ps, struct span word, const char *key, bool *seen)
 {
 	if (*seen)
-		return fail(ps, word, "%s is already set; hz, duration, fault, timer and irq may each be given only once",
+		return fail(ps, word, "%s is already set; only task may be given more than once",
 			    key);
 	*seen = true;
 	return 0;
@@ -333,6 +334,29 @@ static int parse_timer(struct parser *ps, struct span word, struct span value)
 		}
 	}
 	return fail(ps, word, "unknown timer '%.*s'; timer takes one of pit, rtc, lapic, hpet",
+		    SPAN_ARGS(value));
+}
+
+static const char *const suite_names[] = {
+	[SUITE_ALL] = "all", [SUITE_DEVICES] = "devices", [SUITE_ACCOUNTING] = "accounting",
+};
+
+const char *config_suite_name(enum suite_kind k)
+{
+	return (unsigned)k < sizeof(suite_names) / sizeof(suite_names[0]) ? suite_names[k] : "?";
+}
+
+static int parse_suite(struct parser *ps, struct span word, struct span value)
+{
+	if (once(ps, word, "suite", &ps->seen_suite))
+		return -1;
+	for (unsigned k = 0; k < sizeof(suite_names) / sizeof(suite_names[0]); k++) {
+		if (span_is(value, suite_names[k])) {
+			ps->cfg->suite = (enum suite_kind)k;
+			return 0;
+		}
+	}
+	return fail(ps, word, "unknown suite '%.*s'; suite takes all, devices or accounting",
 		    SPAN_ARGS(value));
 }
 
@@ -564,7 +588,9 @@ static int parse_word(struct parser *ps, struct span word, bool first)
 		return parse_timer(ps, word, value);
 	if (span_is(key, "irq"))
 		return parse_irq(ps, word, value);
-	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq",
+	if (span_is(key, "suite"))
+		return parse_suite(ps, word, value);
+	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq, suite",
 		    SPAN_ARGS(key));
 }
 

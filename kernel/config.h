@@ -66,7 +66,15 @@ enum irq_route {
 	IRQ_ROUTE_IOAPIC,
 };
 
+/* Which checks a run makes (suite=). */
+enum suite_kind {
+	SUITE_ALL,              /* the timer devices, then the accounting run */
+	SUITE_DEVICES,          /* only the timer device checks: no workload runs */
+	SUITE_ACCOUNTING,       /* only the accounting run on the chosen tick source */
+};
+
 struct config {
+	enum suite_kind suite;
 	uint32_t hz;
 	enum timer_kind timer;
 	enum irq_route irq;
@@ -91,5 +99,6 @@ int config_parse(struct config *cfg, const char *cmdline, char *err, size_t errl
 const char *config_fault_name(enum fault_kind f);
 const char *config_timer_name(enum timer_kind t);
 const char *config_irq_name(enum irq_route r);
+const char *config_suite_name(enum suite_kind s);
 
 #endif

@@ -417,7 +417,7 @@ static void test_fault(void **state)
 static void test_unknown_key(void **state)
 {
 	(void)state;
-	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq");
+	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq, suite");
 	expect_exact("k nokey", "nokey: not key=value");
 	BAD("HZ=100", "unknown key 'HZ'");
 	BAD("=100", "unknown key ''");
@@ -549,10 +549,24 @@ static void test_timer_and_irq(void **state)
 	BAD("timer=tsc", "unknown timer 'tsc'", "pit, rtc, lapic, hpet");
 	BAD("irq=apic", "unknown interrupt routing 'apic'", "pic or ioapic");
 	BAD("irq=default", "unknown interrupt routing");
-	BAD_AT("timer=pit timer=rtc", "timer=rtc", "given only once");
-	BAD_AT("irq=pic irq=pic", "irq=pic", "given only once");
+	BAD_AT("timer=pit timer=rtc", "timer=rtc", "given more than once");
+	BAD_AT("irq=pic irq=pic", "irq=pic", "given more than once");
 	assert_string_equal(config_timer_name(TIMER_LAPIC), "lapic");
 	assert_string_equal(config_irq_name(IRQ_ROUTE_IOAPIC), "ioapic");
+}
+
+static void test_suite(void **state)
+{
+	(void)state;
+	expect_ok("");
+	assert_int_equal(cfg.suite, SUITE_ALL);
+	expect_ok("suite=devices");
+	assert_int_equal(cfg.suite, SUITE_DEVICES);
+	expect_ok("suite=accounting timer=rtc");
+	assert_int_equal(cfg.suite, SUITE_ACCOUNTING);
+	BAD("suite=fast", "unknown suite 'fast'", "all, devices or accounting");
+	BAD_AT("suite=all suite=all", "suite=all", "given more than once");
+	assert_string_equal(config_suite_name(SUITE_DEVICES), "devices");
 }
 
 int main(void)
@@ -566,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_separators),
 		cmocka_unit_test(test_hz),
 		cmocka_unit_test(test_timer_and_irq),
+		cmocka_unit_test(test_suite),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_task_spin),
 		cmocka_unit_test(test_task_duty),
