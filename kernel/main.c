@@ -18,10 +18,13 @@
 #include "kernel/trap.h"
 #include "kernel/version.h"
 #include "drivers/acpi.h"
+#include "drivers/acpi_pmtimer.h"
+#include "drivers/hpet.h"
 #include "drivers/pic8259.h"
 #include "drivers/pit8254.h"
 #include "drivers/tsc.h"
 #include "kernel/checks.h"
+#include "kernel/checks_refclocks.h"
 #include "acct/acct_report.h"
 #include "sched/sched.h"
 
@@ -103,6 +106,25 @@ static void calibrate(struct tsc_calibration *cal)
 		      TSC_CAL_WINDOW_MS, (unsigned long long)cal->spread_ppm);
 }
 
+/*
+ * The PM timer and the HPET: found, described in the banner, and checked against the TSC and
+ * each other while IRQ 0 is still free (the checks run the HPET on it for a while).
+ */
+static void refclocks_init(void)
+{
+	const char *pm_why, *hpet_why;
+	char line[160];
+	bool pm = pmtimer_init(&pm_why), hpet = hpet_init(&hpet_why);
+
+	if (pm)
+		pmtimer_describe(line, sizeof(line));
+	report_banner("pmtimer", "%s", pm ? line : pm_why);
+	if (hpet)
+		hpet_describe_device(line, sizeof(line));
+	report_banner("hpet", "%s", hpet ? line : hpet_why);
+	refclock_checks_run(pm ? 0 : pm_why, hpet ? 0 : hpet_why);
+}
+
 void kmain(uint32_t magic, uint32_t info_addr)
 {
 	struct boot_info bi;
@@ -126,6 +148,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 
 	irq_set_chip(pic_init());
 	calibrate(&cal);
+	refclocks_init();
 
 	sched_init(&cfg, cal.hz);
 	if (tick_start(&pit_tick_source, &tsc_refclock, cfg.hz, err, sizeof(err)) < 0)
@@ -140,6 +163,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	tick_stop();
 	irq_chip()->mask_all();
 	tsc_report_check(&cal);
+	refclock_report_checks();
 	tick_report_check();
 	irq_report_check();
 	acct_report_checks();

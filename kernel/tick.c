@@ -11,19 +11,6 @@
 
 static struct tick_state ts;
 
-uint64_t refclock_read(struct refclock *c)
-{
-	uint64_t raw = c->read_raw();
-
-	if (c->width >= 64)
-		return raw;
-	/* A narrower counter wrapped if it went backwards since the last read. */
-	if (raw < c->last_raw)
-		c->wraps++;
-	c->last_raw = raw;
-	return (c->wraps << c->width) | raw;
-}
-
 static void tick_interrupt(struct trapframe *tf)
 {
 	uint64_t now;

@@ -41,7 +41,10 @@ struct refclock {
 	uint64_t wraps;
 };
 
-/* Read a reference clock extended to 64 bits (call at least once per wrap period). */
+/*
+ * Read a reference clock extended to 64 bits (kernel/refclock.c).  A narrow counter must be read
+ * at least once per wrap period (4.69 s for a 24-bit ACPI PM timer), or wraps go uncounted.
+ */
 uint64_t refclock_read(struct refclock *c);
 
 /* Tick bookkeeping, fed by the tick source's interrupt (kernel/tick.c). */

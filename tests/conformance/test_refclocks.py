@@ -1,0 +1,42 @@
+"""The reference clock checks (kernel/checks_refclocks.c) against the contract: on a machine
+with a PM timer and an HPET every one of them is made and passes; where a device is missing its
+checks are skipped, and the skip names the reason."""
+
+import pytest
+
+import harness
+
+pytestmark = pytest.mark.conformance
+
+HPET_CHECKS = ("hpet never goes backwards", "hpet frequency agrees",
+               "pmtimer frequency agrees with the hpet", "hpet timer 0 runs at",
+               "hpet one-shot")
+PM_CHECKS = ("pmtimer never goes backwards", "pmtimer read every",
+             "pmtimer frequency agrees with the tsc")
+
+
+def checks(r, prefixes):
+    found = [t for t in r.tap.tests if t.description.startswith(prefixes)]
+    assert found, f"no checks starting with {prefixes}\n{r.summary()}"
+    return found
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_refclock_checks_pass(kernel, machine):
+    r = harness.run(kernel=kernel, cmdline="duration=1s", machine=machine, accel="tcg",
+                    timeout=harness.timeout_for(1))
+    assert r.status == 0, r.summary()
+    assert harness.check_consistent(r) == [], r.summary()
+    for t in checks(r, HPET_CHECKS + PM_CHECKS):
+        assert t.ok and t.directive is None, t.line
+    assert "hpet" in r.tap.banner and "pmtimer" in r.tap.banner, r.tap.banner
+
+
+def test_no_hpet_skips_with_reason(kernel):
+    r = harness.run(kernel=kernel, cmdline="duration=1s", machine="pc", accel="tcg",
+                    extra_args=["-no-hpet"], timeout=harness.timeout_for(1))
+    assert r.status == 0, r.summary()
+    for t in checks(r, HPET_CHECKS):
+        assert t.directive == "SKIP" and t.reason == "no HPET table", t.line
+    for t in checks(r, PM_CHECKS):
+        assert t.ok and t.directive is None, t.line
