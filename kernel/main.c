@@ -25,6 +25,7 @@
 #include "drivers/tsc.h"
 #include "kernel/checks.h"
 #include "kernel/checks_refclocks.h"
+#include "kernel/checks_rtc.h"
 #include "acct/acct_report.h"
 #include "sched/sched.h"
 
@@ -197,8 +198,10 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	refclocks_init();
 
 	/* Device checks measure now, with the machine to themselves, and print after the run. */
-	if (devices)
+	if (devices) {
 		refclock_checks_run(pmtimer_why, hpet_why);
+		rtc_measure();  /* needs IRQ 8 alone for ~4 s, so before the tick and the tasks */
+	}
 	if (accounting)
 		accounting_run(&cal);
 
@@ -208,6 +211,8 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	if (accounting)
 		tick_report_check();
 	irq_report_check();
+	if (devices)
+		rtc_report_checks();
 	if (accounting)
 		acct_report_checks();
 	report_finish();

@@ -1,0 +1,456 @@
+/*
+ * Checks of the CMOS RTC against the TSC (see checks_rtc.h for when each half runs).
+ *
+ * One session with IRQ 8 registered and interrupts on: the update-ended interrupt is enabled
+ * throughout, and the periodic interrupt is programmed at each rate of rate_runs in turn.
+ * So the update interrupts arrive in the middle of the periodic runs, and the handler has to
+ * tell them apart from ticks by register C, as a tick handler on the RTC must.
+ *
+ * The CPU polls rather than halts while it waits: nothing else is unmasked, so a halted CPU
+ * would wait forever for an RTC that never interrupts — the very fault to be reported.
+ */
+#include "kernel/checks_rtc.h"
+#include "drivers/rtc_cmos.h"
+#include "drivers/tsc.h"
+#include "kernel/format.h"
+#include "kernel/irq.h"
+#include "kernel/report.h"
+#include "kernel/tickstat.h"
+#include "kernel/x86.h"
+#include "acct/stats.h"
+
+/* ---- the contract: rates, run lengths and tolerances ---- */
+
+/*
+ * The RTC's own accuracy.  A 32.768 kHz watch crystal is cut to +-20 ppm at 25 C and moves
+ * with temperature and age; 100 ppm (8.6 s a day) is a PC clock that still keeps time.  A
+ * virtual RTC follows the host's clock and does far better, unless it runs in apparent time.
+ */
+#define RTC_RATE_LIMIT_PPM      100
+
+/*
+ * Rates and windows.  Interrupts are counted over a TSC window of N periods that starts at
+ * one.  Delivered without loss, the count is exact to one interrupt: the N-th falls on the
+ * window's end, and whether it is in depends on how late it and the first were delivered.
+ * So the rate is good to 1/N, plus the TSC's own uncertainty (the window is measured with
+ * it), plus RTC_RATE_LIMIT_PPM.
+ *
+ * A count cannot tell a slow device from lost ticks, though, and a hypervisor loses them
+ * (at 8192 Hz QEMU's TCG dropped from 0.3 % to a third of them, with the host busy: a tick
+ * that comes before the last one was acknowledged merges into it).  So the rate is the mean of the on-time intervals
+ * (kernel/tickstat.h), as for the tick source: with no gap it is the count over the span
+ * of the window, with the same 1/N bound; each gap or bunched-up interval breaks the run of
+ * on-time intervals and adds one more period of latency to the bound.  Lost ticks are shown,
+ * not failed: they are what tickguest is there to report.
+ *
+ * The slow rates can only catch gross faults (a wrong RS is a factor of two, a stopped timer
+ * no count), so 1/N there just has to stay well under 50 %; the fast rates give the
+ * precision.  About 4 s in all, with the waits for the first interrupt; the update
+ * interrupts arrive meanwhile.
+ */
+static const struct rtc_rate_run {
+	uint32_t hz;
+	uint32_t window_ms;
+} rate_runs[] = {
+	{ 2, 2000 },            /* slowest, RS=15: 4 interrupts, +-25 % */
+	{ 64, 500 },            /* Windows' RTC tick: 32, +-3.1 % */
+	{ 512, 250 },           /* 128, +-0.8 % */
+	{ 1024, 250 },          /* the firmware default, RS=6: 256, +-0.4 % */
+	{ 8192, 250 },          /* fastest, RS=3: 2048, +-488 ppm */
+};
+#define RTC_RATE_RUNS (sizeof(rate_runs) / sizeof(rate_runs[0]))
+
+/* The first interrupt after RS changes may end a partial period: it is not timed. */
+#define RTC_SKIP_INTERRUPTS     1
+/*
+ * How long to wait for the window's first interrupt before calling the rate dead: a few
+ * periods, plus room for the host to hold the vCPU up (TCG on a busy host: up to 20 ms).
+ */
+#define RTC_SYNC_PERIODS        4
+#define RTC_SYNC_SLACK_MS       250
+
+/*
+ * Update interrupts: four, so three one-second intervals, timed as one span.  A span is not
+ * quantised; what limits it is the delivery latency of its two end interrupts (those in the
+ * middle cancel: one interval's late end is the next one's late start).  Allowed per end:
+ * the longest hold-up the periodic runs saw in the same session (their longest interval less
+ * one period), and never less than 5 ms, about what TCG shows on a quiet two-core host.
+ * Over three seconds 5 ms is 3333 ppm: that still catches a divider off by a factor, or
+ * update interrupts paced by apparent time while catching up, which some guests would take
+ * for the CPU's speed (seed 003).  The four arrive during the periodic runs: no extra time.
+ */
+#define RTC_UPDATES_TIMED       4
+#define RTC_UPDATE_LATENCY_MIN_US 5000
+/* The last update comes within RTC_UPDATES_TIMED seconds of enabling; this much slack. */
+#define RTC_UPDATE_SLACK_MS     500
+
+#define MS_PER_S                1000
+
+/* The claims, as each check states them (also when skipped). */
+#define CLAIM_RATE      "rtc periodic interrupt at %u Hz, measured by the tsc"
+#define CLAIM_UPDATES   "rtc update-ended interrupts come once a second, measured by the tsc"
+#define CLAIM_TOD_STEP  "rtc time of day advances by one second from one update interrupt to the next"
+#define CLAIM_DECODE    "rtc time of day decodes to a valid date and time"
+
+/* ---- what was measured ---- */
+
+struct rate_result {
+	uint32_t hz;
+	bool programmed;        /* start_periodic took the rate */
+	bool synced;            /* the window's first interrupt came */
+	char programming[48];   /* describe(), or why start_periodic refused */
+	uint32_t window_ms;
+	uint32_t expected;      /* N: hz * window */
+	uint32_t interrupts;    /* periodic interrupts in the window after its first */
+	uint64_t window;        /* N periods, in TSC counts */
+	uint64_t period;        /* one period, in TSC counts */
+	struct tick_stats st;   /* the intervals between the window's interrupts */
+	uint32_t updates;       /* update interrupts in the window, not counted */
+};
+
+struct update_result {
+	unsigned seen;                          /* update interrupts, up to RTC_UPDATES_TIMED */
+	uint64_t at[RTC_UPDATES_TIMED];         /* TSC in the handler */
+	unsigned tod_read;                      /* how many of tod[] were read */
+	bool tod_ok[RTC_UPDATES_TIMED];
+	struct rtc_tod tod[RTC_UPDATES_TIMED];  /* read right after each interrupt */
+};
+
+static struct {
+	bool measured, present;
+	const char *why;                /* why not present */
+	struct rtc_format format;
+	uint8_t century_index;
+	bool tod_ok;
+	struct rtc_tod tod;             /* read before the interrupts were turned on */
+	struct rate_result rates[RTC_RATE_RUNS];
+	struct update_result updates;
+	uint32_t not_ours;              /* IRQ 8 with no enabled cause in register C */
+} m;
+
+/* ---- the interrupt handler and its window ---- */
+
+enum window_phase { WIN_OFF, WIN_SKIP, WIN_COUNT, WIN_DONE };
+
+/* Shared with the handler; changed by the main line only with interrupts off. */
+static struct {
+	volatile enum window_phase phase;
+	unsigned skip;
+	uint64_t first, last;           /* TSC at the window's first and latest interrupt */
+	struct rate_result *r;
+} win;
+
+static uint64_t tsc_now(void)
+{
+	return refclock_read(&tsc_refclock);
+}
+
+static void window_add(uint64_t now)
+{
+	struct rate_result *r = win.r;
+
+	if (win.phase == WIN_SKIP) {
+		if (win.skip-- > 0)
+			return;
+		win.first = win.last = now;
+		win.phase = WIN_COUNT;
+		r->synced = true;
+		return;
+	}
+	if (win.phase != WIN_COUNT || now - win.first > r->window)
+		return;
+	tick_stats_add(&r->st, now - win.last, r->period);
+	win.last = now;
+	r->interrupts++;
+}
+
+static void rtc_check_interrupt(struct trapframe *tf)
+{
+	uint64_t now = tsc_now();
+	struct update_result *u = &m.updates;
+
+	(void)tf;
+	rtc_tick_source.ack();
+	if (rtc_last_ack_was_periodic())
+		window_add(now);
+	if (rtc_last_ack_was_update()) {
+		if (u->seen < RTC_UPDATES_TIMED)
+			u->at[u->seen++] = now;
+		if (win.phase == WIN_COUNT)
+			win.r->updates++;
+	}
+	if (!rtc_last_ack_was_periodic() && !rtc_last_ack_was_update())
+		m.not_ours++;
+}
+
+/* ---- waiting with interrupts on ---- */
+
+/* The time of day after each update interrupt: read here, at most a second is available. */
+static void read_tod_after_updates(void)
+{
+	struct update_result *u = &m.updates;
+
+	while (u->tod_read < u->seen) {
+		u->tod_ok[u->tod_read] = rtc_read_tod(&u->tod[u->tod_read]);
+		u->tod_read++;
+	}
+}
+
+/* Poll until done() or the TSC passes deadline; returns done(). */
+static bool wait_for(bool (*done)(void), uint64_t deadline)
+{
+	while (!done() && tsc_now() < deadline) {
+		read_tod_after_updates();
+		cpu_relax();
+	}
+	return done();
+}
+
+static bool window_counting(void)
+{
+	return win.phase == WIN_COUNT;
+}
+
+static bool window_over(void)
+{
+	return win.phase == WIN_COUNT && tsc_now() - win.first > win.r->window;
+}
+
+static bool updates_done(void)
+{
+	return m.updates.seen == RTC_UPDATES_TIMED && m.updates.tod_read == RTC_UPDATES_TIMED;
+}
+
+/* ---- the measurements ---- */
+
+static void measure_rate(const struct rtc_rate_run *run, struct rate_result *r)
+{
+	const uint64_t f = tsc_refclock.freq_hz;
+	char why[160];
+
+	r->hz = run->hz;
+	r->window_ms = run->window_ms;
+	r->expected = run->hz * run->window_ms / MS_PER_S;
+	r->window = run->window_ms * f / MS_PER_S;
+	r->period = f / run->hz;
+	cli();
+	win.r = r;
+	win.skip = RTC_SKIP_INTERRUPTS;
+	win.phase = WIN_SKIP;
+	r->programmed = rtc_tick_source.start_periodic(run->hz, why, sizeof(why)) == 0;
+	if (r->programmed)
+		rtc_tick_source.describe(r->programming, sizeof(r->programming));
+	else
+		ksnprintf(r->programming, sizeof(r->programming), "%s", why);
+	sti();
+	if (r->programmed &&
+	    wait_for(window_counting, tsc_now() + RTC_SYNC_PERIODS * f / run->hz +
+		     RTC_SYNC_SLACK_MS * f / MS_PER_S))
+		wait_for(window_over, win.first + r->window + f);
+	cli();
+	win.phase = WIN_DONE;
+	rtc_tick_source.stop();
+	sti();
+}
+
+static void measure_session(void)
+{
+	const uint64_t f = tsc_refclock.freq_hz;
+	uint64_t updates_from;
+
+	irq_register(RTC_IRQ, rtc_check_interrupt);
+	rtc_update_irq_enable();
+	updates_from = tsc_now();
+	sti();
+	for (unsigned i = 0; i < RTC_RATE_RUNS; i++)
+		measure_rate(&rate_runs[i], &m.rates[i]);
+	wait_for(updates_done,
+		 updates_from + (RTC_UPDATES_TIMED * MS_PER_S + RTC_UPDATE_SLACK_MS) * f / MS_PER_S);
+	cli();
+	rtc_update_irq_disable();
+	irq_unregister(RTC_IRQ);
+}
+
+static void format_tod(char *buf, size_t len, const struct rtc_tod *t)
+{
+	ksnprintf(buf, len, "%04u-%02u-%02uT%02u:%02u:%02u", t->year, t->month, t->day, t->hour,
+		  t->minute, t->second);
+}
+
+void rtc_measure(void)
+{
+	char tod[24];
+
+	m.measured = true;
+	m.present = rtc_present(&m.why);
+	if (!m.present) {
+		report_banner("rtc", "none (%s)", m.why);
+		return;
+	}
+	m.format = rtc_format();
+	m.century_index = rtc_century_index();
+	m.tod_ok = rtc_read_tod(&m.tod);
+	format_tod(tod, sizeof(tod), &m.tod);
+	report_banner("rtc", "%s, %s, %s", m.format.binary ? "binary" : "BCD",
+		      m.format.hour24 ? "24-hour" : "12-hour", m.tod_ok ? tod : "time unreadable");
+	measure_session();
+}
+
+/* ---- the checks ---- */
+
+static void report_rate(const struct rate_result *r)
+{
+	const uint64_t f = tsc_refclock.freq_hz;
+	const struct tick_stats *st = &r->st;
+	int64_t err_ppm = 0;
+	uint64_t tol_ppm = 0, measured_mhz = 0;
+	bool ok = false;
+
+	if (st->on_time > 0) {
+		/* The rate is on_time / on_time_sum in TSC counts; compare it with hz / f.  The
+		 * error is the rate's, so a positive one means interrupts came too fast. */
+		int64_t excess = (int64_t)(st->on_time * f) - (int64_t)(st->on_time_sum * r->hz);
+
+		err_ppm = excess / (int64_t)(st->on_time_sum * r->hz / PPM);
+		measured_mhz = st->on_time * f * MS_PER_S / st->on_time_sum;
+		tol_ppm = (st->gaps + st->shorts + 1) * PPM / st->on_time + tsc_uncertainty_ppm() +
+			  RTC_RATE_LIMIT_PPM;
+		ok = (err_ppm < 0 ? -err_ppm : err_ppm) <= (int64_t)tol_ppm;
+	}
+	report_check(r->programmed && r->synced && ok, CLAIM_RATE, r->hz);
+	report_yaml_begin();
+	report_yaml("programming", "%s", r->programming);
+	if (r->programmed && !r->synced)
+		report_yaml("problem", "no periodic interrupt within %u periods and %u ms",
+			    RTC_SYNC_PERIODS, RTC_SYNC_SLACK_MS);
+	report_yaml_u64("programmed_hz", r->hz);
+	report_yaml_fixed("measured_hz", (int64_t)measured_mhz, 3);
+	report_yaml_u64("interrupts", r->interrupts);
+	report_yaml_u64("expected_interrupts", r->expected);
+	report_yaml_fixed("window_ms", (int64_t)cycles_to_us(r->window, f), 3);
+	report_yaml("error_ppm", "%lld", (long long)err_ppm);
+	report_yaml_u64("tolerance_ppm", tol_ppm);
+	report_yaml_u64("on_time", st->on_time);
+	report_yaml_u64("gaps", st->gaps);
+	report_yaml_u64("lost_ticks_in_gaps", st->gap_periods);
+	report_yaml_u64("short_intervals", st->shorts);
+	report_yaml_fixed("min_interval_us", (int64_t)cycles_to_ns(st->min, f) / 10, 2);
+	report_yaml_fixed("max_interval_us", (int64_t)cycles_to_ns(st->max, f) / 10, 2);
+	report_yaml_u64("update_interrupts_not_counted", r->updates);
+	report_yaml_end();
+}
+
+/* How long the vCPU was kept from an interrupt in the periodic runs, at least the minimum. */
+static uint64_t longest_holdup_us(void)
+{
+	uint64_t us = RTC_UPDATE_LATENCY_MIN_US;
+
+	for (unsigned i = 0; i < RTC_RATE_RUNS; i++) {
+		const struct rate_result *r = &m.rates[i];
+		uint64_t held;
+
+		if (r->st.intervals == 0 || r->st.max <= r->period)
+			continue;
+		held = cycles_to_us(r->st.max - r->period, tsc_refclock.freq_hz);
+		if (held > us)
+			us = held;
+	}
+	return us;
+}
+
+static void report_update_interval(void)
+{
+	const struct update_result *u = &m.updates;
+	const uint64_t f = tsc_refclock.freq_hz;
+	const unsigned spans = RTC_UPDATES_TIMED - 1;
+	const uint64_t latency_us = longest_holdup_us();
+	/* latency_us late at each end, over `spans` seconds: latency_us / spans ppm per end */
+	const uint64_t tol_ppm = 2 * latency_us / spans + tsc_uncertainty_ppm() +
+				 RTC_RATE_LIMIT_PPM;
+	bool ok = u->seen == RTC_UPDATES_TIMED;
+	int64_t err_ppm = 0;
+	char key[24];
+
+	if (ok) {
+		/* the span against `spans` seconds of TSC */
+		int64_t excess = (int64_t)(u->at[spans] - u->at[0]) - (int64_t)(spans * f);
+
+		err_ppm = excess * 1000 / (int64_t)(spans * f / 1000);
+		ok = (err_ppm < 0 ? -err_ppm : err_ppm) <= (int64_t)tol_ppm;
+	}
+	report_check(ok, CLAIM_UPDATES);
+	report_yaml_begin();
+	report_yaml_u64("update_interrupts", u->seen);
+	for (unsigned i = 1; i < u->seen; i++) {
+		ksnprintf(key, sizeof(key), "interval%u_ms", i);
+		report_yaml_fixed(key, (int64_t)cycles_to_us(u->at[i] - u->at[i - 1], f), 3);
+	}
+	if (u->seen == RTC_UPDATES_TIMED)
+		report_yaml_fixed("mean_interval_ms",
+				  (int64_t)cycles_to_us(u->at[spans] - u->at[0], f) / spans, 3);
+	report_yaml("error_ppm", "%lld", (long long)err_ppm);
+	report_yaml_u64("tolerance_ppm", tol_ppm);
+	report_yaml_fixed("latency_allowed_ms", (int64_t)latency_us, 3);
+	report_yaml_u64("irq8_without_enabled_cause", m.not_ours);
+	report_yaml_end();
+}
+
+static void report_update_tod(void)
+{
+	const struct update_result *u = &m.updates;
+	bool ok = u->tod_read == RTC_UPDATES_TIMED;
+	char key[24], tod[24];
+
+	for (unsigned i = 0; i < u->tod_read; i++) {
+		ok = ok && u->tod_ok[i];
+		if (ok && i > 0)
+			ok = rtc_tod_seconds(&u->tod[i]) - rtc_tod_seconds(&u->tod[i - 1]) == 1;
+	}
+	report_check(ok, CLAIM_TOD_STEP);
+	report_yaml_begin();
+	for (unsigned i = 0; i < u->tod_read; i++) {
+		ksnprintf(key, sizeof(key), "after_update%u", i);
+		if (u->tod_ok[i])
+			format_tod(tod, sizeof(tod), &u->tod[i]);
+		report_yaml(key, "%s", u->tod_ok[i] ? tod : "unreadable");
+	}
+	report_yaml_end();
+}
+
+static void report_decoding(void)
+{
+	char tod[24];
+
+	report_check(m.tod_ok, CLAIM_DECODE);
+	report_yaml_begin();
+	report_yaml("data_mode", "%s", m.format.binary ? "binary" : "bcd");
+	report_yaml("hour_mode", "%s", m.format.hour24 ? "24" : "12");
+	if (m.century_index)
+		report_yaml("century_register", "0x%02x", m.century_index);
+	else
+		report_yaml("century_register", "none (assumed %u00s)", RTC_DEFAULT_CENTURY);
+	if (m.tod_ok) {
+		format_tod(tod, sizeof(tod), &m.tod);
+		report_yaml("date_time", "%s", tod);
+	}
+	report_yaml_end();
+}
+
+void rtc_report_checks(void)
+{
+	if (!m.measured)
+		rtc_measure();
+	if (!m.present) {
+		report_skip(m.why, CLAIM_DECODE);
+		for (unsigned i = 0; i < RTC_RATE_RUNS; i++)
+			report_skip(m.why, CLAIM_RATE, rate_runs[i].hz);
+		report_skip(m.why, CLAIM_UPDATES);
+		report_skip(m.why, CLAIM_TOD_STEP);
+		return;
+	}
+	report_decoding();
+	for (unsigned i = 0; i < RTC_RATE_RUNS; i++)
+		report_rate(&m.rates[i]);
+	report_update_interval();
+	report_update_tod();
+}
