@@ -66,12 +66,13 @@ run-iso: $(ISO)
 	$(PYTHON) scripts/run-guest --iso $(ISO) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 # Host unit tests of the pure code (cmocka).  Each test links the sources it tests.
-UNIT_TESTS := config format stats tickstat acpi
+UNIT_TESTS := config format stats tickstat acpi madt
 unit_srcs_config   := kernel/config.c kernel/format.c kernel/string.c
 unit_srcs_format   := kernel/format.c kernel/string.c
 unit_srcs_stats    := acct/stats.c
 unit_srcs_tickstat := kernel/tickstat.c
 unit_srcs_acpi     := drivers/acpi.c
+unit_srcs_madt     := drivers/madt.c drivers/acpi.c
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -I. -fsanitize=address,undefined
 
 # The sources of each test are named in a variable, so expand them per target.

@@ -22,6 +22,7 @@
 #include "drivers/pit8254.h"
 #include "drivers/tsc.h"
 #include "kernel/checks.h"
+#include "kernel/checks_apic.h"
 #include "acct/acct_report.h"
 #include "sched/sched.h"
 
@@ -126,6 +127,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 
 	irq_set_chip(pic_init());
 	calibrate(&cal);
+	apic_measure();         /* wip-apic: LAPIC + IOAPIC measurements, the 8259 stays in charge */
 
 	sched_init(&cfg, cal.hz);
 	if (tick_start(&pit_tick_source, &tsc_refclock, cfg.hz, err, sizeof(err)) < 0)
@@ -142,6 +144,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	tsc_report_check(&cal);
 	tick_report_check();
 	irq_report_check();
+	apic_report_checks();
 	acct_report_checks();
 	report_finish();
 }
