@@ -17,6 +17,7 @@
 /* Control word: SC (select counter) | RW (access) | M (mode) | BCD = 0 */
 #define PIT_SC_CH0      (0u << 6)
 #define PIT_SC_CH2      (2u << 6)
+#define PIT_RW_LATCH    (0u << 4)   /* counter latch command */
 #define PIT_RW_LOHI     (3u << 4)   /* low byte, then high byte */
 #define PIT_M_INTERRUPT_ON_TC (0u << 1)  /* mode 0 */
 #define PIT_M_RATE_GEN  (2u << 1)   /* mode 2 */
@@ -63,6 +64,21 @@ static void pit_stop(void)
 static uint32_t pit_divisor(void)
 {
 	return ch0_divisor ? ch0_divisor : 65536;
+}
+
+uint32_t pit_ch0_divisor(void)
+{
+	return pit_divisor();
+}
+
+uint16_t pit_ch0_count(void)
+{
+	uint8_t lo;
+
+	/* Latch first, so the two byte reads come from one moment, not from a moving counter. */
+	outb(PIT_MODE, PIT_SC_CH0 | PIT_RW_LATCH);
+	lo = inb(PIT_CH0);
+	return (uint16_t)(lo | inb(PIT_CH0) << 8);
 }
 
 static uint64_t pit_period_ps(void)

@@ -26,6 +26,7 @@
 #include "kernel/checks.h"
 #include "kernel/checks_refclocks.h"
 #include "kernel/checks_rtc.h"
+#include "kernel/checks_apic.h"
 #include "acct/acct_report.h"
 #include "sched/sched.h"
 
@@ -196,6 +197,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	irq_set_chip(pic_init());
 	calibrate(&cal);
 	refclocks_init();
+	apic_measure();         /* local APIC and IOAPIC: found, calibrated, measured */
 
 	/* Device checks measure now, with the machine to themselves, and print after the run. */
 	if (devices) {
@@ -211,8 +213,10 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	if (accounting)
 		tick_report_check();
 	irq_report_check();
-	if (devices)
+	if (devices) {
 		rtc_report_checks();
+		apic_report_checks();
+	}
 	if (accounting)
 		acct_report_checks();
 	report_finish();

@@ -41,14 +41,20 @@ int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
 	/* period_ps * freq / 1e12, split so that neither factor overflows 64 bits */
 	ts.period_ref = src->period_ps() / 1000000 * ref->freq_hz / 1000000 +
 			src->period_ps() % 1000000 * ref->freq_hz / 1000000000000ull;
-	irq_register(src->irq, tick_interrupt);
+	if (src->connect)
+		src->connect(tick_interrupt);
+	else
+		irq_register(src->irq, tick_interrupt);
 	return 0;
 }
 
 void tick_stop(void)
 {
 	ts.src->stop();
-	irq_unregister(ts.src->irq);
+	if (ts.src->connect)
+		ts.src->connect(0);
+	else
+		irq_unregister(ts.src->irq);
 }
 
 const struct tick_state *tick_state(void)

@@ -16,9 +16,11 @@
 #define TICK_CAP_PERIODIC (1u << 0)
 #define TICK_CAP_ONESHOT  (1u << 1)
 
+struct trapframe;
+
 struct tick_source {
 	const char *name;
-	unsigned irq;                   /* ISA IRQ line it interrupts on */
+	unsigned irq;                   /* ISA IRQ line it interrupts on (unless connect is set) */
 	unsigned caps;                  /* TICK_CAP_* */
 	/* Program periodic interrupts at hz; returns 0, or -1 with the reason in why. */
 	int (*start_periodic)(uint32_t hz, char *why, size_t whylen);
@@ -29,6 +31,13 @@ struct tick_source {
 	uint64_t (*period_ps)(void);
 	/* One line for the banner: how the device is programmed. */
 	void (*describe)(char *buf, size_t len);
+	/*
+	 * For a device that interrupts on a vector of its own instead of an ISA IRQ line (the
+	 * local APIC timer): route its interrupt to fn, or disconnect it when fn is NULL.  The
+	 * device owns its vector and its end-of-interrupt.  NULL for ISA devices, which
+	 * tick_start() connects with irq_register(irq).
+	 */
+	void (*connect)(void (*fn)(struct trapframe *tf));
 };
 
 struct refclock {

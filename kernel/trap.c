@@ -3,7 +3,8 @@
  *
  * All 256 vectors have a stub (boot/stubs.asm) so that nothing the CPU or a device can raise
  * lands on an empty gate: exceptions panic with a dump, the 16 ISA IRQ vectors go to the
- * interrupt controller's dispatch, anything else is counted as unexpected.  After an IRQ the
+ * interrupt controller's dispatch, a vector above them goes to the handler a driver set for it
+ * (the local APIC's own interrupts), anything else is counted as unexpected.  After an IRQ the
  * scheduler may switch tasks; that happens here, after the controller has had its EOI.
  */
 #include <stdint.h>
@@ -31,6 +32,12 @@ extern const uint32_t trap_vectors[256];
 static struct idt_gate idt[256] __attribute__((aligned(8)));
 static uint32_t unexpected;
 
+/* Vectors FIRST_LOCAL_VECTOR..255: a handler and the end-of-interrupt that follows it. */
+static struct {
+	trap_handler_fn fn;
+	void (*eoi)(void);
+} local[256 - FIRST_LOCAL_VECTOR];
+
 void idt_init(void)
 {
 	struct idt_ptr p = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
@@ -56,7 +63,28 @@ void trap(struct trapframe *tf)
 		sched_irq_exit();
 		return;
 	}
+	if (tf->vector >= FIRST_LOCAL_VECTOR && local[tf->vector - FIRST_LOCAL_VECTOR].fn) {
+		unsigned i = tf->vector - FIRST_LOCAL_VECTOR;
+
+		sched_irq_enter();
+		local[i].fn(tf);
+		/* After the handler, as for ISA IRQs: the source holds back its next interrupt
+		 * until this one is handled, and a task switch in sched_irq_exit() never leaves
+		 * an interrupt unacknowledged. */
+		if (local[i].eoi)
+			local[i].eoi();
+		sched_irq_exit();
+		return;
+	}
 	unexpected++;
+}
+
+void trap_set_handler(unsigned vector, trap_handler_fn fn, void (*eoi)(void))
+{
+	if (vector < FIRST_LOCAL_VECTOR || vector > 255)
+		panic("trap_set_handler: vector %u is not a local vector", vector);
+	local[vector - FIRST_LOCAL_VECTOR].fn = fn;
+	local[vector - FIRST_LOCAL_VECTOR].eoi = fn ? eoi : 0;
 }
 
 uint32_t trap_unexpected_count(void)

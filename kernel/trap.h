@@ -17,10 +17,19 @@ struct trapframe {
 #define NR_EXCEPTIONS   32
 #define IRQ_VECTOR_BASE 32      /* the 8259s are remapped to vectors 32..47 */
 #define NR_ISA_IRQS     16
+#define FIRST_LOCAL_VECTOR (IRQ_VECTOR_BASE + NR_ISA_IRQS)  /* 48: vectors no ISA line owns */
 
 void gdt_init(void);
 void idt_init(void);
 void trap(struct trapframe *tf);
+
+/*
+ * Own a vector that is not an ISA IRQ (the local APIC's timer, error and spurious vectors).
+ * trap() runs fn, then eoi (NULL when the source must not get one, like the local APIC's
+ * spurious vector), inside sched_irq_enter/exit as for ISA IRQs.  fn NULL gives the vector up.
+ */
+typedef void (*trap_handler_fn)(struct trapframe *tf);
+void trap_set_handler(unsigned vector, trap_handler_fn fn, void (*eoi)(void));
 
 /* Interrupts that arrived on a vector nobody owns (counted, never treated as ticks). */
 uint32_t trap_unexpected_count(void);

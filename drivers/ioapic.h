@@ -1,0 +1,36 @@
+#ifndef TICKGUEST_IOAPIC_H
+#define TICKGUEST_IOAPIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "kernel/irq.h"
+
+/* Where an ISA IRQ goes, for the report. */
+struct ioapic_pin {
+	uint8_t ioapic_id;
+	uint32_t gsi;
+	unsigned pin;
+	bool active_low, level, overridden;
+	uint64_t entry;                 /* the redirection entry as programmed, high:low */
+};
+
+/* Find the IOAPICs in the MADT and mask every input.  Needs lapic_init() (delivery and EOI go
+ * through the local APIC).  False with the reason in why. */
+bool ioapic_init(char *why, size_t whylen);
+unsigned ioapic_count(void);
+void ioapic_describe(unsigned i, char *buf, size_t len);
+
+/*
+ * Hand ISA interrupts to the IOAPIC: the controller in charge (the 8259s) masks everything, the
+ * local APIC closes its LINT0 virtual wire, and the IOAPIC's irqchip is returned for
+ * irq_set_chip().  Select before registering handlers: lines are unmasked by irq_register().
+ */
+const struct irqchip *ioapic_select(void);
+/* The way back: every IOAPIC input masked, LINT0's virtual wire open again.  The caller sets the
+ * previous irqchip again (the 8259s stay remapped and masked meanwhile). */
+void ioapic_deselect(void);
+
+bool ioapic_route(unsigned irq, struct ioapic_pin *p);
+
+#endif

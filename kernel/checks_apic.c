@@ -1,0 +1,540 @@
+/*
+ * Local APIC timer and IOAPIC checks (see checks_apic.h for the targets and tolerances).
+ *
+ * (a) For every divider, the timer counts at 1/d of its divide-by-1 rate and, in periodic
+ *     mode, interrupts every initial-count counts.  Each interrupt's moment is recovered from
+ *     the timer itself: the handler reads the TSC and TCCR together, and the counts already
+ *     gone since the reload say how long ago it fired, so interrupt latency drops out.
+ * (b) One-shot: fires once, never before its count has run out; the latency is reported.
+ * (c) TSC-deadline, where the CPU has it: fires once, never before the deadline.
+ * (d) The IOAPIC routes ISA IRQ 0 from the PIT, through the MADT's override, at the PIT's rate
+ *     (latency taken out the same way, with the PIT's own count).
+ *
+ * Everything is measured with interrupts on by busy-waiting on the TSC rather than halting, so a
+ * timer that never fires costs a timeout, not a hung guest.
+ */
+#include "kernel/checks_apic.h"
+#include "kernel/format.h"
+#include "kernel/irq.h"
+#include "kernel/report.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+#include "drivers/ioapic.h"
+#include "drivers/lapic.h"
+#include "drivers/madt.h"
+#include "drivers/pit8254.h"
+#include "drivers/tsc.h"
+#include "acct/stats.h"
+
+#define MAX_SAMPLES (APIC_PERIODIC_PERIODS + 1)
+
+struct periodic_result {
+	uint32_t count;                 /* TICR */
+	unsigned irqs;
+	uint64_t periods, lost;         /* periods the measured span covers; those not delivered */
+	int64_t rate_err_ppm;           /* count rate x d against the divide-by-1 rate */
+	uint64_t rate_bound_ppm;
+	int64_t period_err_ppm;         /* measured period against count x d divide-by-1 counts */
+	uint64_t period_bound_ppm;
+	uint64_t max_latency_ns;        /* handler after the timer fired, from TCCR */
+};
+
+struct shot_result {
+	unsigned armed, fired_once, early, extra;
+	uint64_t arm_bracket;           /* widest rdtsc..arm..rdtsc, TSC cycles */
+	uint64_t expected_ns;
+	int64_t lat_min_ns, lat_med_ns, lat_max_ns;
+	bool counter_cleared;           /* TCCR = 0 / IA32_TSC_DEADLINE = 0 after firing */
+};
+
+struct pit_result {
+	struct ioapic_pin pin;
+	unsigned ticks;
+	int64_t err_ppm;
+	uint64_t bound_ppm;
+	uint64_t periods, lost;         /* periods between first and last tick; not delivered */
+	uint64_t measured_mhz;          /* milli-Hz */
+	uint64_t programmed_mhz;
+	bool valid;                     /* enough on-time intervals to measure the rate */
+	uint32_t stray;                 /* unhandled ISA + unexpected vectors during the window */
+};
+
+static struct {
+	char lapic_why[96], ioapic_why[96];
+	bool lapic, ioapic;
+	struct periodic_result periodic[LAPIC_NR_DIVIDERS];
+	struct shot_result oneshot, deadline;
+	struct pit_result pit;
+} r;
+
+/* What the timer handler saw: the TSC (midpoint of the bracket) and TCCR, per interrupt. */
+static volatile unsigned nirq;
+static uint64_t irq_tsc[MAX_SAMPLES], irq_width[MAX_SAMPLES];
+static uint32_t irq_tccr[MAX_SAMPLES];
+
+static void timer_sample(struct trapframe *tf)
+{
+	(void)tf;
+	if (nirq < MAX_SAMPLES)
+		irq_tccr[nirq] = lapic_timer_sample(&irq_tsc[nirq], &irq_width[nirq]);
+	nirq++;
+}
+
+static uint64_t abs64(int64_t v)
+{
+	return v < 0 ? (uint64_t)-v : (uint64_t)v;
+}
+
+/* Busy-wait with interrupts on until *n reaches want or timeout TSC cycles pass. */
+static void wait_irqs(volatile unsigned *n, unsigned want, uint64_t timeout)
+{
+	uint64_t t0 = rdtsc();
+
+	sti();
+	while (*n < want && rdtsc() - t0 < timeout)
+		cpu_relax();
+	cli();
+}
+
+/* Let interrupts in for cycles TSC cycles, then shut them out again. */
+static void run_with_interrupts(uint64_t cycles)
+{
+	uint64_t t0 = rdtsc();
+
+	sti();
+	while (rdtsc() - t0 < cycles)
+		cpu_relax();
+	cli();
+}
+
+static uint64_t us_to_tsc(uint64_t us)
+{
+	return us * (tsc_refclock.freq_hz / 1000) / 1000;
+}
+
+/*
+ * Divide-by-1 timer counts to TSC cycles, by the ratio the calibration measured directly
+ * (counts and TSC cycles of one window) rather than through the two frequencies: the TSC's
+ * own frequency error then cancels out of every comparison below.
+ */
+static uint64_t counts_to_tsc(uint64_t counts)
+{
+	const struct lapic_rate *r1 = &lapic_calibration()->rate[0];
+
+	return counts / r1->counts * r1->tsc_delta + counts % r1->counts * r1->tsc_delta / r1->counts;
+}
+
+static void measure_periodic(unsigned index, struct periodic_result *p)
+{
+	const struct lapic_calibration *cal = lapic_calibration();
+	const struct lapic_rate *rd = &cal->rate[index], *r1 = &cal->rate[0];
+	const unsigned d = lapic_divider(index);
+	uint64_t count = cal->hz / 1000000 * APIC_PERIODIC_US / d, expected, fire0, firek, span, period;
+	unsigned k;
+
+	if (rd->hz && r1->hz) {
+		p->rate_err_ppm = ((int64_t)(rd->hz * d) - (int64_t)r1->hz) * (int64_t)PPM /
+				  (int64_t)r1->hz;
+		/* Both rates were measured with the same TSC: only their own bounds remain. */
+		p->rate_bound_ppm = rd->bound_ppm + r1->bound_ppm + APIC_RATE_LIMIT_PPM;
+	}
+	if (count < 2 || count > 0xffffffffull)
+		return;
+	p->count = (uint32_t)count;
+	nirq = 0;
+	lapic_timer_connect(timer_sample);
+	lapic_timer_periodic(d, p->count);
+	wait_irqs(&nirq, MAX_SAMPLES, us_to_tsc(2 * APIC_PERIODIC_US * (MAX_SAMPLES + 1)));
+	lapic_timer_stop();
+	lapic_timer_connect(0);
+	p->irqs = nirq;
+	if (nirq < 2)
+		return;
+	k = (nirq < MAX_SAMPLES ? nirq : MAX_SAMPLES) - 1;
+	/* The moment each interrupt fired: its sample, less the counts gone since the reload. */
+	for (unsigned i = 0; i <= k; i++) {
+		uint64_t late = counts_to_tsc((uint64_t)(p->count - irq_tccr[i]) * d);
+		uint64_t ns = cycles_to_ns(late, tsc_refclock.freq_hz);
+
+		if (irq_tccr[i] <= p->count && ns > p->max_latency_ns)
+			p->max_latency_ns = ns;
+	}
+	fire0 = irq_tsc[0] - counts_to_tsc((uint64_t)(p->count - irq_tccr[0]) * d);
+	firek = irq_tsc[k] - counts_to_tsc((uint64_t)(p->count - irq_tccr[k]) * d);
+	span = firek - fire0;
+	/*
+	 * With latency taken out, interrupts sit on the timer's grid, so the span is a whole
+	 * number of periods even when the emulator dropped some (QEMU merges ticks missed while
+	 * its thread did not run): round, and report the difference as lost.
+	 */
+	period = counts_to_tsc((uint64_t)p->count * d);
+	p->periods = (span + period / 2) / period;
+	p->lost = p->periods > k ? p->periods - k : 0;
+	if (p->periods == 0)
+		return;
+	expected = period * p->periods;
+	p->period_err_ppm = ((int64_t)span - (int64_t)expected) * (int64_t)PPM / (int64_t)expected;
+	/*
+	 * The SDM does not say whether the reload takes a count (QEMU's period is count + 1):
+	 * one count per period.  Each TCCR read is whole counts: two counts over the span.  Each
+	 * sample's moment is known to half its bracket.  The expected span rests on the
+	 * divide-by-1 calibration, with its own bound.
+	 */
+	p->period_bound_ppm = PPM / count + 2 * PPM / (count * p->periods) + 1 +
+			      (irq_width[0] + irq_width[k]) / 2 * PPM / expected +
+			      r1->bound_ppm + APIC_RATE_LIMIT_PPM;
+}
+
+static void sort_i64(int64_t *v, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			int64_t t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
+static int64_t signed_ns(int64_t cycles)
+{
+	int64_t ns = (int64_t)cycles_to_ns(abs64(cycles), tsc_refclock.freq_hz);
+
+	return cycles < 0 ? -ns : ns;
+}
+
+/*
+ * Arm the timer (one-shot when deadline is false, else TSC-deadline) APIC_ONESHOT_REPEATS
+ * times.  Each shot must fire once and not before its time: for one-shot, the count's TSC
+ * equivalent after the TICR write's bracket opened, less the calibration's bound and one
+ * count; for TSC-deadline, the deadline itself, since it is the same counter.
+ */
+static void measure_shots(bool deadline, struct shot_result *s)
+{
+	const uint64_t delay_tsc = us_to_tsc(APIC_ONESHOT_US);
+	const uint64_t count = lapic_calibration()->hz / 1000000 * APIC_ONESHOT_US;
+	int64_t lat[APIC_ONESHOT_REPEATS];
+	uint64_t expect = deadline ? delay_tsc : counts_to_tsc(count);
+	uint64_t slack = deadline ? 0 : expect / 1000000 * lapic_calibration()->bound_ppm +
+				    counts_to_tsc(1) + 1;
+
+	s->expected_ns = cycles_to_ns(expect, tsc_refclock.freq_hz);
+	s->counter_cleared = true;
+	lapic_set_divider(1);
+	lapic_timer_connect(timer_sample);
+	/* One shot thrown away first: cold code (under TCG, not yet translated) widens the
+	 * arming bracket and the latency of the first by tens of us. */
+	nirq = 0;
+	if ((deadline ? lapic_arm_tsc_deadline(rdtsc() + delay_tsc) : lapic_arm_oneshot((uint32_t)count)) == 0)
+		wait_irqs(&nirq, 1, 20 * expect + us_to_tsc(100000));
+	for (unsigned i = 0; i < APIC_ONESHOT_REPEATS; i++) {
+		uint64_t before, after, due, fired;
+
+		nirq = 0;
+		before = rdtsc();
+		if ((deadline ? lapic_arm_tsc_deadline(before + delay_tsc)
+			      : lapic_arm_oneshot((uint32_t)count)) < 0)
+			break;
+		after = rdtsc();
+		s->armed++;
+		if (after - before > s->arm_bracket)
+			s->arm_bracket = after - before;
+		due = deadline ? before + delay_tsc : before + expect;
+		/* Wait for it, then as long again for a second interrupt that must not come. */
+		wait_irqs(&nirq, 1, 20 * expect + us_to_tsc(100000));
+		if (nirq >= 1)
+			wait_irqs(&nirq, 2, 2 * expect);
+		if (nirq == 0) {
+			lat[i] = 0;
+			continue;
+		}
+		fired = irq_tsc[0] - irq_width[0] / 2;  /* the handler's first TSC read */
+		s->fired_once += nirq == 1;
+		s->extra += nirq > 1;
+		s->early += fired + slack < due;
+		/* Latency after the latest moment the shot was due. */
+		lat[i] = signed_ns((int64_t)(fired - (deadline ? due : after + expect)));
+		if (deadline ? lapic_tsc_deadline_read() != 0 : lapic_timer_current() != 0)
+			s->counter_cleared = false;
+	}
+	lapic_timer_stop();
+	lapic_timer_connect(0);
+	if (s->armed) {
+		sort_i64(lat, s->armed);
+		s->lat_min_ns = lat[0];
+		s->lat_med_ns = lat[s->armed / 2];
+		s->lat_max_ns = lat[s->armed - 1];
+	}
+}
+
+/* ---- (d) PIT through the IOAPIC ---- */
+
+/* What the PIT handler saw: the TSC bracket and channel 0's count, first and latest tick. */
+static volatile unsigned pit_ticks;
+static volatile bool pit_recording;     /* off once the PIT is stopped: its count means nothing */
+static uint64_t pit_tsc[2], pit_width[2];
+static uint32_t pit_left[2];
+
+static void pit_tick(struct trapframe *tf)
+{
+	unsigned i = pit_ticks == 0 ? 0 : 1;
+	uint64_t t0 = rdtsc();
+
+	(void)tf;
+	if (!pit_recording)
+		return;
+	pit_left[i] = pit_ch0_count();
+	pit_tsc[i] = rdtsc();
+	pit_width[i] = pit_tsc[i] - t0;
+	pit_tsc[i] = t0 + pit_width[i] / 2;
+	pit_ticks++;
+}
+
+static uint32_t stray_count(void)
+{
+	const struct irq_counts *c = irq_counts();
+	uint32_t n = trap_unexpected_count();
+
+	for (unsigned i = 0; i < NR_ISA_IRQS; i++)
+		n += c->unhandled[i];
+	return n;
+}
+
+/* PIT input counts to TSC cycles, at the PIT's nominal rate and the calibrated TSC. */
+static uint64_t pit_counts_to_tsc(uint64_t counts)
+{
+	return counts * tsc_refclock.freq_hz / PIT_HZ;
+}
+
+static void measure_pit_via_ioapic(struct pit_result *p)
+{
+	const struct irqchip *prev = irq_chip();
+	uint32_t stray0 = stray_count();
+	uint64_t period, fire0, firek, span, expected;
+	uint32_t divisor;
+	char why[96];
+
+	irq_set_chip(ioapic_select());
+	pit_ticks = 0;
+	irq_register(0, pit_tick);
+	ioapic_route(0, &p->pin);       /* after irq_register: the entry as unmasked */
+	if (pit_tick_source.start_periodic(APIC_PIT_HZ, why, sizeof(why)) == 0) {
+		pit_recording = true;
+		run_with_interrupts(us_to_tsc(APIC_PIT_WINDOW_MS * 1000ull));
+		pit_recording = false;
+		pit_tick_source.stop();
+	}
+	/* A tick already on its way lands now, on a line still registered, not on nobody's. */
+	run_with_interrupts(us_to_tsc(1000000 / APIC_PIT_HZ));
+	irq_unregister(0);
+	ioapic_deselect();
+	irq_set_chip(prev);
+
+	p->ticks = pit_ticks;
+	p->stray = stray_count() - stray0;
+	if (p->ticks < 2)
+		return;
+	/*
+	 * As for the local APIC timer, latency is taken out with the device's own counter: the
+	 * PIT's channel 0 has counted divisor - count since the reload that raised IRQ 0.  The
+	 * corrected span is then a whole number of periods even where ticks were lost.
+	 */
+	divisor = pit_ch0_divisor();
+	p->programmed_mhz = 1000000000000000ull / pit_tick_source.period_ps();
+	period = pit_counts_to_tsc(divisor);
+	fire0 = pit_tsc[0] - pit_counts_to_tsc(divisor - pit_left[0]);
+	firek = pit_tsc[1] - pit_counts_to_tsc(divisor - pit_left[1]);
+	span = firek - fire0;
+	p->periods = (span + period / 2) / period;
+	p->lost = p->periods > p->ticks - 1 ? p->periods - (p->ticks - 1) : 0;
+	if (p->periods == 0)
+		return;
+	expected = period * p->periods;
+	p->measured_mhz = p->periods * tsc_refclock.freq_hz * 1000 / span;
+	p->err_ppm = ((int64_t)span - (int64_t)expected) * (int64_t)PPM / (int64_t)expected;
+	/*
+	 * Two count reads of one PIT count each (plus one for mode 2's reload count), the two
+	 * read brackets, the TSC's calibration (the PIT's rate is nominal), the stated limit.
+	 */
+	p->bound_ppm = 3 * pit_counts_to_tsc(1) * PPM / expected +
+		       (pit_width[0] + pit_width[1]) / 2 * PPM / expected + 1 +
+		       tsc_uncertainty_ppm() + APIC_RATE_LIMIT_PPM;
+	p->valid = true;
+}
+
+/* ---- banners ---- */
+
+static void madt_banner(void)
+{
+	const struct madt_info *m = madt();
+	char buf[200];
+	size_t n = 0;
+
+	if (!m->found) {
+		report_banner("madt", "none (%s)", m->why);
+		return;
+	}
+	for (unsigned i = 0; i < m->noverrides && n < sizeof(buf); i++) {
+		const struct madt_override *o = &m->override[i];
+		struct madt_route rt = madt_isa_route(m, o->source);
+
+		n += ksnprintf(buf + n, sizeof(buf) - n, " irq%u->gsi%u%s%s", o->source, o->gsi,
+			       rt.level ? " level" : "", rt.active_low ? " low" : "");
+	}
+	report_banner("madt", "local APIC 0x%08llx, %u CPU, %u IOAPIC, overrides:%s%s%s",
+		      (unsigned long long)m->lapic_addr, m->ncpus, m->nioapics, n ? buf : " none",
+		      m->flags & MADT_PCAT_COMPAT ? ", PCAT_COMPAT" : "", m->why);
+}
+
+void apic_measure(void)
+{
+	char buf[160];
+
+	madt_init();
+	madt_banner();
+	r.lapic = lapic_init(r.lapic_why, sizeof(r.lapic_why));
+	if (!r.lapic) {
+		report_banner("lapic", "none (%s)", r.lapic_why);
+	} else {
+		char mhz[24];
+
+		/* VER: bits 7:0 the version (1xH: integrated APIC), 23:16 the last LVT entry */
+		report_banner("lapic", "id %u at 0x%08x, version 0x%02x, %u LVT entries, TSC-deadline %s",
+			      lapic_id(), lapic_base(), lapic_version() & 0xff,
+			      ((lapic_version() >> 16) & 0xff) + 1,
+			      lapic_tsc_deadline_supported() ? "yes" : "no");
+		lapic_calibrate();
+		report_banner("lapic timer", "%s MHz at divide by 1, from the tsc (8 windows of 20 ms, "
+			      "bound %llu ppm)",
+			      fmt_fixed(mhz, sizeof(mhz), (int64_t)(lapic_calibration()->hz / 1000), 3),
+			      (unsigned long long)lapic_calibration()->bound_ppm);
+		if (lapic_calibration()->hz == 0) {
+			r.lapic = false;
+			ksnprintf(r.lapic_why, sizeof(r.lapic_why), "the local APIC timer did not count");
+		}
+	}
+	if (r.lapic) {
+		for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++)
+			measure_periodic(i, &r.periodic[i]);
+		measure_shots(false, &r.oneshot);
+		if (lapic_tsc_deadline_supported())
+			measure_shots(true, &r.deadline);
+	}
+
+	r.ioapic = ioapic_init(r.ioapic_why, sizeof(r.ioapic_why));
+	if (!r.ioapic) {
+		report_banner("ioapic", "none (%s)", r.ioapic_why);
+		return;
+	}
+	for (unsigned i = 0; i < ioapic_count(); i++) {
+		ioapic_describe(i, buf, sizeof(buf));
+		report_banner("ioapic", "%s", buf);
+	}
+	measure_pit_via_ioapic(&r.pit);
+}
+
+/* ---- the checks ---- */
+
+static void report_periodic(unsigned index)
+{
+	const struct periodic_result *p = &r.periodic[index];
+	const struct lapic_rate *rd = &lapic_calibration()->rate[index];
+	bool ok = rd->hz && p->irqs >= MAX_SAMPLES && p->periods > 0 &&
+		  abs64(p->rate_err_ppm) <= p->rate_bound_ppm &&
+		  abs64(p->period_err_ppm) <= p->period_bound_ppm;
+
+	report_check(ok, "lapic timer divide by %u: counts at 1/%u of the divide-by-1 rate and "
+		     "interrupts every initial count", lapic_divider(index), lapic_divider(index));
+	report_yaml_begin();
+	report_yaml_u64("divider", lapic_divider(index));
+	report_yaml_u64("count_rate_hz", rd->hz);
+	report_yaml_u64("counts", rd->counts);
+	report_yaml_fixed("read_bracket_us", (int64_t)cycles_to_ns(rd->read_cycles,
+								    tsc_refclock.freq_hz), 3);
+	report_yaml("rate_error_ppm", "%lld", (long long)p->rate_err_ppm);
+	report_yaml_u64("rate_bound_ppm", p->rate_bound_ppm);
+	report_yaml_u64("initial_count", p->count);
+	report_yaml_u64("interrupts", p->irqs);
+	report_yaml_u64("periods_measured", p->periods);
+	report_yaml_u64("lost_ticks", p->lost);
+	report_yaml("period_error_ppm", "%lld", (long long)p->period_err_ppm);
+	report_yaml_u64("period_bound_ppm", p->period_bound_ppm);
+	report_yaml_fixed("max_latency_us", (int64_t)p->max_latency_ns, 3);
+	report_yaml_u64("tsc_uncertainty_ppm", tsc_uncertainty_ppm());
+	report_yaml_u64("limit_ppm", APIC_RATE_LIMIT_PPM);
+	report_yaml_end();
+}
+
+static void report_shots(const struct shot_result *s, const char *what)
+{
+	report_yaml_begin();
+	report_yaml("mode", "%s", what);
+	report_yaml_fixed("delay_us", (int64_t)s->expected_ns, 3);
+	report_yaml_u64("armed", s->armed);
+	report_yaml_u64("fired_once", s->fired_once);
+	report_yaml_u64("fired_twice", s->extra);
+	report_yaml_u64("early", s->early);
+	report_yaml_fixed("arm_bracket_max_us",
+			  (int64_t)cycles_to_ns(s->arm_bracket, tsc_refclock.freq_hz), 3);
+	report_yaml_fixed("latency_min_us", s->lat_min_ns, 3);
+	report_yaml_fixed("latency_median_us", s->lat_med_ns, 3);
+	report_yaml_fixed("latency_max_us", s->lat_max_ns, 3);
+	report_yaml("counter_cleared", "%s", s->counter_cleared ? "true" : "false");
+	report_yaml_u64("spurious_vector_0xff", lapic_spurious_count());
+	report_yaml("esr", "0x%08x", lapic_error_status());
+	report_yaml_end();
+}
+
+static bool shots_ok(const struct shot_result *s)
+{
+	return s->armed == APIC_ONESHOT_REPEATS && s->fired_once == s->armed && s->early == 0 &&
+	       s->counter_cleared;
+}
+
+void apic_report_checks(void)
+{
+	if (!r.lapic) {
+		report_skip(r.lapic_why, "lapic timer: counts at 1/d of the divide-by-1 rate and "
+			    "interrupts every initial count, at every divider");
+		report_skip(r.lapic_why, "lapic one-shot timer fires once, never early");
+		report_skip(r.lapic_why, "lapic TSC-deadline timer fires once, never before its deadline");
+	} else {
+		for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++)
+			report_periodic(i);
+		report_check(shots_ok(&r.oneshot), "lapic one-shot timer fires once, never early");
+		report_shots(&r.oneshot, "one-shot, divide by 1");
+		if (!lapic_tsc_deadline_supported()) {
+			report_skip("no TSC-deadline mode (CPUID.01H:ECX[24] = 0)",
+				    "lapic TSC-deadline timer fires once, never before its deadline");
+		} else {
+			report_check(shots_ok(&r.deadline),
+				     "lapic TSC-deadline timer fires once, never before its deadline");
+			report_shots(&r.deadline, "TSC-deadline");
+		}
+	}
+
+	if (!r.ioapic) {
+		report_skip(r.ioapic_why, "ioapic routes the PIT (ISA IRQ 0) at its programmed rate");
+		return;
+	}
+	report_check(r.pit.valid && r.pit.stray == 0 &&
+		     abs64(r.pit.err_ppm) <= r.pit.bound_ppm,
+		     "ioapic routes the PIT (ISA IRQ 0) at its programmed rate");
+	report_yaml_begin();
+	report_yaml_u64("gsi", r.pit.pin.gsi);
+	report_yaml_u64("ioapic_id", r.pit.pin.ioapic_id);
+	report_yaml_u64("pin", r.pit.pin.pin);
+	report_yaml("override", "%s", r.pit.pin.overridden ? "true" : "false");
+	report_yaml("polarity", "%s", r.pit.pin.active_low ? "low" : "high");
+	report_yaml("trigger", "%s", r.pit.pin.level ? "level" : "edge");
+	report_yaml("redirection_entry", "0x%016llx", (unsigned long long)r.pit.pin.entry);
+	report_yaml_fixed("programmed_hz", (int64_t)r.pit.programmed_mhz, 3);
+	report_yaml_fixed("measured_hz", (int64_t)r.pit.measured_mhz, 3);
+	report_yaml_u64("ticks", r.pit.ticks);
+	report_yaml_u64("periods_measured", r.pit.periods);
+	report_yaml_u64("lost_ticks", r.pit.lost);
+	report_yaml("error_ppm", "%lld", (long long)r.pit.err_ppm);
+	report_yaml_u64("bound_ppm", r.pit.bound_ppm);
+	report_yaml_u64("stray_interrupts", r.pit.stray);
+	report_yaml_end();
+}

@@ -1,0 +1,35 @@
+/*
+ * Checks of the local APIC timer and the IOAPIC, with every target and tolerance of them in
+ * this one table.  The measurements need the machine to themselves (interrupts on, no
+ * scheduler), so they run before the scheduler and are printed after the run with the other
+ * checks, keeping the banner ahead of the first test line (docs/report.md).
+ */
+#ifndef TICKGUEST_CHECKS_APIC_H
+#define TICKGUEST_CHECKS_APIC_H
+
+/*
+ * How far a timer may stray from its expected rate beyond what the measurement itself explains
+ * (quantisation, read brackets, calibration), as a stated device limit in the manner of
+ * bhyve-tests' +-400 ppm.  On a PC every divider and the TSC derive from one crystal, so a
+ * sound timer shows far less; an emulator's timer and TSC come from different host clocks,
+ * whose relative rate may change slowly (NTP slews CLOCK_MONOTONIC by up to 500 ppm).
+ */
+#define APIC_RATE_LIMIT_PPM     100
+
+/* (a) periodic mode at every divider: periods of this length, this many measured */
+#define APIC_PERIODIC_US        10000
+#define APIC_PERIODIC_PERIODS   5
+/* (b) one-shot and (c) TSC-deadline: delay armed, and how many times */
+#define APIC_ONESHOT_US         200
+#define APIC_ONESHOT_REPEATS    20
+/* (d) the PIT through the IOAPIC: rate and window */
+#define APIC_PIT_HZ             1000
+#define APIC_PIT_WINDOW_MS      200
+
+/* Initialise the local APIC and the IOAPIC, print their banner lines, make the measurements.
+ * After calibrate() (needs the TSC), before sched_init(); leaves the 8259 in charge. */
+void apic_measure(void);
+/* The checks, from what apic_measure() recorded. */
+void apic_report_checks(void);
+
+#endif

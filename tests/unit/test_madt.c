@@ -1,0 +1,255 @@
+/*
+ * Host tests of drivers/madt.c on hand-built tables.  The first is laid out the way QEMU 7.2
+ * builds it for -M pc: one CPU, one IOAPIC at 0xfec00000, IRQ 0 on GSI 2, and IRQs 5, 9, 10,
+ * 11 level-triggered active high (flags 0x000d) for PCI.  Build: make build/host/test_madt
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "drivers/acpi.h"
+#include "drivers/madt.h"
+
+#define LE16(v) (uint8_t)(v), (uint8_t)((v) >> 8)
+#define LE32(v) LE16((v) & 0xffff), LE16((uint32_t)(v) >> 16)
+#define LE64(v) LE32((v) & 0xffffffffu), LE32((uint64_t)(v) >> 32)
+
+#define HEADER(len) 'A', 'P', 'I', 'C', LE32(len), 1, 0, 'B', 'O', 'C', 'H', 'S', ' ', \
+	'B', 'X', 'P', 'C', 'A', 'P', 'I', 'C', LE32(1), 'B', 'X', 'P', 'C', LE32(1)
+#define LOCAL_APIC(uid, id, flags)      0, 8, uid, id, LE32(flags)
+#define IOAPIC(id, addr, gsi)           1, 12, id, 0, LE32(addr), LE32(gsi)
+#define ISO(src, gsi, flags)            2, 10, 0, src, LE32(gsi), LE16(flags)
+#define LAPIC_NMI(uid, flags, lint)     4, 6, uid, LE16(flags), lint
+#define LAPIC_OVERRIDE(addr)            5, 12, 0, 0, LE64(addr)
+
+#define QEMU_PC_LEN (44 + 8 + 12 + 5 * 10 + 6)
+static const uint8_t qemu_pc[QEMU_PC_LEN] = {
+	HEADER(QEMU_PC_LEN), LE32(0xfee00000), LE32(1),
+	LOCAL_APIC(0, 0, 1),
+	IOAPIC(0, 0xfec00000, 0),
+	ISO(0, 2, 0x0000),
+	ISO(5, 5, 0x000d), ISO(9, 9, 0x000d), ISO(10, 10, 0x000d), ISO(11, 11, 0x000d),
+	LAPIC_NMI(0xff, 0, 1),
+};
+
+static void test_qemu_pc_table(void **state)
+{
+	struct madt_info m;
+
+	(void)state;
+	assert_true(madt_parse(qemu_pc, sizeof(qemu_pc), &m));
+	assert_true(m.found);
+	assert_string_equal(m.why, "");
+	assert_int_equal(m.lapic_addr, 0xfee00000);
+	assert_false(m.lapic_addr_overridden);
+	assert_int_equal(m.flags & MADT_PCAT_COMPAT, MADT_PCAT_COMPAT);
+	assert_int_equal(m.ncpus, 1);
+	assert_int_equal(m.cpu_apic_id[0], 0);
+	assert_int_equal(m.nioapics, 1);
+	assert_int_equal(m.ioapic[0].id, 0);
+	assert_int_equal(m.ioapic[0].addr, 0xfec00000);
+	assert_int_equal(m.ioapic[0].gsi_base, 0);
+	assert_int_equal(m.noverrides, 5);
+	assert_int_equal(m.override[0].source, 0);
+	assert_int_equal(m.override[0].gsi, 2);
+	assert_int_equal(m.override[4].source, 11);
+	assert_int_equal(m.override[4].flags, 0x000d);
+	assert_int_equal(m.dropped, 0);
+}
+
+static void test_qemu_pc_routes(void **state)
+{
+	struct madt_info m;
+	struct madt_route r;
+
+	(void)state;
+	assert_true(madt_parse(qemu_pc, sizeof(qemu_pc), &m));
+
+	/* The PIT: moved to GSI 2, flags "conforms" = ISA defaults */
+	r = madt_isa_route(&m, 0);
+	assert_int_equal(r.gsi, 2);
+	assert_true(r.overridden);
+	assert_false(r.active_low);
+	assert_false(r.level);
+
+	/* A PCI line: same GSI, level, active high (01b) */
+	r = madt_isa_route(&m, 9);
+	assert_int_equal(r.gsi, 9);
+	assert_true(r.overridden);
+	assert_false(r.active_low);
+	assert_true(r.level);
+
+	/* The RTC: no override, identity and ISA defaults */
+	r = madt_isa_route(&m, 8);
+	assert_int_equal(r.gsi, 8);
+	assert_false(r.overridden);
+	assert_false(r.active_low);
+	assert_false(r.level);
+}
+
+/* Active low (11b) and explicit edge (01b); an override for another bus is not ISA's. */
+static void test_polarity_trigger_and_bus(void **state)
+{
+	enum { LEN = 44 + 3 * 10 };
+	uint8_t t[LEN] = {
+		HEADER(LEN), LE32(0xfee00000), LE32(0),
+		ISO(3, 19, 0x0007),     /* edge, active low */
+		ISO(4, 20, 0x000f),     /* level, active low */
+		ISO(6, 21, 0x0000),
+	};
+	struct madt_info m;
+	struct madt_route r;
+
+	(void)state;
+	t[44 + 20 + 2] = 1;             /* the third override is on bus 1 */
+	assert_true(madt_parse(t, sizeof(t), &m));
+	assert_int_equal(m.flags & MADT_PCAT_COMPAT, 0);
+	r = madt_isa_route(&m, 3);
+	assert_int_equal(r.gsi, 19);
+	assert_true(r.active_low);
+	assert_false(r.level);
+	r = madt_isa_route(&m, 4);
+	assert_int_equal(r.gsi, 20);
+	assert_true(r.active_low);
+	assert_true(r.level);
+	r = madt_isa_route(&m, 6);
+	assert_int_equal(r.gsi, 6);
+	assert_false(r.overridden);
+}
+
+/* A type 5 entry replaces the 32-bit address, wherever it sits in the list. */
+static void test_lapic_address_override(void **state)
+{
+	enum { LEN = 44 + 12 + 8 };
+	const uint8_t t[LEN] = {
+		HEADER(LEN), LE32(0xfee00000), LE32(1),
+		LAPIC_OVERRIDE(0x00000000fed00000ull),
+		LOCAL_APIC(0, 3, 1),
+	};
+	struct madt_info m;
+
+	(void)state;
+	assert_true(madt_parse(t, sizeof(t), &m));
+	assert_true(m.lapic_addr_overridden);
+	assert_int_equal(m.lapic_addr, 0xfed00000);
+	assert_int_equal(m.cpu_apic_id[0], 3);
+}
+
+/* Disabled processors are not counted; two IOAPICs keep their GSI bases. */
+static void test_disabled_cpu_and_two_ioapics(void **state)
+{
+	enum { LEN = 44 + 2 * 8 + 2 * 12 };
+	const uint8_t t[LEN] = {
+		HEADER(LEN), LE32(0xfee00000), LE32(1),
+		LOCAL_APIC(0, 0, 1), LOCAL_APIC(1, 1, 0),
+		IOAPIC(8, 0xfec00000, 0), IOAPIC(9, 0xfec01000, 24),
+	};
+	struct madt_info m;
+
+	(void)state;
+	assert_true(madt_parse(t, sizeof(t), &m));
+	assert_int_equal(m.ncpus, 1);
+	assert_int_equal(m.nioapics, 2);
+	assert_int_equal(m.ioapic[1].id, 9);
+	assert_int_equal(m.ioapic[1].addr, 0xfec01000);
+	assert_int_equal(m.ioapic[1].gsi_base, 24);
+}
+
+/* More overrides than fit: the extra ones are counted, not written past the array. */
+static void test_too_many_overrides(void **state)
+{
+	enum { N = MADT_MAX_OVERRIDES + 3, LEN = 44 + N * 10 };
+	uint8_t t[LEN] = { HEADER(LEN), LE32(0xfee00000), LE32(1) };
+	struct madt_info m;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		const uint8_t e[] = { ISO(i, 100 + i, 0) };
+
+		memcpy(t + 44 + i * 10, e, sizeof(e));
+	}
+	assert_true(madt_parse(t, sizeof(t), &m));
+	assert_int_equal(m.noverrides, MADT_MAX_OVERRIDES);
+	assert_int_equal(m.dropped, 3);
+}
+
+/* A zero-length entry would loop for ever; an entry running off the end would read outside. */
+static void test_malformed_entries(void **state)
+{
+	enum { LEN = 44 + 12 + 4 };
+	uint8_t t[LEN] = {
+		HEADER(LEN), LE32(0xfee00000), LE32(1),
+		IOAPIC(0, 0xfec00000, 0),
+		2, 0, 0, 0,
+	};
+	struct madt_info m;
+
+	(void)state;
+	assert_true(madt_parse(t, sizeof(t), &m));
+	assert_int_equal(m.nioapics, 1);
+	assert_string_not_equal(m.why, "");
+	t[44 + 12 + 1] = 10;            /* an override that claims 10 bytes where 4 are left */
+	assert_true(madt_parse(t, sizeof(t), &m));
+	assert_int_equal(m.noverrides, 0);
+	assert_string_not_equal(m.why, "");
+}
+
+static void test_rejects(void **state)
+{
+	uint8_t t[sizeof(qemu_pc)];
+	struct madt_info m;
+
+	(void)state;
+	assert_false(madt_parse(NULL, 0, &m));
+	assert_false(m.found);
+	memcpy(t, qemu_pc, sizeof(t));
+	t[0] = 'X';
+	assert_false(madt_parse(t, sizeof(t), &m));
+	memcpy(t, qemu_pc, sizeof(t));
+	t[4] = sizeof(t) + 1;           /* length field past the buffer */
+	assert_false(madt_parse(t, sizeof(t), &m));
+}
+
+/* Cut short at every length: never a read past the buffer (ASan checks), never an entry
+ * that was not wholly inside. */
+static void test_truncated(void **state)
+{
+	struct madt_info m;
+
+	(void)state;
+	for (size_t len = 0; len < sizeof(qemu_pc); len++) {
+		uint8_t *copy = malloc(len ? len : 1);
+
+		memcpy(copy, qemu_pc, len);
+		if (len >= 8) {         /* keep the length field honest, as acpi_init() ensures */
+			copy[4] = (uint8_t)len;
+			copy[5] = 0;
+		}
+		if (madt_parse(copy, len, &m))
+			assert_true(m.nioapics <= 1 && m.noverrides <= 5);
+		else
+			assert_true(len < 44);
+		free(copy);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qemu_pc_table),
+		cmocka_unit_test(test_qemu_pc_routes),
+		cmocka_unit_test(test_polarity_trigger_and_bus),
+		cmocka_unit_test(test_lapic_address_override),
+		cmocka_unit_test(test_disabled_cpu_and_two_ioapics),
+		cmocka_unit_test(test_too_many_overrides),
+		cmocka_unit_test(test_malformed_entries),
+		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_truncated),
+	};
+
+	return cmocka_run_group_tests_name("madt", tests, NULL, NULL);
+}
