@@ -113,7 +113,7 @@ static void weight_checks(uint64_t tsc_hz)
 void acct_report_checks(void)
 {
 	const uint64_t tsc_hz = sched_tsc_hz();
-	const uint64_t period_ps = tick_state()->src->period_ps();
+	const uint64_t period_ps = tick_state()->period_ps;
 	uint64_t ticks = 0, cycles = 0;
 
 	for (unsigned i = 0; i < sched_ntasks(); i++) {

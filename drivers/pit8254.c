@@ -105,10 +105,10 @@ const struct tick_source pit_tick_source = {
 	.describe = pit_describe,
 };
 
-bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *end_gap)
+bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *uncertainty)
 {
 	uint8_t p61 = inb(PORT_61);
-	uint64_t start, last_low, now;
+	uint64_t gate_before, gate_after, last_low, poll, now;
 	uint64_t polls = 0;
 	bool done;
 
@@ -117,18 +117,30 @@ bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *end_gap
 	/* Mode 0: output goes low on the write and high when the count reaches zero. */
 	outb(PIT_MODE, PIT_SC_CH2 | PIT_RW_LOHI | PIT_M_INTERRUPT_ON_TC);
 	pit_load(PIT_CH2, counts);
-	outb(PORT_61, (p61 & ~PORT_61_SPKR) | PORT_61_GATE2);
 
-	start = last_low = rdtsc();
+	/*
+	 * Each edge is bracketed by two TSC readings taken around the I/O that saw it, never by
+	 * one taken after: if the vCPU is descheduled between an I/O and the RDTSC that follows
+	 * it, the bracket widens and says so, instead of silently shifting the window.
+	 */
+	gate_before = rdtsc();
+	outb(PORT_61, (p61 & ~PORT_61_SPKR) | PORT_61_GATE2);
+	gate_after = rdtsc();
+	last_low = gate_after;
 	/* A working PIT ends this in counts / PIT_HZ seconds; give up after 10 M polls. */
-	while (!(done = inb(PORT_61) & PORT_61_OUT2) && polls++ < PIT_CH2_MAX_POLLS)
-		last_low = rdtsc();
+	for (;;) {
+		poll = rdtsc();
+		done = inb(PORT_61) & PORT_61_OUT2;
+		if (done || polls++ >= PIT_CH2_MAX_POLLS)
+			break;
+		last_low = poll;
+	}
 	now = rdtsc();
 	outb(PORT_61, p61);
 	if (!done)
 		return false;
-	/* The output rose between the last poll that saw it low and the one that saw it high. */
-	*tsc_delta = now - start;
-	*end_gap = now - last_low;
+	/* The count started in [gate_before, gate_after] and ended in [last_low, now]. */
+	*tsc_delta = now - gate_before;
+	*uncertainty = (gate_after - gate_before) + (now - last_low);
 	return true;
 }

@@ -9,16 +9,16 @@
 
 extern const struct tick_source pit_tick_source;
 
-/*
- * Count `counts` PIT input clocks on channel 2 and measure them with the TSC.  Returns false
- * if channel 2's output never went high (no PIT).  *end_gap gets the TSC time between the last
- * poll that saw the output low and the one that saw it high: how late the end may have been seen.
- */
 /* Channel 0's current count (counter latch command): counts left until the next reload. */
 uint16_t pit_ch0_count(void);
 /* The divisor channel 0 was programmed with (65536 for 0). */
 uint32_t pit_ch0_divisor(void);
 
-bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *end_gap);
+/*
+ * Count `counts` PIT input clocks on channel 2 and measure them with the TSC.  Returns false
+ * if channel 2's output never went high (no PIT).  *tsc_delta may be longer than the window by
+ * up to *uncertainty cycles: the widths of the TSC brackets around its start and its end.
+ */
+bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *uncertainty);
 
 #endif

@@ -3,9 +3,9 @@
  *
  * Its frequency is not architecturally reported on most CPUs and never under QEMU's TCG, so it
  * is measured against a clock of known rate: PIT channel 2 counting a fixed window (as Linux's
- * pit_calibrate_tsc does).  The window's end is seen by polling, so each estimate is only as
- * good as the gap between the last two polls; that gap is recorded and becomes the bound
- * within which independent windows must agree.  Three windows give a median that one disturbed window
+ * pit_calibrate_tsc does).  Both ends of the window are seen through port I/O, so each estimate
+ * is only as good as the TSC brackets around those two I/Os; their widths are recorded and
+ * become the bound within which independent windows must agree.  Three windows give a median that one disturbed window
  * (the vCPU descheduled at a window edge) cannot move.
  */
 #include "drivers/tsc.h"
@@ -45,13 +45,12 @@ static uint64_t diff_ppm(uint64_t x, uint64_t y, uint64_t ref)
 }
 
 /*
- * One window's error bound in ppm: its end is seen up to the final poll gap late, its start
- * (the gate write, then the first RDTSC) up to about one more, plus one PIT count of
- * quantisation.
+ * One window's error bound in ppm: the widths of the TSC brackets around its start and its
+ * end, plus one PIT count of quantisation.
  */
-static uint64_t window_error_ppm(uint64_t end_gap, uint64_t delta, uint16_t counts)
+static uint64_t window_error_ppm(uint64_t uncertainty, uint64_t delta, uint16_t counts)
 {
-	return delta ? 2 * end_gap * PPM_SCALE / delta + PPM_SCALE / counts + 1 : PPM_SCALE;
+	return delta ? uncertainty * PPM_SCALE / delta + PPM_SCALE / counts + 1 : PPM_SCALE;
 }
 
 bool tsc_calibrate(struct tsc_calibration *cal)
@@ -69,13 +68,13 @@ bool tsc_calibrate(struct tsc_calibration *cal)
 	if (!pit_ch2_measure_tsc(TSC_CAL_WARMUP_COUNTS, &(uint64_t){0}, &(uint64_t){0}))
 		return false;
 	for (int i = 0; i < TSC_CAL_WINDOWS; i++) {
-		uint64_t delta, end_gap;
+		uint64_t delta, uncertainty;
 
-		if (!pit_ch2_measure_tsc(counts, &delta, &end_gap))
+		if (!pit_ch2_measure_tsc(counts, &delta, &uncertainty))
 			return false;
 		cal->window_hz[i] = delta * PIT_HZ / counts;
-		cal->end_gap[i] = end_gap;
-		err[i] = window_error_ppm(end_gap, delta, counts);
+		cal->uncertainty[i] = uncertainty;
+		err[i] = window_error_ppm(uncertainty, delta, counts);
 	}
 	for (int i = 1; i < TSC_CAL_WINDOWS; i++) {
 		if (cal->window_hz[i] < cal->window_hz[lo])

@@ -11,7 +11,7 @@
 struct tsc_calibration {
 	const char *source;                     /* "PIT channel 2" */
 	uint64_t window_hz[TSC_CAL_WINDOWS];    /* one estimate per window */
-	uint64_t end_gap[TSC_CAL_WINDOWS];      /* end-of-window resolution, in TSC cycles */
+	uint64_t uncertainty[TSC_CAL_WINDOWS];  /* TSC brackets of the window's two ends, in cycles */
 	uint64_t hz;                            /* the median: the chosen estimate */
 	uint64_t spread_ppm;                    /* max - min, relative to hz */
 	uint64_t agree_ppm;                     /* closest pair of windows, relative to hz */

@@ -67,7 +67,7 @@ void tick_report_check(void)
 		     "%s ticks at the programmed rate, measured by the %s", ts->src->name,
 		     ts->ref->name);
 	report_yaml_begin();
-	report_yaml_fixed("programmed_hz", (int64_t)(1000000000000000ull / ts->src->period_ps()), 3);
+	report_yaml_fixed("programmed_hz", (int64_t)(1000000000000000ull / ts->period_ps), 3);
 	report_yaml_fixed("measured_hz", (int64_t)measured_mhz, 3);
 	report_yaml("error_ppm", "%lld", (long long)err_ppm);
 	report_yaml_u64("tolerance_ppm", tol_ppm);

@@ -39,8 +39,10 @@ int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
 	if (src->start_periodic(hz, why, whylen) < 0)
 		return -1;
 	/* period_ps * freq / 1e12, split so that neither factor overflows 64 bits */
-	ts.period_ref = src->period_ps() / 1000000 * ref->freq_hz / 1000000 +
-			src->period_ps() % 1000000 * ref->freq_hz / 1000000000000ull;
+	/* Kept here: a device may forget its period once stopped, and the report comes after. */
+	ts.period_ps = src->period_ps();
+	ts.period_ref = ts.period_ps / 1000000 * ref->freq_hz / 1000000 +
+			ts.period_ps % 1000000 * ref->freq_hz / 1000000000000ull;
 	if (src->connect)
 		src->connect(tick_interrupt);
 	else

@@ -62,7 +62,8 @@ struct tick_state {
 	struct refclock *ref;
 	uint64_t count;                 /* ticks since tick_start() */
 	uint64_t first_ref, last_ref;   /* reference clock at the first and the latest tick */
-	uint64_t period_ref;            /* the programmed period in reference-clock counts */
+	uint64_t period_ps;             /* the period the device was programmed with */
+	uint64_t period_ref;            /* the same in reference-clock counts */
 	struct tick_stats stats;        /* interval classification against period_ref */
 };
 
