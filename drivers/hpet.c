@@ -293,10 +293,11 @@ static void hpet_stop(void)
 }
 
 /* A level-triggered interrupt stays asserted until its GINTR_STA bit is written with 1. */
-static void hpet_ack(void)
+static bool hpet_ack(void)
 {
 	if (timer0_gsi != HPET_ROUTE_LEGACY)
 		hpet_write32(HPET_GINTR_STA, HPET_T0_INT_STS);
+	return true;
 }
 
 static uint64_t hpet_period_ps(void)

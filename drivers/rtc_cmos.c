@@ -192,18 +192,19 @@ static void rtc_stop(void)
  * Reading C both acknowledges and is the only way to know why IRQ 8 fired.  Until it is read
  * the chip keeps IRQ low and raises no further interrupt of any kind.
  */
-static void rtc_ack(void)
+static bool rtc_ack(void)
 {
 	uint8_t c = cmos_read(RTC_REG_C);
 
 	causes.last = c & enabled_causes;
 	if (!(c & REG_C_IRQF) || !causes.last) {
 		causes.none++;
-		return;
+		return false;
 	}
 	causes.periodic += !!(causes.last & REG_C_PF);
 	causes.alarm += !!(causes.last & REG_C_AF);
 	causes.update += !!(causes.last & REG_C_UF);
+	return causes.last & REG_C_PF;
 }
 
 const struct rtc_irq_causes *rtc_irq_causes(void)

@@ -386,7 +386,7 @@ static void madt_banner(void)
 		      m->flags & MADT_PCAT_COMPAT ? ", PCAT_COMPAT" : "", m->why);
 }
 
-void apic_measure(void)
+void apic_init(void)
 {
 	char buf[160];
 
@@ -413,14 +413,6 @@ void apic_measure(void)
 			ksnprintf(r.lapic_why, sizeof(r.lapic_why), "the local APIC timer did not count");
 		}
 	}
-	if (r.lapic) {
-		for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++)
-			measure_periodic(i, &r.periodic[i]);
-		measure_shots(false, &r.oneshot);
-		if (lapic_tsc_deadline_supported())
-			measure_shots(true, &r.deadline);
-	}
-
 	r.ioapic = ioapic_init(r.ioapic_why, sizeof(r.ioapic_why));
 	if (!r.ioapic) {
 		report_banner("ioapic", "none (%s)", r.ioapic_why);
@@ -430,7 +422,29 @@ void apic_measure(void)
 		ioapic_describe(i, buf, sizeof(buf));
 		report_banner("ioapic", "%s", buf);
 	}
-	measure_pit_via_ioapic(&r.pit);
+}
+
+const char *apic_lapic_missing(void)
+{
+	return r.lapic ? NULL : r.lapic_why;
+}
+
+const char *apic_ioapic_missing(void)
+{
+	return r.ioapic ? NULL : r.ioapic_why;
+}
+
+void apic_measure(void)
+{
+	if (r.lapic) {
+		for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++)
+			measure_periodic(i, &r.periodic[i]);
+		measure_shots(false, &r.oneshot);
+		if (lapic_tsc_deadline_supported())
+			measure_shots(true, &r.deadline);
+	}
+	if (r.ioapic)
+		measure_pit_via_ioapic(&r.pit);
 }
 
 /* ---- the checks ---- */

@@ -26,8 +26,13 @@
 #define APIC_PIT_HZ             1000
 #define APIC_PIT_WINDOW_MS      200
 
-/* Initialise the local APIC and the IOAPIC, print their banner lines, make the measurements.
- * After calibrate() (needs the TSC), before sched_init(); leaves the 8259 in charge. */
+/* Find and initialise the local APIC (calibrating its timer) and the IOAPIC, and print their
+ * banner lines.  After calibrate() (needs the TSC); leaves the 8259 in charge. */
+void apic_init(void);
+/* Why there is no usable local APIC / IOAPIC, or NULL when there is one. */
+const char *apic_lapic_missing(void);
+const char *apic_ioapic_missing(void);
+/* Make the measurements the checks report; after apic_init(), before sched_init(). */
 void apic_measure(void);
 /* The checks, from what apic_measure() recorded. */
 void apic_report_checks(void);

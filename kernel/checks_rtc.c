@@ -170,7 +170,7 @@ static void rtc_check_interrupt(struct trapframe *tf)
 	struct update_result *u = &m.updates;
 
 	(void)tf;
-	rtc_tick_source.ack();
+	(void)rtc_tick_source.ack();
 	if (rtc_last_ack_was_periodic())
 		window_add(now);
 	if (rtc_last_ack_was_update()) {

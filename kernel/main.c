@@ -20,8 +20,11 @@
 #include "drivers/acpi.h"
 #include "drivers/acpi_pmtimer.h"
 #include "drivers/hpet.h"
+#include "drivers/ioapic.h"
+#include "drivers/lapic.h"
 #include "drivers/pic8259.h"
 #include "drivers/pit8254.h"
+#include "drivers/rtc_cmos.h"
 #include "drivers/tsc.h"
 #include "kernel/checks.h"
 #include "kernel/checks_refclocks.h"
@@ -138,11 +141,32 @@ static const struct tick_source *choose_tick_source(enum timer_kind t, const cha
 		*why = hpet_why;
 		return hpet_why ? NULL : &hpet_tick_source;
 	case TIMER_RTC:
+		return rtc_present(why) ? &rtc_tick_source : NULL;
 	case TIMER_LAPIC:
-		break;
+		*why = apic_lapic_missing();
+		return *why ? NULL : &lapic_tick_source;
 	}
-	*why = "this tick source is not wired to the scheduler in this build";
+	*why = "unknown timer";
 	return NULL;
+}
+
+/* irq=: the IOAPIC when asked for or, by default, when the MADT lists one. */
+static void choose_irq_route(void)
+{
+	const char *why = apic_ioapic_missing();
+
+	if (cfg.irq == IRQ_ROUTE_IOAPIC && why)
+		report_bail(EXIT_BAD_CONFIG, "irq=ioapic: %s", why);
+	if (why) {
+		report_banner("irq routing", "8259 PICs (no IOAPIC: %s)", why);
+		return;
+	}
+	if (cfg.irq == IRQ_ROUTE_PIC) {
+		report_banner("irq routing", "8259 PICs, as irq=pic asked");
+		return;
+	}
+	irq_set_chip(ioapic_select());
+	report_banner("irq routing", "IOAPIC, 8259 PICs masked");
 }
 
 /* The workload on the chosen tick source, and the checks of the tick and the accounting. */
@@ -155,6 +179,7 @@ static void accounting_run(const struct tsc_calibration *cal)
 	src = choose_tick_source(cfg.timer, &why);
 	if (!src)
 		report_bail(EXIT_BAD_CONFIG, "timer=%s: %s", config_timer_name(cfg.timer), why);
+	choose_irq_route();
 	sched_init(&cfg, cal->hz);
 	if (tick_start(src, &tsc_refclock, cfg.hz, err, sizeof(err)) < 0)
 		report_bail(EXIT_BAD_CONFIG, "hz=%u: %s", cfg.hz, err);
@@ -197,12 +222,13 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	irq_set_chip(pic_init());
 	calibrate(&cal);
 	refclocks_init();
-	apic_measure();         /* local APIC and IOAPIC: found, calibrated, measured */
+	apic_init();
 
 	/* Device checks measure now, with the machine to themselves, and print after the run. */
 	if (devices) {
 		refclock_checks_run(pmtimer_why, hpet_why);
 		rtc_measure();  /* needs IRQ 8 alone for ~4 s, so before the tick and the tasks */
+		apic_measure();
 	}
 	if (accounting)
 		accounting_run(&cal);

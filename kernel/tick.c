@@ -16,8 +16,8 @@ static void tick_interrupt(struct trapframe *tf)
 	uint64_t now;
 
 	(void)tf;
-	if (ts.src->ack)
-		ts.src->ack();
+	if (ts.src->ack && !ts.src->ack())
+		return;
 	now = refclock_read(ts.ref);
 	/*
 	 * The first tick may have waited, pending, while the kernel finished starting up with

@@ -9,6 +9,7 @@
 #ifndef TICKGUEST_TICK_H
 #define TICKGUEST_TICK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "kernel/tickstat.h"
@@ -25,8 +26,12 @@ struct tick_source {
 	/* Program periodic interrupts at hz; returns 0, or -1 with the reason in why. */
 	int (*start_periodic)(uint32_t hz, char *why, size_t whylen);
 	void (*stop)(void);
-	/* Device-level acknowledge, in the interrupt handler (NULL when the device needs none). */
-	void (*ack)(void);
+	/*
+	 * Device-level acknowledge, in the interrupt handler (NULL when the device needs none).
+	 * Returns false when the interrupt was not a tick: the RTC shares its line between the
+	 * periodic interrupt and the update and alarm interrupts.
+	 */
+	bool (*ack)(void);
 	/* The period actually programmed, in picoseconds (devices round the requested rate). */
 	uint64_t (*period_ps)(void);
 	/* One line for the banner: how the device is programmed. */
