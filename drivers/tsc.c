@@ -5,11 +5,12 @@
  * is measured against a clock of known rate: PIT channel 2 counting a fixed window (as Linux's
  * pit_calibrate_tsc does).  Both ends of the window are seen through port I/O, so each estimate
  * is only as good as the TSC brackets around those two I/Os; their widths are recorded and
- * become the bound within which independent windows must agree.  Three windows give a median that one disturbed window
- * (the vCPU descheduled at a window edge) cannot move.
+ * become the bound within which independent windows must agree.  The estimate kept is the
+ * window with the narrowest brackets (kernel/calib.h says why that beats a median).
  */
 #include "drivers/tsc.h"
 #include "drivers/pit8254.h"
+#include "kernel/calib.h"
 #include "kernel/x86.h"
 
 #define CPUID_1_EDX_TSC (1u << 4)
@@ -53,11 +54,16 @@ static uint64_t window_error_ppm(uint64_t uncertainty, uint64_t delta, uint16_t 
 	return delta ? uncertainty * PPM_SCALE / delta + PPM_SCALE / counts + 1 : PPM_SCALE;
 }
 
+static bool two_precise(const struct tsc_calibration *cal)
+{
+	return cal->window_err_ppm[cal->best] <= TSC_CAL_PRECISE_PPM &&
+	       cal->window_err_ppm[cal->second] <= TSC_CAL_PRECISE_PPM;
+}
+
 bool tsc_calibrate(struct tsc_calibration *cal)
 {
 	const uint16_t counts = PIT_HZ * TSC_CAL_WINDOW_MS / 1000;
-	uint64_t err[TSC_CAL_WINDOWS];
-	int lo = 0, hi = 0, mid;
+	uint64_t lo = UINT64_MAX, hi = 0;
 
 	cal->source = "PIT channel 2";
 	/*
@@ -67,35 +73,30 @@ bool tsc_calibrate(struct tsc_calibration *cal)
 	 */
 	if (!pit_ch2_measure_tsc(TSC_CAL_WARMUP_COUNTS, &(uint64_t){0}, &(uint64_t){0}))
 		return false;
-	for (int i = 0; i < TSC_CAL_WINDOWS; i++) {
+	/* At least three windows; more, up to the limit, until two of them are precise. */
+	for (cal->windows = 0; cal->windows < TSC_CAL_WINDOWS; ) {
+		unsigned i = cal->windows++;
 		uint64_t delta, uncertainty;
 
 		if (!pit_ch2_measure_tsc(counts, &delta, &uncertainty))
 			return false;
 		cal->window_hz[i] = delta * PIT_HZ / counts;
-		cal->uncertainty[i] = uncertainty;
-		err[i] = window_error_ppm(uncertainty, delta, counts);
+		cal->window_err_ppm[i] = window_error_ppm(uncertainty, delta, counts);
+		if (cal->window_hz[i] < lo)
+			lo = cal->window_hz[i];
+		if (cal->window_hz[i] > hi)
+			hi = cal->window_hz[i];
+		if (cal->windows >= 2)
+			calib_pick(cal->window_err_ppm, cal->windows, &cal->best, &cal->second);
+		if (cal->windows >= TSC_CAL_WINDOWS_MIN && two_precise(cal))
+			break;
 	}
-	for (int i = 1; i < TSC_CAL_WINDOWS; i++) {
-		if (cal->window_hz[i] < cal->window_hz[lo])
-			lo = i;
-		if (cal->window_hz[i] >= cal->window_hz[hi])
-			hi = i;
-	}
-	_Static_assert(TSC_CAL_WINDOWS == 3, "the median below assumes three windows");
-	mid = 3 - lo - hi;      /* lo != hi: lo takes the first minimum, hi the last maximum */
-	cal->hz = cal->window_hz[mid];
-	cal->spread_ppm = diff_ppm(cal->window_hz[hi], cal->window_hz[lo], cal->hz);
-
-	/* The closest pair must agree within the sum of its two windows' error bounds. */
-	cal->agree_ppm = diff_ppm(cal->window_hz[mid], cal->window_hz[lo], cal->hz);
-	cal->bound_ppm = err[mid] + err[lo];
-	if (diff_ppm(cal->window_hz[hi], cal->window_hz[mid], cal->hz) < cal->agree_ppm) {
-		cal->agree_ppm = diff_ppm(cal->window_hz[hi], cal->window_hz[mid], cal->hz);
-		cal->bound_ppm = err[mid] + err[hi];
-	}
+	cal->hz = cal->window_hz[cal->best];
+	cal->spread_ppm = diff_ppm(hi, lo, cal->hz);
+	cal->agree_ppm = diff_ppm(cal->window_hz[cal->best], cal->window_hz[cal->second], cal->hz);
+	cal->bound_ppm = cal->window_err_ppm[cal->best] + cal->window_err_ppm[cal->second];
 	tsc_refclock.freq_hz = cal->hz;
-	uncertainty_ppm = err[mid];
+	uncertainty_ppm = cal->window_err_ppm[cal->best];
 	return true;
 }
 

@@ -14,23 +14,28 @@
 void tsc_report_check(const struct tsc_calibration *cal)
 {
 	bool plausible = cal->hz >= TSC_PLAUSIBLE_MIN_HZ && cal->hz <= TSC_PLAUSIBLE_MAX_HZ;
+	bool precise = cal->window_err_ppm[cal->best] <= TSC_CAL_PRECISE_PPM;
 
 	/*
-	 * Repeatable: the two closest windows agree within what the polling resolution allows
-	 * (see tsc_calibrate).  Only two of three are asked to agree, so one window that the host
-	 * disturbed does not fail the check, while a calibration that is noise fails it.
+	 * Repeatable: the two most precise windows agree within their two error bounds (see
+	 * tsc_calibrate).  Precise: the one kept is an undisturbed window; if the host kept
+	 * disturbing every window, the calibration is honest about it but not good enough.
 	 */
-	report_check(plausible && cal->agree_ppm <= cal->bound_ppm,
+	report_check(plausible && precise && cal->agree_ppm <= cal->bound_ppm,
 		     "TSC calibration is plausible and repeatable");
 	report_yaml_begin();
 	report_yaml("source", "%s", cal->source);
 	report_yaml_u64("tsc_hz", cal->hz);
-	for (int i = 0; i < TSC_CAL_WINDOWS; i++) {
+	for (unsigned i = 0; i < cal->windows; i++) {
 		char key[24];
 
-		ksnprintf(key, sizeof(key), "window%d_hz", i);
+		ksnprintf(key, sizeof(key), "window%u_hz", i);
 		report_yaml_u64(key, cal->window_hz[i]);
+		ksnprintf(key, sizeof(key), "window%u_err_ppm", i);
+		report_yaml_u64(key, cal->window_err_ppm[i]);
 	}
+	report_yaml_u64("chosen_window", cal->best);
+	report_yaml_u64("precise_ppm", TSC_CAL_PRECISE_PPM);
 	report_yaml_u64("plausible_min_hz", TSC_PLAUSIBLE_MIN_HZ);
 	report_yaml_u64("plausible_max_hz", TSC_PLAUSIBLE_MAX_HZ);
 	report_yaml_u64("spread_ppm", cal->spread_ppm);

@@ -107,10 +107,11 @@ static void calibrate(struct tsc_calibration *cal)
 		report_bail(EXIT_PANIC, "no TSC (CPUID.01H:EDX.TSC = 0); tickguest needs one");
 	if (!tsc_calibrate(cal))
 		report_bail(EXIT_PANIC, "PIT channel 2 never counted down: no 8254 to calibrate against");
-	report_banner("tsc", "%llu.%03llu MHz from %s (%d windows of %d ms, spread %llu ppm)",
+	report_banner("tsc", "%llu.%03llu MHz from %s (window %u of %u, %d ms each, within %llu ppm)",
 		      (unsigned long long)(cal->hz / 1000000),
-		      (unsigned long long)(cal->hz / 1000 % 1000), cal->source, TSC_CAL_WINDOWS,
-		      TSC_CAL_WINDOW_MS, (unsigned long long)cal->spread_ppm);
+		      (unsigned long long)(cal->hz / 1000 % 1000), cal->source, cal->best + 1,
+		      cal->windows, TSC_CAL_WINDOW_MS,
+		      (unsigned long long)cal->window_err_ppm[cal->best]);
 }
 
 /* The PM timer and the HPET: found and described in the banner, or the reason they are not. */
