@@ -235,15 +235,14 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		accounting_run(&cal);
 
 	tsc_report_check(&cal);
-	if (devices)
-		refclock_report_checks();
-	if (accounting)
-		tick_report_check();
-	irq_report_check();
 	if (devices) {
+		refclock_report_checks();
 		rtc_report_checks();
 		apic_report_checks();
 	}
+	if (accounting)
+		tick_report_check();
+	irq_report_check();
 	if (accounting)
 		acct_report_checks();
 	report_finish();
