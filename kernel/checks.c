@@ -44,6 +44,17 @@ void tsc_report_check(const struct tsc_calibration *cal)
 	report_yaml_end();
 }
 
+void tick_stats_yaml(const struct tick_stats *st, uint64_t ref_hz)
+{
+	report_yaml_u64("on_time", st->on_time);
+	report_yaml_u64("gaps", st->gaps);
+	report_yaml_u64("lost_ticks_in_gaps", st->gap_periods);
+	report_yaml_u64("short_intervals", st->shorts);
+	/* cycles_to_ns / 10 counts hundredths of a microsecond */
+	report_yaml_fixed("min_interval_us", (int64_t)cycles_to_ns(st->min, ref_hz) / 10, 2);
+	report_yaml_fixed("max_interval_us", (int64_t)cycles_to_ns(st->max, ref_hz) / 10, 2);
+}
+
 void tick_report_check(void)
 {
 	const struct tick_state *ts = tick_state();
@@ -77,12 +88,7 @@ void tick_report_check(void)
 	report_yaml("error_ppm", "%lld", (long long)err_ppm);
 	report_yaml_u64("tolerance_ppm", tol_ppm);
 	report_yaml_u64("ticks", ts->count);
-	report_yaml_u64("on_time", st->on_time);
-	report_yaml_u64("gaps", st->gaps);
-	report_yaml_u64("lost_ticks_in_gaps", st->gap_periods);
-	report_yaml_u64("short_intervals", st->shorts);
-	report_yaml_fixed("min_interval_us", (int64_t)cycles_to_ns(st->min, f) / 10, 2);
-	report_yaml_fixed("max_interval_us", (int64_t)cycles_to_ns(st->max, f) / 10, 2);
+	tick_stats_yaml(st, f);
 	report_yaml_end();
 }
 

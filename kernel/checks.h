@@ -3,6 +3,7 @@
 #define TICKGUEST_CHECKS_H
 
 #include "drivers/tsc.h"
+#include "kernel/tickstat.h"
 
 /* TSC frequency plausibility bounds: anything outside is a broken TSC or calibration. */
 #define TSC_PLAUSIBLE_MIN_HZ  50000000ull       /* 50 MHz */
@@ -10,6 +11,8 @@
 
 void tsc_report_check(const struct tsc_calibration *cal);
 void tick_report_check(void);
+/* The YAML lines of a tick interval classification (kernel/tickstat.h), times in us. */
+void tick_stats_yaml(const struct tick_stats *st, uint64_t ref_hz);
 void irq_report_check(void);
 
 #endif

@@ -10,6 +10,7 @@
  * would wait forever for an RTC that never interrupts — the very fault to be reported.
  */
 #include "kernel/checks_rtc.h"
+#include "kernel/checks.h"
 #include "drivers/rtc_cmos.h"
 #include "drivers/tsc.h"
 #include "kernel/format.h"
@@ -330,12 +331,7 @@ static void report_rate(const struct rate_result *r)
 	report_yaml_fixed("window_ms", (int64_t)cycles_to_us(r->window, f), 3);
 	report_yaml("error_ppm", "%lld", (long long)err_ppm);
 	report_yaml_u64("tolerance_ppm", tol_ppm);
-	report_yaml_u64("on_time", st->on_time);
-	report_yaml_u64("gaps", st->gaps);
-	report_yaml_u64("lost_ticks_in_gaps", st->gap_periods);
-	report_yaml_u64("short_intervals", st->shorts);
-	report_yaml_fixed("min_interval_us", (int64_t)cycles_to_ns(st->min, f) / 10, 2);
-	report_yaml_fixed("max_interval_us", (int64_t)cycles_to_ns(st->max, f) / 10, 2);
+	tick_stats_yaml(st, f);
 	report_yaml_u64("update_interrupts_not_counted", r->updates);
 	report_yaml_end();
 }
