@@ -28,6 +28,7 @@
 #include "drivers/tsc.h"
 #include "kernel/checks.h"
 #include "kernel/checks_refclocks.h"
+#include "kernel/checks_pit.h"
 #include "kernel/checks_rtc.h"
 #include "kernel/checks_apic.h"
 #include "acct/acct_report.h"
@@ -228,6 +229,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	/* Device checks measure now, with the machine to themselves, and print after the run. */
 	if (devices) {
 		refclock_checks_run(pmtimer_why, hpet_why);
+		pit_measure(pmtimer_why, hpet_why);     /* IRQ 0 alone for ~1.6 s, through the 8259 */
 		rtc_measure();  /* needs IRQ 8 alone for ~4 s, so before the tick and the tasks */
 		apic_measure();
 	}
@@ -239,6 +241,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		refclock_report_checks();
 		rtc_report_checks();
 		apic_report_checks();
+		pit_report_checks();
 	}
 	if (accounting)
 		tick_report_check();

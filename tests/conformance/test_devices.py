@@ -12,7 +12,8 @@ pytestmark = pytest.mark.conformance
 DEVICE_CHECKS = ("TSC calibration", "tsc never goes backwards", "pmtimer never goes backwards",
                  "rtc periodic interrupt at", "rtc update-ended interrupts",
                  "rtc time of day advances", "lapic timer divide by", "lapic one-shot",
-                 "ioapic routes the PIT")
+                 "ioapic routes the PIT", "pit channel 0 mode 2 ticks", "pit channel 0 mode 3 ticks",
+                 "pit channel 0 mode 0 one-shot", "pit read-back status")
 
 
 def run(kernel, cmdline, machine="pc", extra=()):
@@ -57,6 +58,38 @@ def test_every_tick_source_drives_the_accounting(kernel, timer, irq):
     for t in r.tap.tests:
         if t.description.startswith(("task ", "spinner ")):
             assert t.ok, t.line
+
+
+# Deterministic mode: every clock follows the instruction count (DOMAIN.md), with a fixed RTC base.
+ICOUNT_ARGS = ["-icount", "shift=4,sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
+# The windows of kernel/checks_pit.h and kernel/checks_rtc.c, in interrupts: the PIT's by
+# divisor (N periods after the first interrupt), the RTC's by rate (hz x window).
+PIT_EXPECTED = {65536: 10, 11932: 50, 1193: 200, 119: 1000, 1194: 200}
+RTC_EXPECTED = {2: 4, 64: 32, 512: 128, 1024: 256, 8192: 2048}
+
+
+def test_device_interrupt_counts_are_exact_under_icount(kernel):
+    """Under -icount no tick is ever late, so none is merged: every periodic check's raw
+    interrupt count over its window must be exactly what the window holds (100 Hz over 50
+    periods: 50), for the PIT in modes 2 and 3 and for the RTC's periodic interrupt."""
+    r = harness.run(kernel=kernel, cmdline="suite=devices", machine="pc", accel="tcg",
+                    extra_args=ICOUNT_ARGS, timeout=10 * harness.timeout_for())
+    assert_passed(r)
+    pit = {}
+    for t in r.tap.tests:
+        if t.description.startswith(("pit channel 0 mode 2 ticks", "pit channel 0 mode 3 ticks")):
+            y = t.yaml
+            assert y["interrupts"] == y["expected_interrupts"] == PIT_EXPECTED[y["divisor"]], t.line
+            assert y["lost_ticks"] == 0 and y["periods_measured"] == y["interrupts"], (t.line, y)
+            pit.setdefault(y["divisor"], []).append(t)
+    # both references for every run: the TSC and the PM timer
+    assert sorted(pit) == sorted(PIT_EXPECTED) and all(len(v) == 2 for v in pit.values()), pit
+    rtc = [t for t in r.tap.tests if t.description.startswith("rtc periodic interrupt at")]
+    assert sorted(t.yaml["programmed_hz"] for t in rtc) == sorted(RTC_EXPECTED), rtc
+    for t in rtc:
+        y = t.yaml
+        assert y["interrupts"] == y["expected_interrupts"] == RTC_EXPECTED[y["programmed_hz"]], \
+            (t.line, y)
 
 
 def test_hpet_tick_source_without_hpet_is_bad_configuration(kernel):
