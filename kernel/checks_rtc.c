@@ -92,6 +92,13 @@ static const struct rtc_rate_run {
 #define CLAIM_UPDATES   "rtc update-ended interrupts come once a second, measured by the tsc"
 #define CLAIM_TOD_STEP  "rtc time of day advances by one second from one update interrupt to the next"
 #define CLAIM_DECODE    "rtc time of day decodes to a valid date and time"
+#define CLAIM_ALARM     "rtc alarm interrupt fires once, at the second it was set for"
+
+/*
+ * The alarm is set this many seconds ahead, hours and minutes "don't care": it then matches
+ * once a minute, so within the session (RTC_UPDATES_TIMED seconds and more) exactly once.
+ */
+#define RTC_ALARM_AHEAD_S       2
 
 /* ---- what was measured ---- */
 
@@ -127,6 +134,13 @@ static struct {
 	struct rate_result rates[RTC_RATE_RUNS];
 	struct update_result updates;
 	uint32_t not_ours;              /* IRQ 8 with no enabled cause in register C */
+	struct {
+		bool set;               /* the time of day could be read to set it */
+		unsigned second;        /* the seconds value it was set for */
+		unsigned fired;         /* alarm interrupts seen */
+		bool tod_read, tod_ok;
+		struct rtc_tod tod;     /* read right after the first alarm interrupt */
+	} alarm;
 } m;
 
 /* ---- the interrupt handler and its window ---- */
@@ -180,7 +194,9 @@ static void rtc_check_interrupt(struct trapframe *tf)
 		if (win.phase == WIN_COUNT)
 			win.r->updates++;
 	}
-	if (!rtc_last_ack_was_periodic() && !rtc_last_ack_was_update())
+	if (rtc_last_ack_was_alarm())
+		m.alarm.fired++;
+	if (!rtc_last_ack_was_periodic() && !rtc_last_ack_was_update() && !rtc_last_ack_was_alarm())
 		m.not_ours++;
 }
 
@@ -194,6 +210,10 @@ static void read_tod_after_updates(void)
 	while (u->tod_read < u->seen) {
 		u->tod_ok[u->tod_read] = rtc_read_tod(&u->tod[u->tod_read]);
 		u->tod_read++;
+	}
+	if (m.alarm.fired && !m.alarm.tod_read) {
+		m.alarm.tod_ok = rtc_read_tod(&m.alarm.tod);
+		m.alarm.tod_read = true;
 	}
 }
 
@@ -258,9 +278,14 @@ static void measure_session(void)
 {
 	const uint64_t f = tsc_refclock.freq_hz;
 	uint64_t updates_from;
+	struct rtc_tod now;
 
 	irq_register(RTC_IRQ, rtc_check_interrupt);
 	rtc_update_irq_enable();
+	if (rtc_read_tod(&now)) {
+		m.alarm.second = (now.second + RTC_ALARM_AHEAD_S) % 60;
+		m.alarm.set = rtc_alarm_enable(RTC_ALARM_ANY, RTC_ALARM_ANY, (int)m.alarm.second) == 0;
+	}
 	updates_from = tsc_now();
 	sti();
 	for (unsigned i = 0; i < RTC_RATE_RUNS; i++)
@@ -268,6 +293,7 @@ static void measure_session(void)
 	wait_for(updates_done,
 		 updates_from + (RTC_UPDATES_TIMED * MS_PER_S + RTC_UPDATE_SLACK_MS) * f / MS_PER_S);
 	cli();
+	rtc_alarm_disable();
 	rtc_update_irq_disable();
 	irq_unregister(RTC_IRQ);
 }
@@ -432,6 +458,25 @@ static void report_decoding(void)
 	report_yaml_end();
 }
 
+static void report_alarm(void)
+{
+	const bool at_second = m.alarm.tod_read && m.alarm.tod_ok &&
+			       m.alarm.tod.second == m.alarm.second;
+
+	report_check(m.alarm.set && m.alarm.fired == 1 && at_second, CLAIM_ALARM);
+	report_yaml_begin();
+	report_yaml("alarm", m.alarm.set ? "xx:xx:%02u" : "not set (time of day unreadable)",
+		    m.alarm.second);
+	report_yaml_u64("alarm_interrupts", m.alarm.fired);
+	if (m.alarm.tod_read && m.alarm.tod_ok) {
+		char tod[24];
+
+		format_tod(tod, sizeof(tod), &m.alarm.tod);
+		report_yaml("time_of_day_after", "%s", tod);
+	}
+	report_yaml_end();
+}
+
 void rtc_report_checks(void)
 {
 	if (!m.measured)
@@ -442,6 +487,7 @@ void rtc_report_checks(void)
 			report_skip(m.why, CLAIM_RATE, rate_runs[i].hz);
 		report_skip(m.why, CLAIM_UPDATES);
 		report_skip(m.why, CLAIM_TOD_STEP);
+		report_skip(m.why, CLAIM_ALARM);
 		return;
 	}
 	report_decoding();
@@ -449,4 +495,5 @@ void rtc_report_checks(void)
 		report_rate(&m.rates[i]);
 	report_update_interval();
 	report_update_tod();
+	report_alarm();
 }

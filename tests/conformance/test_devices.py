@@ -11,7 +11,8 @@ pytestmark = pytest.mark.conformance
 # The device checks every PC that QEMU models should pass, by description prefix.
 DEVICE_CHECKS = ("TSC calibration", "tsc never goes backwards", "pmtimer never goes backwards",
                  "rtc periodic interrupt at", "rtc update-ended interrupts",
-                 "rtc time of day advances", "lapic timer divide by", "lapic one-shot",
+                 "rtc time of day advances", "rtc alarm interrupt", "lapic timer divide by",
+                 "lapic one-shot",
                  "ioapic routes the PIT", "pit channel 0 mode 2 ticks", "pit channel 0 mode 3 ticks",
                  "pit channel 0 mode 0 one-shot", "pit read-back status")
 
