@@ -4,25 +4,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/tick.h"
-
-#define TSC_CAL_WINDOWS   3
-#define TSC_CAL_WINDOW_MS 50
+#include "kernel/tsc_sources.h"
 
 struct tsc_calibration {
-	const char *source;                     /* "PIT channel 2" */
-	uint64_t window_hz[TSC_CAL_WINDOWS];    /* one estimate per window */
-	uint64_t uncertainty[TSC_CAL_WINDOWS];  /* TSC brackets of the window's two ends, in cycles */
-	uint64_t hz;                            /* the median: the chosen estimate */
-	uint64_t spread_ppm;                    /* max - min, relative to hz */
-	uint64_t agree_ppm;                     /* closest pair of windows, relative to hz */
-	uint64_t bound_ppm;                     /* how far two sound windows may differ */
+	struct tsc_estimate est[TSC_NR_SOURCES];  /* indexed by enum tsc_source */
+	int chosen;                     /* the estimate the kernel runs with */
+	int best_measured;              /* the measured one with the smallest bound */
+	char why[128];                  /* why that one, for the banner */
+	const char *source;             /* est[chosen].name */
+	uint64_t hz;                    /* est[chosen].hz */
 };
 
 bool tsc_present(void);
-/* Calibrate against PIT channel 2; false if the PIT did not answer. */
-bool tsc_calibrate(struct tsc_calibration *cal);
 
-/* How far the calibrated frequency may be off: one window's error bound. */
+/*
+ * Estimate the TSC rate from every source there is and choose one (kernel/tsc_sources.h).
+ * pmtimer_absent and hpet_absent are NULL when that clock was found, else why it was not.
+ * Returns false when nothing could be measured (no PIT, no PM timer, no HPET).
+ */
+bool tsc_calibrate(struct tsc_calibration *cal, const char *pmtimer_absent,
+		   const char *hpet_absent);
+
+/* How far the chosen frequency may be off: its error bound in ppm. */
 uint64_t tsc_uncertainty_ppm(void);
 
 /* The TSC as a reference clock; freq_hz is set by tsc_calibrate(). */
