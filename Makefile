@@ -67,7 +67,7 @@ run-iso: $(ISO)
 	$(PYTHON) scripts/run-guest --iso $(ISO) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 # Host unit tests of the pure code (cmocka).  Each test links the sources it tests.
-UNIT_TESTS := config format stats tickstat acpi refclock rtc_decode madt calib
+UNIT_TESTS := config format stats tickstat acpi refclock rtc_decode madt calib tsc_sources
 unit_srcs_config   := kernel/config.c kernel/format.c kernel/string.c
 unit_srcs_format   := kernel/format.c kernel/string.c
 unit_srcs_stats    := acct/stats.c
@@ -77,6 +77,7 @@ unit_srcs_calib    := kernel/calib.c
 unit_srcs_refclock := kernel/refclock.c
 unit_srcs_rtc_decode := kernel/rtc_decode.c
 unit_srcs_madt     := drivers/madt.c drivers/acpi.c
+unit_srcs_tsc_sources := kernel/tsc_sources.c kernel/calib.c kernel/format.c kernel/string.c
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -I. -fsanitize=address,undefined
 
 # The sources of each test are named in a variable, so expand them per target.

@@ -4,30 +4,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/tick.h"
-
-#define TSC_CAL_WINDOWS_MIN 3
-#define TSC_CAL_WINDOWS   8     /* at most; fewer when two precise windows come early */
-#define TSC_CAL_WINDOW_MS 50
-/* A window this precise or better counts as undisturbed: 25 us of bracket in 50 ms. */
-#define TSC_CAL_PRECISE_PPM 500
+#include "kernel/tsc_sources.h"
 
 struct tsc_calibration {
-	const char *source;                     /* "PIT channel 2" */
-	unsigned windows;                       /* windows measured */
-	uint64_t window_hz[TSC_CAL_WINDOWS];    /* one estimate per window */
-	uint64_t window_err_ppm[TSC_CAL_WINDOWS]; /* and its error bound */
-	unsigned best, second;                  /* the two windows with the smallest bounds */
-	uint64_t hz;                            /* the best window's estimate: the chosen one */
-	uint64_t spread_ppm;                    /* max - min over all windows, relative to hz */
-	uint64_t agree_ppm;                     /* best vs second, relative to hz */
-	uint64_t bound_ppm;                     /* their two bounds added: how far they may differ */
+	struct tsc_estimate est[TSC_NR_SOURCES];  /* indexed by enum tsc_source */
+	int chosen;                     /* the estimate the kernel runs with */
+	int best_measured;              /* the measured one with the smallest bound */
+	char why[128];                  /* why that one, for the banner */
+	const char *source;             /* est[chosen].name */
+	uint64_t hz;                    /* est[chosen].hz */
 };
 
 bool tsc_present(void);
-/* Calibrate against PIT channel 2; false if the PIT did not answer. */
-bool tsc_calibrate(struct tsc_calibration *cal);
 
-/* How far the calibrated frequency may be off: one window's error bound. */
+/*
+ * Estimate the TSC rate from every source there is and choose one (kernel/tsc_sources.h).
+ * pmtimer_absent and hpet_absent are NULL when that clock was found, else why it was not.
+ * Returns false when nothing could be measured (no PIT, no PM timer, no HPET).
+ */
+bool tsc_calibrate(struct tsc_calibration *cal, const char *pmtimer_absent,
+		   const char *hpet_absent);
+
+/* How far the chosen frequency may be off: its error bound in ppm. */
 uint64_t tsc_uncertainty_ppm(void);
 
 /* The TSC as a reference clock; freq_hz is set by tsc_calibrate(). */

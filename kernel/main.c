@@ -3,13 +3,15 @@
  *
  * Order matters: the console first so every later failure can be reported; the GDT, IDT and
  * paging before anything can fault; the command line before any device is touched, so a bad
- * one costs nothing; the TSC calibrated before the tick starts, since the tick is measured
+ * one costs nothing; the PM timer and the HPET found before the TSC is calibrated, since it is
+ * measured against them; the TSC calibrated before the tick starts, since the tick is measured
  * against it.  The banner comes first and all checks after the run, as docs/report.md says.
  */
 #include <stdint.h>
 #include "kernel/config.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/format.h"
 #include "kernel/irq.h"
 #include "kernel/multiboot.h"
 #include "kernel/paging.h"
@@ -27,6 +29,7 @@
 #include "drivers/rtc_cmos.h"
 #include "drivers/tsc.h"
 #include "kernel/checks.h"
+#include "kernel/checks_tsc.h"
 #include "kernel/checks_refclocks.h"
 #include "kernel/checks_pit.h"
 #include "kernel/checks_rtc.h"
@@ -102,17 +105,39 @@ static void banner(const struct boot_info *bi)
 	acpi_banner();
 }
 
+/* Every TSC estimate on one banner line: the figure and its bound, or that it is absent. */
+static void estimates_banner(const struct tsc_calibration *cal)
+{
+	char line[320];
+	size_t n = 0;
+
+	for (int i = 0; i < TSC_NR_SOURCES && n < sizeof(line); i++) {
+		const struct tsc_estimate *e = &cal->est[i];
+
+		if (e->present)
+			n += ksnprintf(line + n, sizeof(line) - n, "%s%s %llu.%06llu MHz +-%llu ppm",
+				       n ? ", " : "", e->name, (unsigned long long)(e->hz / 1000000),
+				       (unsigned long long)(e->hz % 1000000),
+				       (unsigned long long)e->bound_ppm);
+		else
+			n += ksnprintf(line + n, sizeof(line) - n, "%s%s absent", n ? ", " : "", e->name);
+	}
+	report_banner("tsc estimates", "%s", line);
+}
+
+/* After refclocks_init(): the PM timer and the HPET are two of the clocks measured against. */
 static void calibrate(struct tsc_calibration *cal)
 {
 	if (!tsc_present())
 		report_bail(EXIT_PANIC, "no TSC (CPUID.01H:EDX.TSC = 0); tickguest needs one");
-	if (!tsc_calibrate(cal))
-		report_bail(EXIT_PANIC, "PIT channel 2 never counted down: no 8254 to calibrate against");
-	report_banner("tsc", "%llu.%03llu MHz from %s (window %u of %u, %d ms each, within %llu ppm)",
+	if (!tsc_calibrate(cal, pmtimer_why, hpet_why))
+		report_bail(EXIT_PANIC, "no clock to calibrate the TSC against: %s; %s; %s",
+			    cal->est[TSC_SRC_PIT].why, cal->est[TSC_SRC_PMTIMER].why,
+			    cal->est[TSC_SRC_HPET].why);
+	estimates_banner(cal);
+	report_banner("tsc", "%llu.%03llu MHz from %s (%s)",
 		      (unsigned long long)(cal->hz / 1000000),
-		      (unsigned long long)(cal->hz / 1000 % 1000), cal->source, cal->best + 1,
-		      cal->windows, TSC_CAL_WINDOW_MS,
-		      (unsigned long long)cal->window_err_ppm[cal->best]);
+		      (unsigned long long)(cal->hz / 1000 % 1000), cal->source, cal->why);
 }
 
 /* The PM timer and the HPET: found and described in the banner, or the reason they are not. */
@@ -222,8 +247,8 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	report_banner("suite", "%s", config_suite_name(cfg.suite));
 
 	irq_set_chip(pic_init());
+	refclocks_init();       /* before calibrate(): the TSC is measured against them too */
 	calibrate(&cal);
-	refclocks_init();
 	apic_init();
 
 	/* Device checks measure now, with the machine to themselves, and print after the run. */
@@ -237,6 +262,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		accounting_run(&cal);
 
 	tsc_report_check(&cal);
+	tsc_report_agreement_checks(&cal);
 	if (devices) {
 		refclock_report_checks();
 		rtc_report_checks();

@@ -7,6 +7,7 @@
  * (the local APIC's own interrupts), anything else is counted as unexpected.  After an IRQ the
  * scheduler may switch tasks; that happens here, after the controller has had its EOI.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include "kernel/trap.h"
 #include "kernel/irq.h"
@@ -14,6 +15,8 @@
 #include "sched/sched.h"
 
 #define IDT_GATE_INTR32 0x8e    /* present, ring 0, 32-bit interrupt gate: clears IF on entry */
+#define VECTOR_GP       13      /* general protection */
+#define OPCODE_IN_EAX_DX 0xed   /* in eax, dx: one byte */
 
 struct __attribute__((packed)) idt_gate {
 	uint16_t offset_lo;
@@ -31,6 +34,7 @@ struct __attribute__((packed)) idt_ptr {
 extern const uint32_t trap_vectors[256];
 static struct idt_gate idt[256] __attribute__((aligned(8)));
 static uint32_t unexpected;
+static volatile bool io_probe_armed, io_probe_faulted;
 
 /* Vectors FIRST_LOCAL_VECTOR..255: a handler and the end-of-interrupt that follows it. */
 static struct {
@@ -54,6 +58,13 @@ void idt_init(void)
 
 void trap(struct trapframe *tf)
 {
+	/* A probed port read that faulted: note it and step over the one-byte IN. */
+	if (tf->vector == VECTOR_GP && io_probe_armed &&
+	    *(const volatile uint8_t *)(uintptr_t)tf->eip == OPCODE_IN_EAX_DX) {
+		io_probe_faulted = true;
+		tf->eip += 1;
+		return;
+	}
 	if (tf->vector < NR_EXCEPTIONS)
 		panic_exception(tf);
 
@@ -90,4 +101,16 @@ void trap_set_handler(unsigned vector, trap_handler_fn fn, void (*eoi)(void))
 uint32_t trap_unexpected_count(void)
 {
 	return unexpected;
+}
+
+void trap_io_probe_begin(void)
+{
+	io_probe_faulted = false;
+	io_probe_armed = true;
+}
+
+bool trap_io_probe_end(void)
+{
+	io_probe_armed = false;
+	return io_probe_faulted;
 }

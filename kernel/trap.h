@@ -1,6 +1,7 @@
 #ifndef TICKGUEST_TRAP_H
 #define TICKGUEST_TRAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* What boot/stubs.asm leaves on the stack: pushad, then vector and error code, then the CPU's
@@ -30,6 +31,14 @@ void trap(struct trapframe *tf);
  */
 typedef void (*trap_handler_fn)(struct trapframe *tf);
 void trap_set_handler(unsigned vector, trap_handler_fn fn, void (*eoi)(void));
+
+/*
+ * A port read that may raise #GP (the VMware backdoor where there is none, or where the
+ * hypervisor forbids it): between begin and end, a #GP on an `in eax, dx` does not panic; the
+ * instruction is skipped and end() returns true.
+ */
+void trap_io_probe_begin(void);
+bool trap_io_probe_end(void);
 
 /* Interrupts that arrived on a vector nobody owns (counted, never treated as ticks). */
 uint32_t trap_unexpected_count(void);
