@@ -15,6 +15,7 @@
  * docs/tsc.md has the background.
  */
 #include "drivers/tsc.h"
+#include "acct/stats.h"
 #include "drivers/acpi_pmtimer.h"
 #include "drivers/hpet.h"
 #include "drivers/pit8254.h"
@@ -287,4 +288,9 @@ bool tsc_calibrate(struct tsc_calibration *cal, const char *pmtimer_absent,
 uint64_t tsc_uncertainty_ppm(void)
 {
 	return uncertainty_ppm;
+}
+
+uint64_t tsc_ns(uint64_t cycles)
+{
+	return cycles_to_ns(cycles, tsc_refclock.freq_hz);
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kernel/tick.h"
+#include "kernel/x86.h"
 #include "kernel/tsc_sources.h"
 
 struct tsc_calibration {
@@ -30,5 +31,15 @@ uint64_t tsc_uncertainty_ppm(void);
 
 /* The TSC as a reference clock; freq_hz is set by tsc_calibrate(). */
 extern struct refclock tsc_refclock;
+
+/* Cycles to nanoseconds at the calibrated rate (after tsc_calibrate()). */
+uint64_t tsc_ns(uint64_t cycles);
+
+/* Busy-wait until the TSC passes tsc_end (wrap-safe). */
+static inline void tsc_spin_until(uint64_t tsc_end)
+{
+	while ((int64_t)(rdtsc() - tsc_end) < 0)
+		cpu_relax();
+}
 
 #endif

@@ -95,16 +95,6 @@ static uint64_t pit_to_cycles(uint64_t clocks)
 	return clocks * tsc_refclock.freq_hz / PIT_HZ;
 }
 
-static uint64_t tsc_ns(uint64_t cycles)
-{
-	return cycles_to_ns(cycles, tsc_refclock.freq_hz);
-}
-
-static void spin_until(uint64_t tsc_end)
-{
-	while ((int64_t)(rdtsc() - tsc_end) < 0)
-		cpu_relax();
-}
 
 static bool within(int64_t err_mppm, uint64_t tol_ppm)
 {
@@ -117,7 +107,7 @@ static void drain_irq0(uint64_t ms)
 	uint64_t end = rdtsc() + ms_to_cycles(ms);
 
 	sti();
-	spin_until(end);
+	tsc_spin_until(end);
 	cli();
 }
 
@@ -336,7 +326,7 @@ static uint64_t fire_one_shot(uint64_t *before, uint64_t *after)
 	while (shot_irqs == 0 && (int64_t)(rdtsc() - timeout) < 0)
 		cpu_relax();
 	if (shot_irqs)
-		spin_until(rdtsc() + 2 * delay);
+		tsc_spin_until(rdtsc() + 2 * delay);
 	cli();
 	shot_armed = false;
 	return shot_irqs ? shot_tsc : 0;
@@ -407,10 +397,10 @@ static void measure_readback(enum pit_mode mode, struct readback_result *rb)
 
 	program_mode(mode, PITCHK_READBACK_COUNT);
 	(void)pit_ch0_read_back(&rb->fresh);
-	spin_until(rdtsc() + gap);
+	tsc_spin_until(rdtsc() + gap);
 	rb->count_first = pit_ch0_read_back(&rb->first);
 	rb->count_latched = pit_ch0_count();
-	spin_until(rdtsc() + gap);
+	tsc_spin_until(rdtsc() + gap);
 	rb->count_second = pit_ch0_read_back(&rb->second);
 	pit_ch0_stop();
 }

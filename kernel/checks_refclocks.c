@@ -96,16 +96,6 @@ static uint64_t ms_to_cycles(uint64_t ms)
 	return ms * tsc_refclock.freq_hz / 1000;
 }
 
-static uint64_t tsc_ns(uint64_t cycles)
-{
-	return cycles_to_ns(cycles, tsc_refclock.freq_hz);
-}
-
-static void spin_until(uint64_t tsc_end)
-{
-	while ((int64_t)(rdtsc() - tsc_end) < 0)
-		cpu_relax();
-}
 
 /* (measured - expected) / expected in thousandths of a ppm; a clock more than 100 % off is clamped. */
 static int64_t error_mppm(uint64_t measured_ns, uint64_t expected_ns)
@@ -220,10 +210,10 @@ static void measure_extension(void)
 
 	take_sample(&pmtimer_refclock, &s0);
 	for (int i = 1; i < REFCHK_EXTEND_WINDOW_MS / REFCHK_EXTEND_STEP_MS; i++) {
-		spin_until(s0.tsc + ms_to_cycles((uint64_t)i * REFCHK_EXTEND_STEP_MS));
+		tsc_spin_until(s0.tsc + ms_to_cycles((uint64_t)i * REFCHK_EXTEND_STEP_MS));
 		refclock_read(&pmtimer_refclock);
 	}
-	spin_until(s0.tsc + ms_to_cycles(REFCHK_EXTEND_WINDOW_MS));
+	tsc_spin_until(s0.tsc + ms_to_cycles(REFCHK_EXTEND_WINDOW_MS));
 	take_sample(&pmtimer_refclock, &s1);
 	agree_with_tsc(&s0, &s1, PM_TMR_HZ, &extend_pm);
 	extend_pm.wraps = pmtimer_refclock.wraps - wraps;
@@ -238,7 +228,7 @@ static void measure_agreement(void)
 		take_sample(&pmtimer_refclock, &p0);
 	if (!absent[CLK_HPET])
 		take_sample(&hpet_refclock, &h0);
-	spin_until(start + ms_to_cycles(REFCHK_AGREE_WINDOW_MS));
+	tsc_spin_until(start + ms_to_cycles(REFCHK_AGREE_WINDOW_MS));
 	if (!absent[CLK_PM]) {
 		take_sample(&pmtimer_refclock, &p1);
 		agree_with_tsc(&p0, &p1, PM_TMR_HZ, &agree_pm);
@@ -363,7 +353,7 @@ static void measure_rate(unsigned i)
 	irq_register(HPET_IRQ, rate_tick);
 	start = rdtsc();
 	sti();
-	spin_until(start + ms_to_cycles(REFCHK_RATE_WINDOW_MS) +
+	tsc_spin_until(start + ms_to_cycles(REFCHK_RATE_WINDOW_MS) +
 		   REFCHK_RATE_SETTLE_TICKS * tl.period_cycles);
 	cli();
 	hpet_tick_source.stop();
@@ -399,7 +389,7 @@ static void drain_irq0(void)
 {
 	shot_armed = false;
 	sti();
-	spin_until(rdtsc() + ms_to_cycles(DRAIN_MS));
+	tsc_spin_until(rdtsc() + ms_to_cycles(DRAIN_MS));
 	cli();
 }
 
