@@ -20,6 +20,9 @@
  * the ACPI HPET table (spec, "ACPI 2.0 HPET Description Table").
  */
 #include "drivers/hpet.h"
+#include "drivers/ioapic.h"
+#include "drivers/lapic.h"
+#include "kernel/irq.h"
 #include "drivers/acpi.h"
 #include "drivers/pit8254.h"
 #include "kernel/format.h"
@@ -75,6 +78,7 @@
 #define HPET_T0_INT_STS         (1u << HPET_TIMER0)     /* GINTR_STA bit of timer 0 */
 #define HPET_LEGACY_IRQ_T0      0       /* ISA IRQ timer 0 drives under LEG_RT_CNF */
 #define HPET_ROUTE_LEGACY       (-1)
+#define HPET_FIRST_PCI_GSI      16      /* below are the ISA lines */
 
 /*
  * The shortest tick period we program.  Each tick costs an interrupt and a few register reads,
@@ -199,6 +203,42 @@ void hpet_describe_device(char *buf, size_t len)
 
 /* ---- timer 0: routing ---- */
 
+void hpet_route_timer0_legacy(void)
+{
+	timer0_gsi = HPET_ROUTE_LEGACY;
+}
+
+int hpet_ioapic_gsi_for_timer0(void)
+{
+	uint32_t route_cap = hpet_read32(HPET_Tn_CONF_CAP(HPET_TIMER0) + HPET_HI);
+
+	/* The highest PCI-range input it can reach: the least likely to be shared. */
+	for (int gsi = 31; gsi >= HPET_FIRST_PCI_GSI; gsi--)
+		if (route_cap & (1u << gsi))
+			return gsi;
+	return -1;
+}
+
+/*
+ * The tick path: legacy replacement arrives as ISA IRQ 0 through whichever controller is in
+ * charge; an IOAPIC input is a vector of its own, level-triggered, with the local APIC's EOI.
+ */
+static void hpet_connect(trap_handler_fn fn)
+{
+	if (timer0_gsi == HPET_ROUTE_LEGACY) {
+		if (fn)
+			irq_register(HPET_LEGACY_IRQ_T0, fn);
+		else
+			irq_unregister(HPET_LEGACY_IRQ_T0);
+		return;
+	}
+	trap_set_handler(HPET_TIMER0_VECTOR, fn, lapic_eoi);
+	if (fn)
+		ioapic_route_gsi((uint32_t)timer0_gsi, HPET_TIMER0_VECTOR, true);
+	else
+		ioapic_mask_gsi((uint32_t)timer0_gsi);
+}
+
 int hpet_route_timer0_gsi(unsigned gsi, char *why, size_t whylen)
 {
 	uint32_t route_cap = hpet_read32(HPET_Tn_CONF_CAP(HPET_TIMER0) + HPET_HI);
@@ -307,11 +347,14 @@ static uint64_t hpet_period_ps(void)
 
 static void hpet_describe(char *buf, size_t len)
 {
-	char us[24];
+	char us[24], route[48];
 
+	if (timer0_gsi == HPET_ROUTE_LEGACY)
+		ksnprintf(route, sizeof(route), "legacy replacement to IRQ 0");
+	else
+		ksnprintf(route, sizeof(route), "IOAPIC input %d, level", timer0_gsi);
 	ksnprintf(buf, len, "hpet timer 0, periodic, %s, comparator increment %u counts of %u fs, "
-		  "period %s us", timer0_gsi == HPET_ROUTE_LEGACY ? "legacy replacement to IRQ 0" :
-		  "IOAPIC routed", t0_period_counts, period_fs,
+		  "period %s us", route, t0_period_counts, period_fs,
 		  fmt_fixed(us, sizeof(us), (int64_t)(hpet_period_ps() / 1000), 3));
 }
 
@@ -324,6 +367,7 @@ const struct tick_source hpet_tick_source = {
 	.ack = hpet_ack,
 	.period_ps = hpet_period_ps,
 	.describe = hpet_describe,
+	.connect = hpet_connect,
 };
 
 /* ---- timer 0: one shot ---- */

@@ -32,9 +32,16 @@ extern const struct tick_source hpet_tick_source;
 /*
  * Route timer 0 to IOAPIC input `gsi` through Tn_INT_ROUTE_CNF instead of legacy replacement,
  * from the next start on.  Returns -1 with the reason if Tn_INT_ROUTE_CAP does not allow it.
- * The caller owns the IOAPIC side (the tick source's irq field names ISA IRQ 0 only).
+ * The tick source's connect() then programs that IOAPIC input for HPET_TIMER0_VECTOR.
  */
 int hpet_route_timer0_gsi(unsigned gsi, char *why, size_t whylen);
+/* Back to legacy replacement (the default). */
+void hpet_route_timer0_legacy(void);
+/* The IOAPIC input (16 and up) timer 0 can be routed to per Tn_INT_ROUTE_CAP, or -1. */
+int hpet_ioapic_gsi_for_timer0(void);
+
+/* The local vector timer 0 uses when routed to an IOAPIC input. */
+#define HPET_TIMER0_VECTOR 0xe0
 
 /*
  * Arm timer 0 once: interrupt when the main counter reaches now + delta_counts (1 .. 2^31-1).

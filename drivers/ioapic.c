@@ -124,6 +124,30 @@ static void ioapic_unmask(unsigned irq)
 	ioapic_write(io, IOREDTBL(p.pin), low);
 }
 
+bool ioapic_route_gsi(uint32_t gsi, uint8_t vector, bool level)
+{
+	unsigned pin;
+	const struct ioapic *io = ioapic_for_gsi(gsi, &pin);
+	uint32_t low = vector | RTE_DELMOD_FIXED | RTE_DESTMOD_PHYSICAL;
+
+	if (!io)
+		return false;
+	if (level)
+		low |= RTE_TRIGGER_LEVEL;
+	ioapic_write(io, IOREDTBL(pin) + 1, (uint32_t)dest_apic_id << RTE_DEST_SHIFT);
+	ioapic_write(io, IOREDTBL(pin), low);
+	return true;
+}
+
+void ioapic_mask_gsi(uint32_t gsi)
+{
+	unsigned pin;
+	const struct ioapic *io = ioapic_for_gsi(gsi, &pin);
+
+	if (io)
+		ioapic_write(io, IOREDTBL(pin), ioapic_read(io, IOREDTBL(pin)) | RTE_MASKED);
+}
+
 static void ioapic_mask(unsigned irq)
 {
 	struct ioapic_pin p;

@@ -33,4 +33,12 @@ void ioapic_deselect(void);
 
 bool ioapic_route(unsigned irq, struct ioapic_pin *p);
 
+/*
+ * An input that is no ISA line (a PCI-style GSI, 16 and up): deliver it on `vector`, active
+ * high, edge or level, unmasked.  False when no IOAPIC has that GSI.  The caller owns the
+ * vector (trap_set_handler) and its EOI (the local APIC's).
+ */
+bool ioapic_route_gsi(uint32_t gsi, uint8_t vector, bool level);
+void ioapic_mask_gsi(uint32_t gsi);
+
 #endif

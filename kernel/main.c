@@ -178,7 +178,7 @@ static const struct tick_source *choose_tick_source(enum timer_kind t, const cha
 }
 
 /* irq=: the IOAPIC when asked for or, by default, when the MADT lists one. */
-static void choose_irq_route(void)
+static bool choose_irq_route(void)
 {
 	const char *why = apic_ioapic_missing();
 
@@ -186,14 +186,28 @@ static void choose_irq_route(void)
 		report_bail(EXIT_BAD_CONFIG, "irq=ioapic: %s", why);
 	if (why) {
 		report_banner("irq routing", "8259 PICs (no IOAPIC: %s)", why);
-		return;
+		return false;
 	}
 	if (cfg.irq == IRQ_ROUTE_PIC) {
 		report_banner("irq routing", "8259 PICs, as irq=pic asked");
-		return;
+		return false;
 	}
 	irq_set_chip(ioapic_select());
 	report_banner("irq routing", "IOAPIC, 8259 PICs masked");
+	return true;
+}
+
+/*
+ * The HPET reaches the 8259s only by legacy replacement (timer 0 takes ISA IRQ 0 from the PIT);
+ * with an IOAPIC it gets an input of its own, as modern systems route it, if it can reach one.
+ */
+static void route_hpet(bool ioapic)
+{
+	int gsi = ioapic ? hpet_ioapic_gsi_for_timer0() : -1;
+	char why[96];
+
+	if (gsi < 0 || hpet_route_timer0_gsi((unsigned)gsi, why, sizeof(why)) < 0)
+		hpet_route_timer0_legacy();
 }
 
 /* The workload on the chosen tick source, and the checks of the tick and the accounting. */
@@ -202,11 +216,14 @@ static void accounting_run(const struct tsc_calibration *cal)
 	const struct tick_source *src;
 	const char *why = NULL;
 	char err[160];
+	bool ioapic;
 
 	src = choose_tick_source(cfg.timer, &why);
 	if (!src)
 		report_bail(EXIT_BAD_CONFIG, "timer=%s: %s", config_timer_name(cfg.timer), why);
-	choose_irq_route();
+	ioapic = choose_irq_route();
+	if (src == &hpet_tick_source)
+		route_hpet(ioapic);
 	sched_init(&cfg, cal->hz);
 	if (tick_start(src, &tsc_refclock, cfg.hz, err, sizeof(err)) < 0)
 		report_bail(EXIT_BAD_CONFIG, "hz=%u: %s", cfg.hz, err);

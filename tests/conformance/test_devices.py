@@ -103,3 +103,13 @@ def test_ioapic_without_acpi_is_bad_configuration(kernel):
     r = run(kernel, "suite=accounting irq=ioapic", extra=("-no-acpi",))
     assert r.status == 2, r.summary()
     assert "irq=ioapic" in r.tap.bail_out and "MADT" in r.tap.bail_out, r.tap.bail_out
+
+
+@pytest.mark.parametrize("irq, route", [("", "IOAPIC input"), ("irq=pic", "legacy replacement")])
+def test_hpet_route_follows_the_interrupt_controller(kernel, irq, route):
+    """On q35 the HPET can reach IOAPIC inputs 16-23: with the IOAPIC in charge timer 0 gets one
+    of its own (level-triggered); with the 8259s only legacy replacement can deliver it."""
+    r = run(kernel, f"suite=accounting timer=hpet duration=1s {irq}".strip(), machine="q35")
+    assert_passed(r)
+    assert route in r.tap.banner["tick source"], r.tap.banner
+    assert r.tap.test("hpet ticks at the programmed rate").ok
