@@ -358,6 +358,18 @@ static void hpet_describe(char *buf, size_t len)
 		  fmt_fixed(us, sizeof(us), (int64_t)(hpet_period_ps() / 1000), 3));
 }
 
+static int hpet_tick_oneshot(uint64_t delay_ns, char *why, size_t whylen)
+{
+	uint64_t counts = (delay_ns * FS_PER_NS + period_fs - 1) / period_fs;
+
+	if (hpet_arm_oneshot(counts) < 0) {
+		ksnprintf(why, whylen, "HPET timer 0 could not be armed %llu counts ahead",
+			  (unsigned long long)counts);
+		return -1;
+	}
+	return 0;
+}
+
 const struct tick_source hpet_tick_source = {
 	.name = "hpet",
 	.irq = HPET_LEGACY_IRQ_T0,
@@ -368,6 +380,7 @@ const struct tick_source hpet_tick_source = {
 	.period_ps = hpet_period_ps,
 	.describe = hpet_describe,
 	.connect = hpet_connect,
+	.arm_oneshot = hpet_tick_oneshot,
 };
 
 /* ---- timer 0: one shot ---- */

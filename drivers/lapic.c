@@ -399,6 +399,20 @@ static void lapic_describe(char *buf, size_t len)
 		  fmt_fixed(mhz, sizeof(mhz), (int64_t)(cal.hz / 1000), 3));
 }
 
+/* One-shot at divide by 1, counted at the calibrated timer clock, rounded up. */
+static int lapic_tick_oneshot(uint64_t delay_ns, char *why, size_t whylen)
+{
+	uint64_t count = (delay_ns * cal.hz + 999999999ull) / 1000000000ull;
+
+	if (!regs || cal.hz == 0 || count == 0 || count > 0xffffffffull) {
+		ksnprintf(why, whylen, "the local APIC timer cannot wait %llu ns at divide by 1",
+			  (unsigned long long)delay_ns);
+		return -1;
+	}
+	lapic_set_divider(1);
+	return lapic_arm_oneshot((uint32_t)count);
+}
+
 const struct tick_source lapic_tick_source = {
 	.name = "lapic",
 	.irq = 0,               /* not an ISA line: connect routes vector LAPIC_TIMER_VECTOR */
@@ -409,4 +423,5 @@ const struct tick_source lapic_tick_source = {
 	.period_ps = lapic_period_ps,
 	.describe = lapic_describe,
 	.connect = lapic_timer_connect,
+	.arm_oneshot = lapic_tick_oneshot,
 };

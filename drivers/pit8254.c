@@ -190,15 +190,30 @@ static void pit_describe(char *buf, size_t len)
 		  fmt_fixed(us, sizeof(us), (int64_t)(pit_period_ps() / 1000), 3));
 }
 
+/* Mode 0: the output rises N + 1 clocks after the count is written, once. */
+static int pit_arm_oneshot(uint64_t delay_ns, char *why, size_t whylen)
+{
+	uint64_t count = (delay_ns * PIT_HZ + 999999999ull) / 1000000000ull;
+
+	if (count < 1 || count > 65536) {
+		ksnprintf(why, whylen, "the PIT cannot wait %llu ns in one count (1..65536 clocks)",
+			  (unsigned long long)delay_ns);
+		return -1;
+	}
+	pit_ch0_interrupt_on_terminal_count((uint32_t)count);
+	return 0;
+}
+
 const struct tick_source pit_tick_source = {
 	.name = "pit",
 	.irq = PIT_IRQ,
-	.caps = TICK_CAP_PERIODIC,
+	.caps = TICK_CAP_PERIODIC | TICK_CAP_ONESHOT,
 	.start_periodic = pit_start_periodic,
 	.stop = pit_ch0_stop,
 	.ack = 0,               /* edge-triggered through the 8259: nothing to clear */
 	.period_ps = pit_period_ps,
 	.describe = pit_describe,
+	.arm_oneshot = pit_arm_oneshot,
 };
 
 /* ---- channel 2: timing an interval by polling OUT through port 0x61 ---- */

@@ -29,6 +29,7 @@
 #include "drivers/rtc_cmos.h"
 #include "drivers/tsc.h"
 #include "kernel/checks.h"
+#include "kernel/checks_oneshot.h"
 #include "kernel/checks_tsc.h"
 #include "kernel/checks_refclocks.h"
 #include "kernel/checks_pit.h"
@@ -274,6 +275,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		pit_measure(pmtimer_why, hpet_why);     /* IRQ 0 alone for ~1.6 s, through the 8259 */
 		rtc_measure();  /* needs IRQ 8 alone for ~4 s, so before the tick and the tasks */
 		apic_measure();
+		oneshot_measure(hpet_why, apic_lapic_missing());
 	}
 	if (accounting)
 		accounting_run(&cal);
@@ -285,6 +287,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		rtc_report_checks();
 		apic_report_checks();
 		pit_report_checks();
+		oneshot_report_checks();
 	}
 	if (accounting)
 		tick_report_check();

@@ -43,20 +43,24 @@ int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
 	ts.period_ps = src->period_ps();
 	ts.period_ref = ts.period_ps / 1000000 * ref->freq_hz / 1000000 +
 			ts.period_ps % 1000000 * ref->freq_hz / 1000000000000ull;
-	if (src->connect)
-		src->connect(tick_interrupt);
-	else
-		irq_register(src->irq, tick_interrupt);
+	tick_source_connect(src, tick_interrupt);
 	return 0;
 }
 
 void tick_stop(void)
 {
 	ts.src->stop();
-	if (ts.src->connect)
-		ts.src->connect(0);
+	tick_source_connect(ts.src, 0);
+}
+
+void tick_source_connect(const struct tick_source *src, void (*fn)(struct trapframe *tf))
+{
+	if (src->connect)
+		src->connect(fn);
+	else if (fn)
+		irq_register(src->irq, fn);
 	else
-		irq_unregister(ts.src->irq);
+		irq_unregister(src->irq);
 }
 
 const struct tick_state *tick_state(void)

@@ -43,6 +43,12 @@ struct tick_source {
 	 * tick_start() connects with irq_register(irq).
 	 */
 	void (*connect)(void (*fn)(struct trapframe *tf));
+	/*
+	 * TICK_CAP_ONESHOT only: one interrupt no sooner than delay_ns from now (the device
+	 * rounds up to its own resolution).  Returns 0, or -1 with the reason in why.  stop()
+	 * cancels it.
+	 */
+	int (*arm_oneshot)(uint64_t delay_ns, char *why, size_t whylen);
 };
 
 struct refclock {
@@ -76,5 +82,8 @@ int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
 	       char *why, size_t whylen);
 void tick_stop(void);
 const struct tick_state *tick_state(void);
+
+/* Route a tick source's interrupt to fn, or away when fn is NULL (connect, else its ISA IRQ). */
+void tick_source_connect(const struct tick_source *src, void (*fn)(struct trapframe *tf));
 
 #endif

@@ -14,7 +14,9 @@ DEVICE_CHECKS = ("TSC calibration", "tsc never goes backwards", "pmtimer never g
                  "rtc time of day advances", "rtc alarm interrupt", "lapic timer divide by",
                  "lapic one-shot",
                  "ioapic routes the PIT", "pit channel 0 mode 2 ticks", "pit channel 0 mode 3 ticks",
-                 "pit channel 0 mode 0 one-shot", "pit read-back status")
+                 "pit channel 0 mode 0 one-shot", "pit read-back status",
+                 "pit one-shot through the tick-source interface",
+                 "lapic one-shot through the tick-source interface")
 
 
 def run(kernel, cmdline, machine="pc", extra=()):
