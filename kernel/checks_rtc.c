@@ -53,10 +53,20 @@ static const struct rtc_rate_run {
 	uint32_t hz;
 	uint32_t window_ms;
 } rate_runs[] = {
+	/* every rate the rate-select field offers; windows sized for a handful of interrupts at
+	 * the slow end and kept short at the fast end, the whole list in about 5 s */
 	{ 2, 2000 },            /* slowest, RS=15: 4 interrupts, +-25 % */
-	{ 64, 500 },            /* Windows' RTC tick: 32, +-3.1 % */
+	{ 4, 1000 },            /* 4 */
+	{ 8, 500 },             /* 4 */
+	{ 16, 500 },            /* 8 */
+	{ 32, 250 },            /* 8 */
+	{ 64, 250 },            /* Windows' RTC tick: 16 */
+	{ 128, 250 },           /* 32 */
+	{ 256, 250 },           /* 64 */
 	{ 512, 250 },           /* 128, +-0.8 % */
 	{ 1024, 250 },          /* the firmware default, RS=6: 256, +-0.4 % */
+	{ 2048, 125 },          /* 256 */
+	{ 4096, 125 },          /* 512 */
 	{ 8192, 250 },          /* fastest, RS=3: 2048, +-488 ppm */
 };
 #define RTC_RATE_RUNS (sizeof(rate_runs) / sizeof(rate_runs[0]))
