@@ -182,3 +182,14 @@ uint64_t cycles_to_ns(uint64_t cycles, uint64_t hz)
 {
 	return cycles_to_unit(cycles, hz, 9);
 }
+
+void sort_i64(int64_t *v, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			int64_t t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}

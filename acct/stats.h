@@ -29,6 +29,9 @@ struct binom_interval {
 };
 void binom_interval99(int64_t p_ppm, uint64_t n, struct binom_interval *out);
 
+/* Sort a few values in place, ascending (insertion sort: the lists here are a handful long). */
+void sort_i64(int64_t *v, unsigned n);
+
 /* Convert a cycle count to a time, exactly for any 64-bit count (no intermediate overflow). */
 uint64_t cycles_to_us(uint64_t cycles, uint64_t hz);
 uint64_t cycles_to_ns(uint64_t cycles, uint64_t hz);

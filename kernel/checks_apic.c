@@ -185,17 +185,6 @@ static void measure_periodic(unsigned index, struct periodic_result *p)
 			      r1->bound_ppm + APIC_RATE_LIMIT_PPM;
 }
 
-static void sort_i64(int64_t *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			int64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
-
 static int64_t signed_ns(int64_t cycles)
 {
 	int64_t ns = (int64_t)cycles_to_ns(abs64(cycles), tsc_refclock.freq_hz);

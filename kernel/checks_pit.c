@@ -298,17 +298,6 @@ static void oneshot_tick(struct trapframe *tf)
 		shot_tsc = now;
 }
 
-static void sort_u64(uint64_t *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
-
 /* Arm one shot and wait for it, then as long again for a second interrupt that must not come.
  * Returns the handler's TSC, or 0 if it never fired; *before / *after bracket the arming. */
 static uint64_t fire_one_shot(uint64_t *before, uint64_t *after)
@@ -342,7 +331,8 @@ static void measure_oneshots(struct shot_result *s)
 {
 	const uint64_t n = PITCHK_ONESHOT_COUNT, delay = pit_to_cycles(n);
 	const uint64_t slack = div_up(delay * tsc_uncertainty_ppm(), PPM) + 1;
-	uint64_t fire[PITCHK_ONESHOT_SHOTS], before, after, fired;
+	int64_t fire[PITCHK_ONESHOT_SHOTS];
+	uint64_t before, after, fired;
 	struct pit_status st;
 
 	s->delay_ns = n * NS_PER_S / PIT_HZ;
@@ -363,7 +353,7 @@ static void measure_oneshots(struct shot_result *s)
 		s->fired_once += shot_irqs == 1;
 		s->fired_twice += shot_irqs > 1;
 		s->early += fired + slack < before + delay;
-		fire[s->fired_once + s->fired_twice - 1] = tsc_ns(fired - before);
+		fire[s->fired_once + s->fired_twice - 1] = (int64_t)tsc_ns(fired - before);
 		late = (int64_t)fired - (int64_t)(after + pit_to_cycles(n + 1));
 		late = late < 0 ? -(int64_t)tsc_ns((uint64_t)-late) : (int64_t)tsc_ns((uint64_t)late);
 		if (late > s->late_max_ns)
@@ -376,7 +366,7 @@ static void measure_oneshots(struct shot_result *s)
 	if (s->fired_once + s->fired_twice) {
 		unsigned k = s->fired_once + s->fired_twice;
 
-		sort_u64(fire, k);
+		sort_i64(fire, k);
 		s->fire_min_ns = fire[0];
 		s->fire_med_ns = fire[k / 2];
 		s->fire_max_ns = fire[k - 1];

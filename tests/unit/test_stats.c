@@ -382,9 +382,25 @@ static void test_cycles_random(void **state)
 	}
 }
 
+static void test_sort_i64(void **state)
+{
+	int64_t v[] = { 5, -2, 9, 0, -2, 7 };
+	const int64_t want[] = { -2, -2, 0, 5, 7, 9 };
+	int64_t one[] = { 3 };
+
+	(void)state;
+	sort_i64(v, 6);
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(v[i], want[i]);
+	sort_i64(one, 1);
+	assert_int_equal(one[0], 3);
+	sort_i64(NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sort_i64),
 		cmocka_unit_test(test_isqrt_small),
 		cmocka_unit_test(test_isqrt_edges),
 		cmocka_unit_test(test_isqrt_random),
