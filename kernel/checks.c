@@ -10,6 +10,8 @@
 #include "kernel/tick.h"
 #include "kernel/trap.h"
 #include "acct/stats.h"
+#include "drivers/acpi_pmtimer.h"
+#include "drivers/hpet.h"
 
 void tsc_report_check(const struct tsc_calibration *cal)
 {
@@ -130,4 +132,20 @@ void irq_report_check(void)
 	report_yaml_u64("unhandled_isa", unhandled);
 	report_yaml_u64("unexpected_vectors", trap_unexpected_count());
 	report_yaml_end();
+}
+
+struct refclock *second_refclock(const char *pmtimer_absent, const char *hpet_absent,
+				 const char **why)
+{
+	static char buf[160];
+
+	*why = NULL;
+	if (!pmtimer_absent)
+		return &pmtimer_refclock;
+	if (!hpet_absent)
+		return &hpet_refclock;
+	ksnprintf(buf, sizeof(buf), "no ACPI PM timer (%s) and no HPET (%s)", pmtimer_absent,
+		  hpet_absent);
+	*why = buf;
+	return NULL;
 }

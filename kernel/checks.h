@@ -3,6 +3,7 @@
 #define TICKGUEST_CHECKS_H
 
 #include "drivers/tsc.h"
+#include "kernel/tick.h"
 #include "kernel/tickstat.h"
 
 /* TSC frequency plausibility bounds: anything outside is a broken TSC or calibration. */
@@ -14,5 +15,13 @@ void tick_report_check(void);
 /* The YAML lines of a tick interval classification (kernel/tickstat.h), times in us. */
 void tick_stats_yaml(const struct tick_stats *st, uint64_t ref_hz);
 void irq_report_check(void);
+
+/*
+ * The reference clock a device check times against besides the TSC, so that every rate is
+ * measured by two clocks that share no oscillator on a PC: the ACPI PM timer, else the HPET.
+ * NULL when neither is there, with why (kept, static) saying what each lacked.
+ */
+struct refclock *second_refclock(const char *pmtimer_absent, const char *hpet_absent,
+				 const char **why);
 
 #endif

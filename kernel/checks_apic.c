@@ -14,6 +14,7 @@
  * timer that never fires costs a timeout, not a hung guest.
  */
 #include "kernel/checks_apic.h"
+#include "kernel/checks.h"
 #include "kernel/format.h"
 #include "kernel/irq.h"
 #include "kernel/report.h"
@@ -65,6 +66,8 @@ static struct {
 	struct periodic_result periodic[LAPIC_NR_DIVIDERS];
 	struct shot_result oneshot, deadline;
 	struct pit_result pit;
+	struct refclock *ref;           /* the second reference, or NULL */
+	const char *ref_why;            /* why there is none */
 } r;
 
 /* What the timer handler saw: the TSC (midpoint of the bracket) and TCCR, per interrupt. */
@@ -423,8 +426,9 @@ const char *apic_ioapic_missing(void)
 	return r.ioapic ? NULL : r.ioapic_why;
 }
 
-void apic_measure(void)
+void apic_measure(const char *pmtimer_absent, const char *hpet_absent)
 {
+	r.ref = second_refclock(pmtimer_absent, hpet_absent, &r.ref_why);
 	if (r.lapic) {
 		for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++)
 			measure_periodic(i, &r.periodic[i]);

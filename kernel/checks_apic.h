@@ -32,8 +32,11 @@ void apic_init(void);
 /* Why there is no usable local APIC / IOAPIC, or NULL when there is one. */
 const char *apic_lapic_missing(void);
 const char *apic_ioapic_missing(void);
-/* Make the measurements the checks report; after apic_init(), before sched_init(). */
-void apic_measure(void);
+/*
+ * Make the measurements the checks report; after apic_init(), before sched_init().  The
+ * absent-reasons of the PM timer and the HPET pick the second reference (second_refclock).
+ */
+void apic_measure(const char *pmtimer_absent, const char *hpet_absent);
 /* The checks, from what apic_measure() recorded. */
 void apic_report_checks(void);
 

@@ -16,6 +16,7 @@
  * interrupts costs a timeout, not a hung guest.
  */
 #include "kernel/checks_pit.h"
+#include "kernel/checks.h"
 #include "kernel/format.h"
 #include "kernel/irq.h"
 #include "kernel/report.h"
@@ -399,18 +400,8 @@ static void measure_readback(enum pit_mode mode, struct readback_result *rb)
 
 void pit_measure(const char *pmtimer_absent, const char *hpet_absent)
 {
-	static char why[160];
-
 	m.measured = true;
-	if (!pmtimer_absent) {
-		m.ref = &pmtimer_refclock;
-	} else if (!hpet_absent) {
-		m.ref = &hpet_refclock;
-	} else {
-		ksnprintf(why, sizeof(why), "no ACPI PM timer (%s) and no HPET (%s)", pmtimer_absent,
-			  hpet_absent);
-		m.ref_why = why;
-	}
+	m.ref = second_refclock(pmtimer_absent, hpet_absent, &m.ref_why);
 	cli();
 	for (unsigned i = 0; i < NR_READBACK; i++)
 		measure_readback(readback_modes[i], &m.readback[i]);

@@ -144,6 +144,8 @@ static struct {
 	struct rate_result rates[RTC_RATE_RUNS];
 	struct update_result updates;
 	uint32_t not_ours;              /* IRQ 8 with no enabled cause in register C */
+	struct refclock *ref;           /* the second reference, or NULL */
+	const char *ref_why;            /* why there is none */
 	struct {
 		bool set;               /* the time of day could be read to set it */
 		unsigned second;        /* the seconds value it was set for */
@@ -314,11 +316,12 @@ static void format_tod(char *buf, size_t len, const struct rtc_tod *t)
 		  t->minute, t->second);
 }
 
-void rtc_measure(void)
+void rtc_measure(const char *pmtimer_absent, const char *hpet_absent)
 {
 	char tod[24];
 
 	m.measured = true;
+	m.ref = second_refclock(pmtimer_absent, hpet_absent, &m.ref_why);
 	m.present = rtc_present(&m.why);
 	if (!m.present) {
 		report_banner("rtc", "none (%s)", m.why);
@@ -490,7 +493,7 @@ static void report_alarm(void)
 void rtc_report_checks(void)
 {
 	if (!m.measured)
-		rtc_measure();
+		return;
 	if (!m.present) {
 		report_skip(m.why, CLAIM_DECODE);
 		for (unsigned i = 0; i < RTC_RATE_RUNS; i++)

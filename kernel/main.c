@@ -273,8 +273,9 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	if (devices) {
 		refclock_checks_run(pmtimer_why, hpet_why);
 		pit_measure(pmtimer_why, hpet_why);     /* IRQ 0 alone for ~1.6 s, through the 8259 */
-		rtc_measure();  /* needs IRQ 8 alone for ~4 s, so before the tick and the tasks */
-		apic_measure();
+		/* IRQ 8 alone for ~5 s, so before the tick and the tasks */
+		rtc_measure(pmtimer_why, hpet_why);
+		apic_measure(pmtimer_why, hpet_why);
 		oneshot_measure(hpet_why, apic_lapic_missing());
 	}
 	if (accounting)
