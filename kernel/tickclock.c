@@ -1,0 +1,139 @@
+/* The tick clock; see tickclock.h for the rules and why. */
+#include "kernel/tickclock.h"
+
+#define PS_PER_NS 1000
+
+void tickclock_init(struct tickclock *c, uint64_t period_ps, bool compensate)
+{
+	*c = (struct tickclock){ .period_ps = period_ps, .compensate = compensate };
+}
+
+uint64_t tickclock_tick_ns(const struct tickclock *c)
+{
+	if (!c->started)
+		return 0;
+	return (c->delivered - 1 + c->compensated) * c->period_ps / PS_PER_NS;
+}
+
+const char *tickclock_kind_name(enum tick_kind k)
+{
+	static const char *const names[TICK_NR_KINDS] = {
+		[TICK_KIND_ON_TIME] = "on_time", [TICK_KIND_LATE] = "late",
+		[TICK_KIND_CATCHUP] = "catchup", [TICK_KIND_LOST] = "lost",
+		[TICK_KIND_AHEAD] = "ahead",
+	};
+
+	return (unsigned)k < TICK_NR_KINDS ? names[k] : "?";
+}
+
+static void update_behind(struct tickclock *c)
+{
+	c->behind_ns = (int64_t)(c->now_ns - c->origin_ns) - (int64_t)tickclock_tick_ns(c);
+	if (c->behind_ns > c->max_behind_ns)
+		c->max_behind_ns = c->behind_ns;
+	if (c->behind_ns < c->max_ahead_ns)
+		c->max_ahead_ns = c->behind_ns;
+}
+
+/* The backlog is gone: close the episode, if one was open. */
+static bool close_episode(struct tickclock *c)
+{
+	uint64_t len;
+
+	if (!c->in_episode)
+		return false;
+	c->in_episode = false;
+	c->episode.end_ns = c->now_ns;
+	len = c->episode.end_ns - c->episode.start_ns;
+	if (len > c->longest_episode_ns)
+		c->longest_episode_ns = len;
+	return true;
+}
+
+/* Judge the whole backlog lost: the device is ticking at its nominal rate and not paying it. */
+static void judge_lost(struct tickclock *c, int64_t owed)
+{
+	c->lost += (uint64_t)owed;
+	if (c->compensate)
+		c->compensated += (uint64_t)owed;
+	c->episode.lost += (uint64_t)owed;
+}
+
+/* More ticks than periods.  Some judged lost may simply have come late: take those back. */
+static int64_t ahead(struct tickclock *c, int64_t owed)
+{
+	uint64_t extra = (uint64_t)-owed;
+
+	if (c->compensate) {
+		/* Tick time already counted them: it is ahead now, and stays so, visibly.  Count
+		 * each tick too many once, not again at every tick that still finds it ahead. */
+		uint64_t before = c->owed < 0 ? (uint64_t)-c->owed : 0;
+
+		if (extra > before)
+			c->overcorrected += extra - before;
+		return owed;
+	}
+	if (extra > c->lost)
+		extra = c->lost;
+	c->lost -= extra;
+	c->recovered += extra;
+	return owed + (int64_t)extra;
+}
+
+enum tick_kind tickclock_tick(struct tickclock *c, uint64_t now_ns, bool *episode_over)
+{
+	uint64_t slot;
+	int64_t owed;
+	bool new_slot;
+	enum tick_kind kind;
+
+	*episode_over = false;
+	if (!c->started) {
+		c->started = true;
+		c->origin_ns = c->now_ns = now_ns;
+		c->delivered = 1;
+		c->kinds[TICK_KIND_ON_TIME]++;
+		return TICK_KIND_ON_TIME;
+	}
+	c->now_ns = now_ns;
+	c->delivered++;
+	/* rounded to the nearest period: latency up to half a period either way is no gap */
+	slot = ((now_ns - c->origin_ns) * PS_PER_NS + c->period_ps / 2) / c->period_ps;
+	new_slot = slot != c->slot;
+	owed = (int64_t)(slot + 1) - (int64_t)(c->delivered + c->lost);
+
+	if (owed > 0 && owed > c->owed) {
+		kind = TICK_KIND_LATE;
+		c->gaps++;
+		c->missed += (uint64_t)(owed - (c->owed > 0 ? c->owed : 0));
+		if (!c->in_episode) {
+			c->in_episode = true;
+			c->episodes++;
+			c->episode = (struct tick_episode){ .start_ns = now_ns };
+		}
+	} else if (owed > 0 && new_slot && slot == c->slot + 1 && owed >= c->owed_at_slot) {
+		kind = TICK_KIND_LOST;
+		judge_lost(c, owed);
+		owed = 0;
+	} else if (owed > 0) {
+		kind = TICK_KIND_CATCHUP;
+		c->episode.catchup++;
+	} else if (owed < 0) {
+		kind = TICK_KIND_AHEAD;
+		owed = ahead(c, owed);
+	} else {
+		kind = TICK_KIND_ON_TIME;
+	}
+	if (c->in_episode && owed > c->episode.peak)
+		c->episode.peak = owed;
+	if (owed <= 0)
+		*episode_over = close_episode(c);
+	if (new_slot) {
+		c->slot = slot;
+		c->owed_at_slot = owed;
+	}
+	c->owed = owed;
+	c->kinds[kind]++;
+	update_behind(c);
+	return kind;
+}
