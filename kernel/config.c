@@ -48,6 +48,10 @@ struct parser {
 	bool seen_duration;
 	bool seen_fault;
 	bool seen_task;
+	bool seen_lostticks;
+	bool seen_sponge;
+	bool seen_idle;
+	bool seen_clock;
 	/* The word that gave each task, so the final cross-check can quote it. */
 	struct span task_words[CONFIG_MAX_TASKS];
 };
@@ -94,6 +98,10 @@ void config_defaults(struct config *cfg)
 	cfg->irq = IRQ_ROUTE_DEFAULT;
 	cfg->duration_us = CONFIG_DURATION_DEFAULT_US;
 	cfg->fault = FAULT_NONE;
+	cfg->lostticks = LOSTTICKS_IGNORE;
+	cfg->sponge = SPONGE_OFF;
+	cfg->idle = IDLE_HALT;
+	cfg->clock = CLOCK_TSC;
 
 	/*
 	 * Without task= words there is still something to measure: two spinners whose 2:1
@@ -274,7 +282,7 @@ static int check_time(struct parser *ps, struct span word, const char *label, st
 	}
 }
 
-/* hz, duration and fault set one value each; a second one is more likely a typo than intent. */
+/* Every key but task sets one value; a second one is more likely a typo than intent. */
 static int once(struct parser *ps, struct span word, const char *key, bool *seen)
 {
 	if (*seen)
@@ -440,6 +448,109 @@ static int parse_fault(struct parser *ps, struct span word, struct span value)
 		    SPAN_ARGS(value));
 }
 
+/* The index of value in names[], or -1 when it is none of them. */
+static int name_index(struct span value, const char *const names[], unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (span_is(value, names[i]))
+			return (int)i;
+	}
+	return -1;
+}
+
+static const char *const lostticks_names[] = {
+	[LOSTTICKS_IGNORE] = "ignore", [LOSTTICKS_COMPENSATE] = "compensate",
+};
+
+static const char *const sponge_names[] = {
+	[SPONGE_OFF] = "off", [SPONGE_RUN] = "run", [SPONGE_CHARGE] = "charge",
+};
+
+static const char *const idle_names[] = {
+	[IDLE_HALT] = "halt", [IDLE_POLL] = "poll",
+};
+
+static const char *const clock_names[] = {
+	[CLOCK_TSC] = "tsc", [CLOCK_PMTIMER] = "pmtimer", [CLOCK_HPET] = "hpet",
+};
+
+const char *config_lostticks_name(enum lostticks_mode m)
+{
+	return (unsigned)m < sizeof(lostticks_names) / sizeof(lostticks_names[0]) ?
+	       lostticks_names[m] : "?";
+}
+
+const char *config_sponge_name(enum sponge_mode m)
+{
+	return (unsigned)m < sizeof(sponge_names) / sizeof(sponge_names[0]) ? sponge_names[m] : "?";
+}
+
+const char *config_idle_name(enum idle_mode m)
+{
+	return (unsigned)m < sizeof(idle_names) / sizeof(idle_names[0]) ? idle_names[m] : "?";
+}
+
+const char *config_clock_name(enum clock_kind c)
+{
+	return (unsigned)c < sizeof(clock_names) / sizeof(clock_names[0]) ? clock_names[c] : "?";
+}
+
+static int parse_lostticks(struct parser *ps, struct span word, struct span value)
+{
+	int m;
+
+	if (once(ps, word, "lostticks", &ps->seen_lostticks))
+		return -1;
+	m = name_index(value, lostticks_names, sizeof(lostticks_names) / sizeof(lostticks_names[0]));
+	if (m < 0)
+		return fail(ps, word, "unknown lostticks mode '%.*s'; lostticks takes ignore or compensate",
+			    SPAN_ARGS(value));
+	ps->cfg->lostticks = (enum lostticks_mode)m;
+	return 0;
+}
+
+static int parse_sponge(struct parser *ps, struct span word, struct span value)
+{
+	int m;
+
+	if (once(ps, word, "sponge", &ps->seen_sponge))
+		return -1;
+	m = name_index(value, sponge_names, sizeof(sponge_names) / sizeof(sponge_names[0]));
+	if (m < 0)
+		return fail(ps, word, "unknown sponge mode '%.*s'; sponge takes off, run or charge",
+			    SPAN_ARGS(value));
+	ps->cfg->sponge = (enum sponge_mode)m;
+	return 0;
+}
+
+static int parse_idle(struct parser *ps, struct span word, struct span value)
+{
+	int m;
+
+	if (once(ps, word, "idle", &ps->seen_idle))
+		return -1;
+	m = name_index(value, idle_names, sizeof(idle_names) / sizeof(idle_names[0]));
+	if (m < 0)
+		return fail(ps, word, "unknown idle mode '%.*s'; idle takes halt or poll",
+			    SPAN_ARGS(value));
+	ps->cfg->idle = (enum idle_mode)m;
+	return 0;
+}
+
+static int parse_clock(struct parser *ps, struct span word, struct span value)
+{
+	int c;
+
+	if (once(ps, word, "clock", &ps->seen_clock))
+		return -1;
+	c = name_index(value, clock_names, sizeof(clock_names) / sizeof(clock_names[0]));
+	if (c < 0)
+		return fail(ps, word, "unknown reference clock '%.*s'; clock takes tsc, pmtimer or hpet",
+			    SPAN_ARGS(value));
+	ps->cfg->clock = (enum clock_kind)c;
+	return 0;
+}
+
 static int check_name(struct parser *ps, struct span word, struct span name)
 {
 	size_t i;
@@ -590,7 +701,15 @@ static int parse_word(struct parser *ps, struct span word, bool first)
 		return parse_irq(ps, word, value);
 	if (span_is(key, "suite"))
 		return parse_suite(ps, word, value);
-	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq, suite",
+	if (span_is(key, "lostticks"))
+		return parse_lostticks(ps, word, value);
+	if (span_is(key, "sponge"))
+		return parse_sponge(ps, word, value);
+	if (span_is(key, "idle"))
+		return parse_idle(ps, word, value);
+	if (span_is(key, "clock"))
+		return parse_clock(ps, word, value);
+	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock",
 		    SPAN_ARGS(key));
 }
 

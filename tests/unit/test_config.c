@@ -42,6 +42,10 @@ static void assert_defaults(const struct config *c)
 	assert_int_equal(c->hz, 100);
 	assert_int_equal(c->duration_us, 5000000);
 	assert_int_equal(c->fault, FAULT_NONE);
+	assert_int_equal(c->lostticks, LOSTTICKS_IGNORE);
+	assert_int_equal(c->sponge, SPONGE_OFF);
+	assert_int_equal(c->idle, IDLE_HALT);
+	assert_int_equal(c->clock, CLOCK_TSC);
 	assert_int_equal(c->ntasks, 2);
 
 	assert_string_equal(c->tasks[0].name, "a");
@@ -114,7 +118,8 @@ static void test_empty(void **state)
 static void test_resets(void **state)
 {
 	(void)state;
-	expect_ok("hz=250 duration=1s task=z:spin fault=ud");
+	expect_ok("hz=250 duration=1s task=z:spin fault=ud "
+		  "lostticks=compensate sponge=run idle=poll clock=hpet");
 	expect_ok("");
 	assert_defaults(&cfg);
 }
@@ -417,7 +422,7 @@ static void test_fault(void **state)
 static void test_unknown_key(void **state)
 {
 	(void)state;
-	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq, suite");
+	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock");
 	expect_exact("k nokey", "nokey: not key=value");
 	BAD("HZ=100", "unknown key 'HZ'");
 	BAD("=100", "unknown key ''");
@@ -500,6 +505,8 @@ static void test_state_after_parse(void **state)
 	assert_string_equal(err, "");
 
 	BAD_AT("hz=200 duration=1s fault=pf task=z:spin bogus=1", "bogus=1", "unknown key");
+	BAD_AT("lostticks=compensate sponge=charge idle=poll clock=pmtimer bogus=1", "bogus=1",
+	       "unknown key");
 	BAD_AT("task=z:spin hz=19 task=y:duty:50:50ms", "task=y:duty:50:50ms", "at least 105264us");
 }
 
@@ -569,6 +576,104 @@ static void test_suite(void **state)
 	assert_string_equal(config_suite_name(SUITE_DEVICES), "devices");
 }
 
+static void test_lostticks(void **state)
+{
+	(void)state;
+	expect_ok("lostticks=compensate");
+	assert_int_equal(cfg.lostticks, LOSTTICKS_COMPENSATE);
+	expect_ok("lostticks=ignore");
+	assert_int_equal(cfg.lostticks, LOSTTICKS_IGNORE);
+	/* the other keys are left alone */
+	expect_ok("hz=250 lostticks=compensate duration=1s");
+	assert_int_equal(cfg.lostticks, LOSTTICKS_COMPENSATE);
+	assert_int_equal(cfg.hz, 250);
+	assert_int_equal(cfg.sponge, SPONGE_OFF);
+
+	expect_exact("lostticks=drop",
+		     "lostticks=drop: unknown lostticks mode 'drop'; lostticks takes ignore or compensate");
+	BAD("lostticks=", "unknown lostticks mode ''");
+	BAD("lostticks=Compensate", "unknown lostticks mode 'Compensate'");
+	BAD("lostticks=compensated", "unknown lostticks mode");
+	BAD_AT("lostticks=ignore lostticks=compensate", "lostticks=compensate",
+	       "lostticks is already set");
+
+	assert_string_equal(config_lostticks_name(LOSTTICKS_IGNORE), "ignore");
+	assert_string_equal(config_lostticks_name(LOSTTICKS_COMPENSATE), "compensate");
+	assert_string_equal(config_lostticks_name((enum lostticks_mode)2), "?");
+}
+
+static void test_sponge(void **state)
+{
+	(void)state;
+	expect_ok("sponge=run");
+	assert_int_equal(cfg.sponge, SPONGE_RUN);
+	expect_ok("sponge=charge");
+	assert_int_equal(cfg.sponge, SPONGE_CHARGE);
+	expect_ok("sponge=off");
+	assert_int_equal(cfg.sponge, SPONGE_OFF);
+	expect_ok("sponge=charge lostticks=compensate");
+	assert_int_equal(cfg.sponge, SPONGE_CHARGE);
+	assert_int_equal(cfg.lostticks, LOSTTICKS_COMPENSATE);
+
+	expect_exact("sponge=on", "sponge=on: unknown sponge mode 'on'; sponge takes off, run or charge");
+	BAD("sponge=", "unknown sponge mode ''");
+	BAD("sponge=RUN", "unknown sponge mode 'RUN'");
+	BAD("sponge=run:2", "unknown sponge mode 'run:2'");
+	BAD_AT("sponge=run sponge=run", "sponge=run", "sponge is already set");
+
+	assert_string_equal(config_sponge_name(SPONGE_OFF), "off");
+	assert_string_equal(config_sponge_name(SPONGE_RUN), "run");
+	assert_string_equal(config_sponge_name(SPONGE_CHARGE), "charge");
+	assert_string_equal(config_sponge_name((enum sponge_mode)3), "?");
+}
+
+static void test_idle(void **state)
+{
+	(void)state;
+	expect_ok("idle=poll");
+	assert_int_equal(cfg.idle, IDLE_POLL);
+	expect_ok("idle=halt");
+	assert_int_equal(cfg.idle, IDLE_HALT);
+
+	expect_exact("idle=hlt", "idle=hlt: unknown idle mode 'hlt'; idle takes halt or poll");
+	BAD("idle=", "unknown idle mode ''");
+	BAD("idle=spin", "unknown idle mode 'spin'");
+	BAD_AT("idle=poll idle=halt", "idle=halt", "idle is already set");
+	/* the key is not a task name: task=idle stays reserved */
+	BAD("task=idle:spin", "'idle' is reserved");
+
+	assert_string_equal(config_idle_name(IDLE_HALT), "halt");
+	assert_string_equal(config_idle_name(IDLE_POLL), "poll");
+	assert_string_equal(config_idle_name((enum idle_mode)2), "?");
+}
+
+static void test_clock(void **state)
+{
+	(void)state;
+	expect_ok("clock=pmtimer");
+	assert_int_equal(cfg.clock, CLOCK_PMTIMER);
+	expect_ok("clock=hpet");
+	assert_int_equal(cfg.clock, CLOCK_HPET);
+	expect_ok("clock=tsc");
+	assert_int_equal(cfg.clock, CLOCK_TSC);
+	/* the reference clock and the tick source are separate choices, even on one device */
+	expect_ok("timer=hpet clock=hpet");
+	assert_int_equal(cfg.timer, TIMER_HPET);
+	assert_int_equal(cfg.clock, CLOCK_HPET);
+
+	expect_exact("clock=pit",
+		     "clock=pit: unknown reference clock 'pit'; clock takes tsc, pmtimer or hpet");
+	BAD("clock=", "unknown reference clock ''");
+	BAD("clock=pm", "unknown reference clock 'pm'");
+	BAD("clock=acpi_pm", "unknown reference clock");
+	BAD_AT("clock=tsc clock=hpet", "clock=hpet", "clock is already set");
+
+	assert_string_equal(config_clock_name(CLOCK_TSC), "tsc");
+	assert_string_equal(config_clock_name(CLOCK_PMTIMER), "pmtimer");
+	assert_string_equal(config_clock_name(CLOCK_HPET), "hpet");
+	assert_string_equal(config_clock_name((enum clock_kind)3), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +686,10 @@ int main(void)
 		cmocka_unit_test(test_hz),
 		cmocka_unit_test(test_timer_and_irq),
 		cmocka_unit_test(test_suite),
+		cmocka_unit_test(test_lostticks),
+		cmocka_unit_test(test_sponge),
+		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_task_spin),
 		cmocka_unit_test(test_task_duty),
