@@ -52,6 +52,7 @@ struct parser {
 	bool seen_sponge;
 	bool seen_idle;
 	bool seen_clock;
+	bool seen_stats;
 	/* The word that gave each task, so the final cross-check can quote it. */
 	struct span task_words[CONFIG_MAX_TASKS];
 };
@@ -102,6 +103,7 @@ void config_defaults(struct config *cfg)
 	cfg->sponge = SPONGE_OFF;
 	cfg->idle = IDLE_HALT;
 	cfg->clock = CLOCK_TSC;
+	cfg->stats_us = CONFIG_STATS_DEFAULT_US;
 
 	/*
 	 * Without task= words there is still something to measure: two spinners whose 2:1
@@ -551,6 +553,24 @@ static int parse_clock(struct parser *ps, struct span word, struct span value)
 	return 0;
 }
 
+static int parse_stats(struct parser *ps, struct span word, struct span value)
+{
+	char lo[24], hi[24], rule[96];
+
+	if (once(ps, word, "stats", &ps->seen_stats))
+		return -1;
+	/* A word of its own rather than 0s, which would read as "a line all the time". */
+	if (span_is(value, "off")) {
+		ps->cfg->stats_us = 0;
+		return 0;
+	}
+	ksnprintf(rule, sizeof(rule), "stats takes a time from %s to %s, such as 500ms or 2s, or off",
+		  time_str(lo, sizeof(lo), CONFIG_STATS_MIN_US),
+		  time_str(hi, sizeof(hi), CONFIG_STATS_MAX_US));
+	return check_time(ps, word, "", value, CONFIG_STATS_MIN_US, CONFIG_STATS_MAX_US, rule,
+			  &ps->cfg->stats_us);
+}
+
 static int check_name(struct parser *ps, struct span word, struct span name)
 {
 	size_t i;
@@ -709,7 +729,9 @@ static int parse_word(struct parser *ps, struct span word, bool first)
 		return parse_idle(ps, word, value);
 	if (span_is(key, "clock"))
 		return parse_clock(ps, word, value);
-	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock",
+	if (span_is(key, "stats"))
+		return parse_stats(ps, word, value);
+	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock, stats",
 		    SPAN_ARGS(key));
 }
 

@@ -30,6 +30,9 @@
 #define CONFIG_DUTY_MAX    100
 #define CONFIG_PERIOD_MIN_US        1000ULL          /* further limited to >= 2 ticks */
 #define CONFIG_PERIOD_MAX_US        10000000ULL      /* 10 s */
+#define CONFIG_STATS_MIN_US         100000ULL        /* 100 ms */
+#define CONFIG_STATS_MAX_US         3600000000ULL    /* 1 hour */
+#define CONFIG_STATS_DEFAULT_US     1000000ULL       /* 1 s */
 
 enum task_kind {
 	TASK_SPIN,      /* always runnable */
@@ -112,6 +115,7 @@ struct config {
 	enum sponge_mode sponge;
 	enum idle_mode idle;
 	enum clock_kind clock;
+	uint64_t stats_us;      /* reference time between two stats lines; 0: off */
 };
 
 /* Fill in the defaults, including the default workload (used when no task= is given). */

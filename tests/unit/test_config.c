@@ -46,6 +46,7 @@ static void assert_defaults(const struct config *c)
 	assert_int_equal(c->sponge, SPONGE_OFF);
 	assert_int_equal(c->idle, IDLE_HALT);
 	assert_int_equal(c->clock, CLOCK_TSC);
+	assert_int_equal(c->stats_us, 1000000);
 	assert_int_equal(c->ntasks, 2);
 
 	assert_string_equal(c->tasks[0].name, "a");
@@ -119,7 +120,7 @@ static void test_resets(void **state)
 {
 	(void)state;
 	expect_ok("hz=250 duration=1s task=z:spin fault=ud "
-		  "lostticks=compensate sponge=run idle=poll clock=hpet");
+		  "lostticks=compensate sponge=run idle=poll clock=hpet stats=off");
 	expect_ok("");
 	assert_defaults(&cfg);
 }
@@ -422,7 +423,7 @@ static void test_fault(void **state)
 static void test_unknown_key(void **state)
 {
 	(void)state;
-	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock");
+	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock, stats");
 	expect_exact("k nokey", "nokey: not key=value");
 	BAD("HZ=100", "unknown key 'HZ'");
 	BAD("=100", "unknown key ''");
@@ -505,7 +506,7 @@ static void test_state_after_parse(void **state)
 	assert_string_equal(err, "");
 
 	BAD_AT("hz=200 duration=1s fault=pf task=z:spin bogus=1", "bogus=1", "unknown key");
-	BAD_AT("lostticks=compensate sponge=charge idle=poll clock=pmtimer bogus=1", "bogus=1",
+	BAD_AT("lostticks=compensate sponge=charge idle=poll clock=pmtimer stats=2s bogus=1", "bogus=1",
 	       "unknown key");
 	BAD_AT("task=z:spin hz=19 task=y:duty:50:50ms", "task=y:duty:50:50ms", "at least 105264us");
 }
@@ -674,6 +675,43 @@ static void test_clock(void **state)
 	assert_string_equal(config_clock_name((enum clock_kind)3), "?");
 }
 
+static void test_stats(void **state)
+{
+	(void)state;
+	expect_ok("stats=500ms");
+	assert_int_equal(cfg.stats_us, 500000);
+	expect_ok("stats=2s");
+	assert_int_equal(cfg.stats_us, 2000000);
+	expect_ok("stats=100ms");
+	assert_int_equal(cfg.stats_us, CONFIG_STATS_MIN_US);
+	expect_ok("stats=100000us");
+	assert_int_equal(cfg.stats_us, 100000);
+	expect_ok("stats=3600s");
+	assert_int_equal(cfg.stats_us, CONFIG_STATS_MAX_US);
+	expect_ok("stats=off");
+	assert_int_equal(cfg.stats_us, 0);
+	/* off is not remembered by the next parse */
+	expect_ok("hz=200");
+	assert_int_equal(cfg.stats_us, CONFIG_STATS_DEFAULT_US);
+
+	expect_exact("stats=50ms",
+		     "stats=50ms: '50ms' is out of range; stats takes a time from 100ms to 3600s, such as 500ms or 2s, or off");
+	BAD("stats=99999us", "'99999us' is out of range");
+	BAD("stats=3601s", "'3601s' is out of range");
+	BAD("stats=3600001ms", "out of range");
+	BAD("stats=0s", "'0s' is out of range", "or off");
+	BAD("stats=99999999999999999999s", "out of range");
+	BAD("stats=1", "'1' needs a unit", "or off");
+	BAD("stats=0", "needs a unit");
+	BAD("stats=1m", "unknown unit 'm'");
+	BAD("stats=on", "'on' is not a time", "or off");
+	BAD("stats=OFF", "'OFF' is not a time");
+	BAD("stats=offf", "'offf' is not a time");
+	BAD("stats=", "'' is not a time");
+	BAD_AT("stats=1s stats=off", "stats=off", "stats is already set");
+	BAD_AT("stats=off stats=off", "stats=off", "stats is already set");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_sponge),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_clock),
+		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_task_spin),
 		cmocka_unit_test(test_task_duty),
