@@ -53,6 +53,7 @@ struct parser {
 	bool seen_idle;
 	bool seen_clock;
 	bool seen_stats;
+	bool seen_w;
 	/* The word that gave each task, so the final cross-check can quote it. */
 	struct span task_words[CONFIG_MAX_TASKS];
 };
@@ -191,6 +192,93 @@ static enum num_status parse_uint(struct span sp, uint64_t *out)
 	}
 	*out = v;
 	return NUM_OK;
+}
+
+enum decimal_status {
+	DEC_OK,
+	DEC_BAD,                /* not digits with at most one '.' */
+	DEC_SIGN,               /* starts with + or - */
+	DEC_EXPONENT,           /* 1e3, 2.5E-1 */
+	DEC_NO_WHOLE,           /* .5 */
+	DEC_NO_FRACTION,        /* 1. */
+	DEC_TOO_PRECISE,        /* more decimals than allowed */
+	DEC_OVERFLOW,           /* more than 64 bits once scaled */
+};
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * A decimal such as 1, 1.25 or 0.8, scaled by 10^decimals: 1.25 with 6 decimals is 1250000.
+ * Digits, then optionally a '.' and more digits; each part non-empty, so "1." and ".5" are
+ * refused rather than guessed.  decimals must be small enough for 10^decimals to fit 64 bits.
+ */
+static enum decimal_status parse_decimal(struct span sp, unsigned decimals, uint64_t *out)
+{
+	struct span whole = { sp.s, 0 };
+	struct span frac = { sp.s, 0 };
+	bool dot = false;
+	uint64_t w, f = 0, scale = 1;
+	size_t i;
+
+	if (sp.len && (sp.s[0] == '+' || sp.s[0] == '-'))
+		return DEC_SIGN;
+	while (whole.len < sp.len && is_digit(sp.s[whole.len]))
+		whole.len++;
+	i = whole.len;
+	if (i < sp.len && sp.s[i] == '.') {
+		dot = true;
+		frac.s = sp.s + i + 1;
+		while (i + 1 + frac.len < sp.len && is_digit(frac.s[frac.len]))
+			frac.len++;
+		i += 1 + frac.len;
+	}
+	if (i < sp.len)
+		return (sp.s[i] == 'e' || sp.s[i] == 'E') && (whole.len || frac.len) ?
+		       DEC_EXPONENT : DEC_BAD;
+	if (whole.len == 0)
+		return dot && frac.len ? DEC_NO_WHOLE : DEC_BAD;
+	if (dot && frac.len == 0)
+		return DEC_NO_FRACTION;
+	if (frac.len > decimals)
+		return DEC_TOO_PRECISE;
+
+	for (i = 0; i < decimals; i++)
+		scale *= 10;
+	if (frac.len && parse_uint(frac, &f) != NUM_OK)
+		return DEC_BAD;
+	for (i = frac.len; i < decimals; i++)
+		f *= 10;
+	if (parse_uint(whole, &w) != NUM_OK || w > (UINT64_MAX - f) / scale)
+		return DEC_OVERFLOW;
+	*out = w * scale + f;
+	return DEC_OK;
+}
+
+/* Write a value scaled by 10^decimals with no more decimals than it needs: 10000 is "0.01". */
+static const char *decimal_str(char *buf, size_t n, uint64_t v, unsigned decimals)
+{
+	uint64_t scale = 1;
+	int shown = (int)decimals;
+	uint64_t frac;
+	unsigned i;
+
+	for (i = 0; i < decimals; i++)
+		scale *= 10;
+	frac = v % scale;
+	if (frac == 0) {
+		ksnprintf(buf, n, "%llu", (unsigned long long)(v / scale));
+		return buf;
+	}
+	while (frac % 10 == 0) {
+		frac /= 10;
+		shown--;
+	}
+	ksnprintf(buf, n, "%llu.%0*llu", (unsigned long long)(v / scale), shown,
+		  (unsigned long long)frac);
+	return buf;
 }
 
 enum time_status {
@@ -571,6 +659,55 @@ static int parse_stats(struct parser *ps, struct span word, struct span value)
 			  &ps->cfg->stats_us);
 }
 
+/*
+ * The correction factor w: host CPU use over the busy share the guest reports.  A value near 1
+ * is the common case, so it is written as a decimal and kept in millionths.
+ */
+static int parse_w(struct parser *ps, struct span word, struct span value)
+{
+	char lo[24], hi[24], rule[96];
+	struct span before_dot = { value.s, value.len ? value.len - 1 : 0 };     /* for "1." */
+	uint64_t ppm;
+
+	if (once(ps, word, "w", &ps->seen_w))
+		return -1;
+
+	ksnprintf(rule, sizeof(rule), "w takes a decimal from %s to %s with at most %d decimals, such as 1.25",
+		  decimal_str(lo, sizeof(lo), CONFIG_W_MIN_PPM, CONFIG_W_DECIMALS),
+		  decimal_str(hi, sizeof(hi), CONFIG_W_MAX_PPM, CONFIG_W_DECIMALS),
+		  CONFIG_W_DECIMALS);
+	if (value.len == 0)
+		return fail(ps, word, "empty value; %s", rule);
+
+	switch (parse_decimal(value, CONFIG_W_DECIMALS, &ppm)) {
+	case DEC_OK:
+		if (ppm >= CONFIG_W_MIN_PPM && ppm <= CONFIG_W_MAX_PPM) {
+			ps->cfg->w_ppm = (uint32_t)ppm;
+			return 0;
+		}
+		/* fall through */
+	case DEC_OVERFLOW:
+		return fail(ps, word, "'%.*s' is out of range; %s", SPAN_ARGS(value), rule);
+	case DEC_SIGN:
+		return fail(ps, word, "'%.*s' has a sign; %s", SPAN_ARGS(value), rule);
+	case DEC_EXPONENT:
+		return fail(ps, word, "'%.*s' has an exponent (write the number out); %s",
+			    SPAN_ARGS(value), rule);
+	case DEC_NO_WHOLE:
+		return fail(ps, word, "'%.*s' has no digits before the '.' (write 0%.*s); %s",
+			    SPAN_ARGS(value), SPAN_ARGS(value), rule);
+	case DEC_NO_FRACTION:
+		return fail(ps, word, "'%.*s' has no digits after the '.' (write %.*s); %s",
+			    SPAN_ARGS(value), SPAN_ARGS(before_dot), rule);
+	case DEC_TOO_PRECISE:
+		return fail(ps, word, "'%.*s' has more than %d decimals; %s", SPAN_ARGS(value),
+			    CONFIG_W_DECIMALS, rule);
+	case DEC_BAD:
+	default:
+		return fail(ps, word, "'%.*s' is not a decimal number; %s", SPAN_ARGS(value), rule);
+	}
+}
+
 static int check_name(struct parser *ps, struct span word, struct span name)
 {
 	size_t i;
@@ -731,7 +868,9 @@ static int parse_word(struct parser *ps, struct span word, bool first)
 		return parse_clock(ps, word, value);
 	if (span_is(key, "stats"))
 		return parse_stats(ps, word, value);
-	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock, stats",
+	if (span_is(key, "w"))
+		return parse_w(ps, word, value);
+	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock, stats, w",
 		    SPAN_ARGS(key));
 }
 

@@ -33,6 +33,9 @@
 #define CONFIG_STATS_MIN_US         100000ULL        /* 100 ms */
 #define CONFIG_STATS_MAX_US         3600000000ULL    /* 1 hour */
 #define CONFIG_STATS_DEFAULT_US     1000000ULL       /* 1 s */
+#define CONFIG_W_DECIMALS  6            /* w is kept in millionths (ppm), so 6 decimals at most */
+#define CONFIG_W_MIN_PPM   10000        /* 0.01 */
+#define CONFIG_W_MAX_PPM   100000000    /* 100 */
 
 enum task_kind {
 	TASK_SPIN,      /* always runnable */
@@ -116,6 +119,7 @@ struct config {
 	enum idle_mode idle;
 	enum clock_kind clock;
 	uint64_t stats_us;      /* reference time between two stats lines; 0: off */
+	uint32_t w_ppm;         /* correction factor w in millionths; 0: not given */
 };
 
 /* Fill in the defaults, including the default workload (used when no task= is given). */

@@ -47,6 +47,7 @@ static void assert_defaults(const struct config *c)
 	assert_int_equal(c->idle, IDLE_HALT);
 	assert_int_equal(c->clock, CLOCK_TSC);
 	assert_int_equal(c->stats_us, 1000000);
+	assert_int_equal(c->w_ppm, 0);
 	assert_int_equal(c->ntasks, 2);
 
 	assert_string_equal(c->tasks[0].name, "a");
@@ -120,7 +121,7 @@ static void test_resets(void **state)
 {
 	(void)state;
 	expect_ok("hz=250 duration=1s task=z:spin fault=ud "
-		  "lostticks=compensate sponge=run idle=poll clock=hpet stats=off");
+		  "lostticks=compensate sponge=run idle=poll clock=hpet stats=off w=1.25");
 	expect_ok("");
 	assert_defaults(&cfg);
 }
@@ -423,12 +424,13 @@ static void test_fault(void **state)
 static void test_unknown_key(void **state)
 {
 	(void)state;
-	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock, stats");
+	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock, stats, w");
 	expect_exact("k nokey", "nokey: not key=value");
 	BAD("HZ=100", "unknown key 'HZ'");
 	BAD("=100", "unknown key ''");
 	BAD("hzz=100", "unknown key 'hzz'");
 	BAD("tasks=a:spin", "unknown key 'tasks'");
+	BAD("W=1", "unknown key 'W'");
 	/* the first '=' splits key from value; the value may hold more */
 	BAD("hz=1=2", "not a number");
 }
@@ -506,7 +508,8 @@ static void test_state_after_parse(void **state)
 	assert_string_equal(err, "");
 
 	BAD_AT("hz=200 duration=1s fault=pf task=z:spin bogus=1", "bogus=1", "unknown key");
-	BAD_AT("lostticks=compensate sponge=charge idle=poll clock=pmtimer stats=2s bogus=1", "bogus=1",
+	BAD_AT("lostticks=compensate sponge=charge idle=poll clock=pmtimer stats=2s w=2 bogus=1",
+	       "bogus=1",
 	       "unknown key");
 	BAD_AT("task=z:spin hz=19 task=y:duty:50:50ms", "task=y:duty:50:50ms", "at least 105264us");
 }
@@ -712,6 +715,70 @@ static void test_stats(void **state)
 	BAD_AT("stats=off stats=off", "stats=off", "stats is already set");
 }
 
+/* w is a decimal kept in millionths: 1.25 is 1250000. */
+static void test_w(void **state)
+{
+	(void)state;
+	expect_ok("w=1");
+	assert_int_equal(cfg.w_ppm, 1000000);
+	expect_ok("w=1.25");
+	assert_int_equal(cfg.w_ppm, 1250000);
+	expect_ok("w=0.8");
+	assert_int_equal(cfg.w_ppm, 800000);
+	expect_ok("w=1.000001");
+	assert_int_equal(cfg.w_ppm, 1000001);
+	expect_ok("w=12.5");
+	assert_int_equal(cfg.w_ppm, 12500000);
+	expect_ok("w=01.50");       /* leading and trailing zeros are fine, as in hz=0100 */
+	assert_int_equal(cfg.w_ppm, 1500000);
+	/* the limits, however they are written */
+	expect_ok("w=0.01");
+	assert_int_equal(cfg.w_ppm, CONFIG_W_MIN_PPM);
+	expect_ok("w=0.010000");
+	assert_int_equal(cfg.w_ppm, 10000);
+	expect_ok("w=100");
+	assert_int_equal(cfg.w_ppm, CONFIG_W_MAX_PPM);
+	expect_ok("w=100.000000");
+	assert_int_equal(cfg.w_ppm, 100000000);
+
+	expect_exact("w=1.2345678",
+		     "w=1.2345678: '1.2345678' has more than 6 decimals; w takes a decimal from 0.01 to 100 with at most 6 decimals, such as 1.25");
+	BAD("w=1.0000000", "has more than 6 decimals");
+	expect_exact("w=100.000001",
+		     "w=100.000001: '100.000001' is out of range; w takes a decimal from 0.01 to 100 with at most 6 decimals, such as 1.25");
+	BAD("w=0.009999", "'0.009999' is out of range", "from 0.01 to 100");
+	BAD("w=101", "out of range");
+	BAD("w=0", "'0' is out of range");
+	BAD("w=0.0", "out of range");
+	BAD("w=-1", "'-1' has a sign", "from 0.01 to 100");
+	BAD("w=+1.5", "'+1.5' has a sign");
+	BAD("w=-", "has a sign");
+	BAD("w=1e3", "'1e3' has an exponent (write the number out)");
+	BAD("w=1.5E-1", "'1.5E-1' has an exponent");
+	BAD("w=.5e1", "has an exponent");
+	expect_exact("w=1.",
+		     "w=1.: '1.' has no digits after the '.' (write 1); w takes a decimal from 0.01 to 100 with at most 6 decimals, such as 1.25");
+	BAD("w=12.", "no digits after the '.' (write 12)");
+	expect_exact("w=.5",
+		     "w=.5: '.5' has no digits before the '.' (write 0.5); w takes a decimal from 0.01 to 100 with at most 6 decimals, such as 1.25");
+	BAD("w=", "empty value", "w takes a decimal");
+	BAD("w=.", "'.' is not a decimal number");
+	BAD("w=abc", "'abc' is not a decimal number", "such as 1.25");
+	BAD("w=e3", "'e3' is not a decimal number");
+	BAD("w=1,25", "not a decimal number");
+	BAD("w=1.2.3", "not a decimal number");
+	BAD("w=0x10", "not a decimal number");
+	BAD("w=1.25x", "not a decimal number");
+	BAD_AT("w=1 .5", ".5", "not key=value");
+	/* too big for 64 bits once scaled: rejected, never wrapped */
+	BAD("w=99999999999999999999", "out of range");
+	BAD("w=18446744073709.551615", "out of range");     /* exactly UINT64_MAX millionths */
+	/* 2^64 + 1250000 millionths: wraps to exactly 1.25 unless caught */
+	BAD("w=18446744073710.801616", "out of range");
+	BAD_AT("w=1 w=1", "w=1", "w is already set");
+	BAD_AT("w=1.25 hz=200 w=2", "w=2", "w is already set");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_w),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_task_spin),
 		cmocka_unit_test(test_task_duty),
