@@ -54,6 +54,8 @@ struct parser {
 	bool seen_clock;
 	bool seen_stats;
 	bool seen_w;
+	/* The first word that only the accounting run uses, for check_suite. */
+	struct span accounting_word;
 	/* The word that gave each task, so the final cross-check can quote it. */
 	struct span task_words[CONFIG_MAX_TASKS];
 };
@@ -585,6 +587,12 @@ const char *config_clock_name(enum clock_kind c)
 	return (unsigned)c < sizeof(clock_names) / sizeof(clock_names[0]) ? clock_names[c] : "?";
 }
 
+static void note_accounting_word(struct parser *ps, struct span word)
+{
+	if (!ps->accounting_word.s)
+		ps->accounting_word = word;
+}
+
 static int parse_lostticks(struct parser *ps, struct span word, struct span value)
 {
 	int m;
@@ -596,6 +604,8 @@ static int parse_lostticks(struct parser *ps, struct span word, struct span valu
 		return fail(ps, word, "unknown lostticks mode '%.*s'; lostticks takes ignore or compensate",
 			    SPAN_ARGS(value));
 	ps->cfg->lostticks = (enum lostticks_mode)m;
+	if (m != LOSTTICKS_IGNORE)
+		note_accounting_word(ps, word);
 	return 0;
 }
 
@@ -610,6 +620,8 @@ static int parse_sponge(struct parser *ps, struct span word, struct span value)
 		return fail(ps, word, "unknown sponge mode '%.*s'; sponge takes off, run or charge",
 			    SPAN_ARGS(value));
 	ps->cfg->sponge = (enum sponge_mode)m;
+	if (m != SPONGE_OFF)
+		note_accounting_word(ps, word);
 	return 0;
 }
 
@@ -652,6 +664,7 @@ static int parse_stats(struct parser *ps, struct span word, struct span value)
 		ps->cfg->stats_us = 0;
 		return 0;
 	}
+	note_accounting_word(ps, word);
 	ksnprintf(rule, sizeof(rule), "stats takes a time from %s to %s, such as 500ms or 2s, or off",
 		  time_str(lo, sizeof(lo), CONFIG_STATS_MIN_US),
 		  time_str(hi, sizeof(hi), CONFIG_STATS_MAX_US));
@@ -904,6 +917,19 @@ static int check_periods(struct parser *ps)
 	return 0;
 }
 
+/*
+ * sponge=run|charge, lostticks=compensate and stats=TIME change how the accounting run keeps or
+ * reports time, and suite=devices has no accounting run: asking for both is a mistake.  suite
+ * may come after them, so this runs after all words are read; it quotes the first such word.
+ */
+static int check_suite(struct parser *ps)
+{
+	if (ps->cfg->suite != SUITE_DEVICES || !ps->accounting_word.s)
+		return 0;
+	return fail(ps, ps->accounting_word,
+		    "suite=devices runs no workload; use suite=all or suite=accounting");
+}
+
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -940,7 +966,7 @@ int config_parse(struct config *cfg, const char *cmdline, char *err, size_t errl
 			goto bad;
 		first = false;
 	}
-	if (check_rate(&ps) || check_periods(&ps))
+	if (check_rate(&ps) || check_periods(&ps) || check_suite(&ps))
 		goto bad;
 	return 0;
 

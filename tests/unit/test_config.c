@@ -779,6 +779,42 @@ static void test_w(void **state)
 	BAD_AT("w=1.25 hz=200 w=2", "w=2", "w is already set");
 }
 
+/* The keys that only change the accounting run are an error with suite=devices, which has none. */
+static void test_suite_devices_conflicts(void **state)
+{
+	(void)state;
+	expect_exact("suite=devices sponge=run",
+		     "sponge=run: suite=devices runs no workload; use suite=all or suite=accounting");
+	/* suite may come after the word; the word is still the one quoted */
+	BAD_AT("sponge=charge suite=devices", "sponge=charge", "suite=devices runs no workload");
+	BAD_AT("suite=devices lostticks=compensate", "lostticks=compensate",
+	       "use suite=all or suite=accounting");
+	BAD_AT("stats=500ms hz=200 suite=devices", "stats=500ms", "suite=devices runs no workload");
+	/* several: the first on the command line is reported */
+	BAD_AT("k stats=2s lostticks=compensate suite=devices sponge=run", "stats=2s", "no workload");
+	BAD_AT("sponge=run stats=2s suite=devices", "sponge=run", "no workload");
+	/* a bad word is still reported as itself, not as the conflict */
+	BAD_AT("suite=devices sponge=run sponge=off", "sponge=off", "sponge is already set");
+
+	/* values that ask the accounting run for nothing, and the other new keys, are fine */
+	expect_ok("suite=devices sponge=off lostticks=ignore stats=off idle=poll clock=hpet w=1.25");
+	assert_int_equal(cfg.suite, SUITE_DEVICES);
+	assert_int_equal(cfg.stats_us, 0);
+	assert_int_equal(cfg.idle, IDLE_POLL);
+	assert_int_equal(cfg.clock, CLOCK_HPET);
+	assert_int_equal(cfg.w_ppm, 1250000);
+
+	/* with an accounting run, all of them apply */
+	expect_ok("suite=accounting sponge=run lostticks=compensate stats=500ms");
+	assert_int_equal(cfg.sponge, SPONGE_RUN);
+	assert_int_equal(cfg.lostticks, LOSTTICKS_COMPENSATE);
+	assert_int_equal(cfg.stats_us, 500000);
+	expect_ok("suite=all sponge=charge lostticks=compensate stats=2s");
+	assert_int_equal(cfg.sponge, SPONGE_CHARGE);
+	expect_ok("sponge=run lostticks=compensate stats=1s");
+	assert_int_equal(cfg.suite, SUITE_ALL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -797,6 +833,7 @@ int main(void)
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_w),
+		cmocka_unit_test(test_suite_devices_conflicts),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_task_spin),
 		cmocka_unit_test(test_task_duty),
