@@ -48,6 +48,14 @@ struct parser {
 	bool seen_duration;
 	bool seen_fault;
 	bool seen_task;
+	bool seen_lostticks;
+	bool seen_sponge;
+	bool seen_idle;
+	bool seen_clock;
+	bool seen_stats;
+	bool seen_w;
+	/* The first word that only the accounting run uses, for check_suite. */
+	struct span accounting_word;
 	/* The word that gave each task, so the final cross-check can quote it. */
 	struct span task_words[CONFIG_MAX_TASKS];
 };
@@ -94,6 +102,11 @@ void config_defaults(struct config *cfg)
 	cfg->irq = IRQ_ROUTE_DEFAULT;
 	cfg->duration_us = CONFIG_DURATION_DEFAULT_US;
 	cfg->fault = FAULT_NONE;
+	cfg->lostticks = LOSTTICKS_IGNORE;
+	cfg->sponge = SPONGE_OFF;
+	cfg->idle = IDLE_HALT;
+	cfg->clock = CLOCK_TSC;
+	cfg->stats_us = CONFIG_STATS_DEFAULT_US;
 
 	/*
 	 * Without task= words there is still something to measure: two spinners whose 2:1
@@ -181,6 +194,93 @@ static enum num_status parse_uint(struct span sp, uint64_t *out)
 	}
 	*out = v;
 	return NUM_OK;
+}
+
+enum decimal_status {
+	DEC_OK,
+	DEC_BAD,                /* not digits with at most one '.' */
+	DEC_SIGN,               /* starts with + or - */
+	DEC_EXPONENT,           /* 1e3, 2.5E-1 */
+	DEC_NO_WHOLE,           /* .5 */
+	DEC_NO_FRACTION,        /* 1. */
+	DEC_TOO_PRECISE,        /* more decimals than allowed */
+	DEC_OVERFLOW,           /* more than 64 bits once scaled */
+};
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * A decimal such as 1, 1.25 or 0.8, scaled by 10^decimals: 1.25 with 6 decimals is 1250000.
+ * Digits, then optionally a '.' and more digits; each part non-empty, so "1." and ".5" are
+ * refused rather than guessed.  decimals must be small enough for 10^decimals to fit 64 bits.
+ */
+static enum decimal_status parse_decimal(struct span sp, unsigned decimals, uint64_t *out)
+{
+	struct span whole = { sp.s, 0 };
+	struct span frac = { sp.s, 0 };
+	bool dot = false;
+	uint64_t w, f = 0, scale = 1;
+	size_t i;
+
+	if (sp.len && (sp.s[0] == '+' || sp.s[0] == '-'))
+		return DEC_SIGN;
+	while (whole.len < sp.len && is_digit(sp.s[whole.len]))
+		whole.len++;
+	i = whole.len;
+	if (i < sp.len && sp.s[i] == '.') {
+		dot = true;
+		frac.s = sp.s + i + 1;
+		while (i + 1 + frac.len < sp.len && is_digit(frac.s[frac.len]))
+			frac.len++;
+		i += 1 + frac.len;
+	}
+	if (i < sp.len)
+		return (sp.s[i] == 'e' || sp.s[i] == 'E') && (whole.len || frac.len) ?
+		       DEC_EXPONENT : DEC_BAD;
+	if (whole.len == 0)
+		return dot && frac.len ? DEC_NO_WHOLE : DEC_BAD;
+	if (dot && frac.len == 0)
+		return DEC_NO_FRACTION;
+	if (frac.len > decimals)
+		return DEC_TOO_PRECISE;
+
+	for (i = 0; i < decimals; i++)
+		scale *= 10;
+	if (frac.len && parse_uint(frac, &f) != NUM_OK)
+		return DEC_BAD;
+	for (i = frac.len; i < decimals; i++)
+		f *= 10;
+	if (parse_uint(whole, &w) != NUM_OK || w > (UINT64_MAX - f) / scale)
+		return DEC_OVERFLOW;
+	*out = w * scale + f;
+	return DEC_OK;
+}
+
+/* Write a value scaled by 10^decimals with no more decimals than it needs: 10000 is "0.01". */
+static const char *decimal_str(char *buf, size_t n, uint64_t v, unsigned decimals)
+{
+	uint64_t scale = 1;
+	int shown = (int)decimals;
+	uint64_t frac;
+	unsigned i;
+
+	for (i = 0; i < decimals; i++)
+		scale *= 10;
+	frac = v % scale;
+	if (frac == 0) {
+		ksnprintf(buf, n, "%llu", (unsigned long long)(v / scale));
+		return buf;
+	}
+	while (frac % 10 == 0) {
+		frac /= 10;
+		shown--;
+	}
+	ksnprintf(buf, n, "%llu.%0*llu", (unsigned long long)(v / scale), shown,
+		  (unsigned long long)frac);
+	return buf;
 }
 
 enum time_status {
@@ -274,7 +374,7 @@ static int check_time(struct parser *ps, struct span word, const char *label, st
 	}
 }
 
-/* hz, duration and fault set one value each; a second one is more likely a typo than intent. */
+/* Every key but task sets one value; a second one is more likely a typo than intent. */
 static int once(struct parser *ps, struct span word, const char *key, bool *seen)
 {
 	if (*seen)
@@ -440,6 +540,187 @@ static int parse_fault(struct parser *ps, struct span word, struct span value)
 		    SPAN_ARGS(value));
 }
 
+/* The index of value in names[], or -1 when it is none of them. */
+static int name_index(struct span value, const char *const names[], unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (span_is(value, names[i]))
+			return (int)i;
+	}
+	return -1;
+}
+
+static const char *const lostticks_names[] = {
+	[LOSTTICKS_IGNORE] = "ignore", [LOSTTICKS_COMPENSATE] = "compensate",
+};
+
+static const char *const sponge_names[] = {
+	[SPONGE_OFF] = "off", [SPONGE_RUN] = "run", [SPONGE_CHARGE] = "charge",
+};
+
+static const char *const idle_names[] = {
+	[IDLE_HALT] = "halt", [IDLE_POLL] = "poll",
+};
+
+static const char *const clock_names[] = {
+	[CLOCK_TSC] = "tsc", [CLOCK_PMTIMER] = "pmtimer", [CLOCK_HPET] = "hpet",
+};
+
+const char *config_lostticks_name(enum lostticks_mode m)
+{
+	return (unsigned)m < sizeof(lostticks_names) / sizeof(lostticks_names[0]) ?
+	       lostticks_names[m] : "?";
+}
+
+const char *config_sponge_name(enum sponge_mode m)
+{
+	return (unsigned)m < sizeof(sponge_names) / sizeof(sponge_names[0]) ? sponge_names[m] : "?";
+}
+
+const char *config_idle_name(enum idle_mode m)
+{
+	return (unsigned)m < sizeof(idle_names) / sizeof(idle_names[0]) ? idle_names[m] : "?";
+}
+
+const char *config_clock_name(enum clock_kind c)
+{
+	return (unsigned)c < sizeof(clock_names) / sizeof(clock_names[0]) ? clock_names[c] : "?";
+}
+
+static void note_accounting_word(struct parser *ps, struct span word)
+{
+	if (!ps->accounting_word.s)
+		ps->accounting_word = word;
+}
+
+static int parse_lostticks(struct parser *ps, struct span word, struct span value)
+{
+	int m;
+
+	if (once(ps, word, "lostticks", &ps->seen_lostticks))
+		return -1;
+	m = name_index(value, lostticks_names, sizeof(lostticks_names) / sizeof(lostticks_names[0]));
+	if (m < 0)
+		return fail(ps, word, "unknown lostticks mode '%.*s'; lostticks takes ignore or compensate",
+			    SPAN_ARGS(value));
+	ps->cfg->lostticks = (enum lostticks_mode)m;
+	if (m != LOSTTICKS_IGNORE)
+		note_accounting_word(ps, word);
+	return 0;
+}
+
+static int parse_sponge(struct parser *ps, struct span word, struct span value)
+{
+	int m;
+
+	if (once(ps, word, "sponge", &ps->seen_sponge))
+		return -1;
+	m = name_index(value, sponge_names, sizeof(sponge_names) / sizeof(sponge_names[0]));
+	if (m < 0)
+		return fail(ps, word, "unknown sponge mode '%.*s'; sponge takes off, run or charge",
+			    SPAN_ARGS(value));
+	ps->cfg->sponge = (enum sponge_mode)m;
+	if (m != SPONGE_OFF)
+		note_accounting_word(ps, word);
+	return 0;
+}
+
+static int parse_idle(struct parser *ps, struct span word, struct span value)
+{
+	int m;
+
+	if (once(ps, word, "idle", &ps->seen_idle))
+		return -1;
+	m = name_index(value, idle_names, sizeof(idle_names) / sizeof(idle_names[0]));
+	if (m < 0)
+		return fail(ps, word, "unknown idle mode '%.*s'; idle takes halt or poll",
+			    SPAN_ARGS(value));
+	ps->cfg->idle = (enum idle_mode)m;
+	return 0;
+}
+
+static int parse_clock(struct parser *ps, struct span word, struct span value)
+{
+	int c;
+
+	if (once(ps, word, "clock", &ps->seen_clock))
+		return -1;
+	c = name_index(value, clock_names, sizeof(clock_names) / sizeof(clock_names[0]));
+	if (c < 0)
+		return fail(ps, word, "unknown reference clock '%.*s'; clock takes tsc, pmtimer or hpet",
+			    SPAN_ARGS(value));
+	ps->cfg->clock = (enum clock_kind)c;
+	return 0;
+}
+
+static int parse_stats(struct parser *ps, struct span word, struct span value)
+{
+	char lo[24], hi[24], rule[96];
+
+	if (once(ps, word, "stats", &ps->seen_stats))
+		return -1;
+	/* A word of its own rather than 0s, which would read as "a line all the time". */
+	if (span_is(value, "off")) {
+		ps->cfg->stats_us = 0;
+		return 0;
+	}
+	note_accounting_word(ps, word);
+	ksnprintf(rule, sizeof(rule), "stats takes a time from %s to %s, such as 500ms or 2s, or off",
+		  time_str(lo, sizeof(lo), CONFIG_STATS_MIN_US),
+		  time_str(hi, sizeof(hi), CONFIG_STATS_MAX_US));
+	return check_time(ps, word, "", value, CONFIG_STATS_MIN_US, CONFIG_STATS_MAX_US, rule,
+			  &ps->cfg->stats_us);
+}
+
+/*
+ * The correction factor w: host CPU use over the busy share the guest reports.  A value near 1
+ * is the common case, so it is written as a decimal and kept in millionths.
+ */
+static int parse_w(struct parser *ps, struct span word, struct span value)
+{
+	char lo[24], hi[24], rule[96];
+	struct span before_dot = { value.s, value.len ? value.len - 1 : 0 };     /* for "1." */
+	uint64_t ppm;
+
+	if (once(ps, word, "w", &ps->seen_w))
+		return -1;
+
+	ksnprintf(rule, sizeof(rule), "w takes a decimal from %s to %s with at most %d decimals, such as 1.25",
+		  decimal_str(lo, sizeof(lo), CONFIG_W_MIN_PPM, CONFIG_W_DECIMALS),
+		  decimal_str(hi, sizeof(hi), CONFIG_W_MAX_PPM, CONFIG_W_DECIMALS),
+		  CONFIG_W_DECIMALS);
+	if (value.len == 0)
+		return fail(ps, word, "empty value; %s", rule);
+
+	switch (parse_decimal(value, CONFIG_W_DECIMALS, &ppm)) {
+	case DEC_OK:
+		if (ppm >= CONFIG_W_MIN_PPM && ppm <= CONFIG_W_MAX_PPM) {
+			ps->cfg->w_ppm = (uint32_t)ppm;
+			return 0;
+		}
+		/* fall through */
+	case DEC_OVERFLOW:
+		return fail(ps, word, "'%.*s' is out of range; %s", SPAN_ARGS(value), rule);
+	case DEC_SIGN:
+		return fail(ps, word, "'%.*s' has a sign; %s", SPAN_ARGS(value), rule);
+	case DEC_EXPONENT:
+		return fail(ps, word, "'%.*s' has an exponent (write the number out); %s",
+			    SPAN_ARGS(value), rule);
+	case DEC_NO_WHOLE:
+		return fail(ps, word, "'%.*s' has no digits before the '.' (write 0%.*s); %s",
+			    SPAN_ARGS(value), SPAN_ARGS(value), rule);
+	case DEC_NO_FRACTION:
+		return fail(ps, word, "'%.*s' has no digits after the '.' (write %.*s); %s",
+			    SPAN_ARGS(value), SPAN_ARGS(before_dot), rule);
+	case DEC_TOO_PRECISE:
+		return fail(ps, word, "'%.*s' has more than %d decimals; %s", SPAN_ARGS(value),
+			    CONFIG_W_DECIMALS, rule);
+	case DEC_BAD:
+	default:
+		return fail(ps, word, "'%.*s' is not a decimal number; %s", SPAN_ARGS(value), rule);
+	}
+}
+
 static int check_name(struct parser *ps, struct span word, struct span name)
 {
 	size_t i;
@@ -590,7 +871,19 @@ static int parse_word(struct parser *ps, struct span word, bool first)
 		return parse_irq(ps, word, value);
 	if (span_is(key, "suite"))
 		return parse_suite(ps, word, value);
-	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq, suite",
+	if (span_is(key, "lostticks"))
+		return parse_lostticks(ps, word, value);
+	if (span_is(key, "sponge"))
+		return parse_sponge(ps, word, value);
+	if (span_is(key, "idle"))
+		return parse_idle(ps, word, value);
+	if (span_is(key, "clock"))
+		return parse_clock(ps, word, value);
+	if (span_is(key, "stats"))
+		return parse_stats(ps, word, value);
+	if (span_is(key, "w"))
+		return parse_w(ps, word, value);
+	return fail(ps, word, "unknown key '%.*s'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock, stats, w",
 		    SPAN_ARGS(key));
 }
 
@@ -622,6 +915,19 @@ static int check_periods(struct parser *ps)
 			    period, MIN_PERIOD_TICKS, (unsigned)cfg->hz, min);
 	}
 	return 0;
+}
+
+/*
+ * sponge=run|charge, lostticks=compensate and stats=TIME change how the accounting run keeps or
+ * reports time, and suite=devices has no accounting run: asking for both is a mistake.  suite
+ * may come after them, so this runs after all words are read; it quotes the first such word.
+ */
+static int check_suite(struct parser *ps)
+{
+	if (ps->cfg->suite != SUITE_DEVICES || !ps->accounting_word.s)
+		return 0;
+	return fail(ps, ps->accounting_word,
+		    "suite=devices runs no workload; use suite=all or suite=accounting");
 }
 
 static bool is_blank(char c)
@@ -660,7 +966,7 @@ int config_parse(struct config *cfg, const char *cmdline, char *err, size_t errl
 			goto bad;
 		first = false;
 	}
-	if (check_rate(&ps) || check_periods(&ps))
+	if (check_rate(&ps) || check_periods(&ps) || check_suite(&ps))
 		goto bad;
 	return 0;
 

@@ -30,6 +30,12 @@
 #define CONFIG_DUTY_MAX    100
 #define CONFIG_PERIOD_MIN_US        1000ULL          /* further limited to >= 2 ticks */
 #define CONFIG_PERIOD_MAX_US        10000000ULL      /* 10 s */
+#define CONFIG_STATS_MIN_US         100000ULL        /* 100 ms */
+#define CONFIG_STATS_MAX_US         3600000000ULL    /* 1 hour */
+#define CONFIG_STATS_DEFAULT_US     1000000ULL       /* 1 s */
+#define CONFIG_W_DECIMALS  6            /* w is kept in millionths (ppm), so 6 decimals at most */
+#define CONFIG_W_MIN_PPM   10000        /* 0.01 */
+#define CONFIG_W_MAX_PPM   100000000    /* 100 */
 
 enum task_kind {
 	TASK_SPIN,      /* always runnable */
@@ -73,6 +79,32 @@ enum suite_kind {
 	SUITE_ACCOUNTING,       /* only the accounting run on the chosen tick source */
 };
 
+/* What the tick handler does with ticks the device merged (lostticks=). */
+enum lostticks_mode {
+	LOSTTICKS_IGNORE,       /* tick time simply falls behind */
+	LOSTTICKS_COMPENSATE,   /* add them to tick time once they are known to be lost */
+};
+
+/* Who is charged for catch-up ticks (sponge=). */
+enum sponge_mode {
+	SPONGE_OFF,             /* whoever a catch-up tick interrupts, like any other tick */
+	SPONGE_RUN,             /* a top-priority task runs while tick time is behind */
+	SPONGE_CHARGE,          /* the tick handler charges them to the sponge directly */
+};
+
+/* What the idle task does (idle=). */
+enum idle_mode {
+	IDLE_HALT,              /* hlt until the next interrupt */
+	IDLE_POLL,              /* spin reading the TSC, so stolen time shows in idle too */
+};
+
+/* The reference clock tick time is compared with (clock=). */
+enum clock_kind {
+	CLOCK_TSC,
+	CLOCK_PMTIMER,
+	CLOCK_HPET,
+};
+
 struct config {
 	enum suite_kind suite;
 	uint32_t hz;
@@ -82,6 +114,12 @@ struct config {
 	unsigned ntasks;
 	struct task_spec tasks[CONFIG_MAX_TASKS];
 	enum fault_kind fault;
+	enum lostticks_mode lostticks;
+	enum sponge_mode sponge;
+	enum idle_mode idle;
+	enum clock_kind clock;
+	uint64_t stats_us;      /* reference time between two stats lines; 0: off */
+	uint32_t w_ppm;         /* correction factor w in millionths; 0: not given */
 };
 
 /* Fill in the defaults, including the default workload (used when no task= is given). */
@@ -100,5 +138,9 @@ const char *config_fault_name(enum fault_kind f);
 const char *config_timer_name(enum timer_kind t);
 const char *config_irq_name(enum irq_route r);
 const char *config_suite_name(enum suite_kind s);
+const char *config_lostticks_name(enum lostticks_mode m);
+const char *config_sponge_name(enum sponge_mode m);
+const char *config_idle_name(enum idle_mode m);
+const char *config_clock_name(enum clock_kind c);
 
 #endif

@@ -42,6 +42,12 @@ static void assert_defaults(const struct config *c)
 	assert_int_equal(c->hz, 100);
 	assert_int_equal(c->duration_us, 5000000);
 	assert_int_equal(c->fault, FAULT_NONE);
+	assert_int_equal(c->lostticks, LOSTTICKS_IGNORE);
+	assert_int_equal(c->sponge, SPONGE_OFF);
+	assert_int_equal(c->idle, IDLE_HALT);
+	assert_int_equal(c->clock, CLOCK_TSC);
+	assert_int_equal(c->stats_us, 1000000);
+	assert_int_equal(c->w_ppm, 0);
 	assert_int_equal(c->ntasks, 2);
 
 	assert_string_equal(c->tasks[0].name, "a");
@@ -114,7 +120,8 @@ static void test_empty(void **state)
 static void test_resets(void **state)
 {
 	(void)state;
-	expect_ok("hz=250 duration=1s task=z:spin fault=ud");
+	expect_ok("hz=250 duration=1s task=z:spin fault=ud "
+		  "lostticks=compensate sponge=run idle=poll clock=hpet stats=off w=1.25");
 	expect_ok("");
 	assert_defaults(&cfg);
 }
@@ -417,12 +424,13 @@ static void test_fault(void **state)
 static void test_unknown_key(void **state)
 {
 	(void)state;
-	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq, suite");
+	expect_exact("bogus=1", "bogus=1: unknown key 'bogus'; known keys: hz, duration, task, fault, timer, irq, suite, lostticks, sponge, idle, clock, stats, w");
 	expect_exact("k nokey", "nokey: not key=value");
 	BAD("HZ=100", "unknown key 'HZ'");
 	BAD("=100", "unknown key ''");
 	BAD("hzz=100", "unknown key 'hzz'");
 	BAD("tasks=a:spin", "unknown key 'tasks'");
+	BAD("W=1", "unknown key 'W'");
 	/* the first '=' splits key from value; the value may hold more */
 	BAD("hz=1=2", "not a number");
 }
@@ -500,6 +508,9 @@ static void test_state_after_parse(void **state)
 	assert_string_equal(err, "");
 
 	BAD_AT("hz=200 duration=1s fault=pf task=z:spin bogus=1", "bogus=1", "unknown key");
+	BAD_AT("lostticks=compensate sponge=charge idle=poll clock=pmtimer stats=2s w=2 bogus=1",
+	       "bogus=1",
+	       "unknown key");
 	BAD_AT("task=z:spin hz=19 task=y:duty:50:50ms", "task=y:duty:50:50ms", "at least 105264us");
 }
 
@@ -569,6 +580,241 @@ static void test_suite(void **state)
 	assert_string_equal(config_suite_name(SUITE_DEVICES), "devices");
 }
 
+static void test_lostticks(void **state)
+{
+	(void)state;
+	expect_ok("lostticks=compensate");
+	assert_int_equal(cfg.lostticks, LOSTTICKS_COMPENSATE);
+	expect_ok("lostticks=ignore");
+	assert_int_equal(cfg.lostticks, LOSTTICKS_IGNORE);
+	/* the other keys are left alone */
+	expect_ok("hz=250 lostticks=compensate duration=1s");
+	assert_int_equal(cfg.lostticks, LOSTTICKS_COMPENSATE);
+	assert_int_equal(cfg.hz, 250);
+	assert_int_equal(cfg.sponge, SPONGE_OFF);
+
+	expect_exact("lostticks=drop",
+		     "lostticks=drop: unknown lostticks mode 'drop'; lostticks takes ignore or compensate");
+	BAD("lostticks=", "unknown lostticks mode ''");
+	BAD("lostticks=Compensate", "unknown lostticks mode 'Compensate'");
+	BAD("lostticks=compensated", "unknown lostticks mode");
+	BAD_AT("lostticks=ignore lostticks=compensate", "lostticks=compensate",
+	       "lostticks is already set");
+
+	assert_string_equal(config_lostticks_name(LOSTTICKS_IGNORE), "ignore");
+	assert_string_equal(config_lostticks_name(LOSTTICKS_COMPENSATE), "compensate");
+	assert_string_equal(config_lostticks_name((enum lostticks_mode)2), "?");
+}
+
+static void test_sponge(void **state)
+{
+	(void)state;
+	expect_ok("sponge=run");
+	assert_int_equal(cfg.sponge, SPONGE_RUN);
+	expect_ok("sponge=charge");
+	assert_int_equal(cfg.sponge, SPONGE_CHARGE);
+	expect_ok("sponge=off");
+	assert_int_equal(cfg.sponge, SPONGE_OFF);
+	expect_ok("sponge=charge lostticks=compensate");
+	assert_int_equal(cfg.sponge, SPONGE_CHARGE);
+	assert_int_equal(cfg.lostticks, LOSTTICKS_COMPENSATE);
+
+	expect_exact("sponge=on", "sponge=on: unknown sponge mode 'on'; sponge takes off, run or charge");
+	BAD("sponge=", "unknown sponge mode ''");
+	BAD("sponge=RUN", "unknown sponge mode 'RUN'");
+	BAD("sponge=run:2", "unknown sponge mode 'run:2'");
+	BAD_AT("sponge=run sponge=run", "sponge=run", "sponge is already set");
+
+	assert_string_equal(config_sponge_name(SPONGE_OFF), "off");
+	assert_string_equal(config_sponge_name(SPONGE_RUN), "run");
+	assert_string_equal(config_sponge_name(SPONGE_CHARGE), "charge");
+	assert_string_equal(config_sponge_name((enum sponge_mode)3), "?");
+}
+
+static void test_idle(void **state)
+{
+	(void)state;
+	expect_ok("idle=poll");
+	assert_int_equal(cfg.idle, IDLE_POLL);
+	expect_ok("idle=halt");
+	assert_int_equal(cfg.idle, IDLE_HALT);
+
+	expect_exact("idle=hlt", "idle=hlt: unknown idle mode 'hlt'; idle takes halt or poll");
+	BAD("idle=", "unknown idle mode ''");
+	BAD("idle=spin", "unknown idle mode 'spin'");
+	BAD_AT("idle=poll idle=halt", "idle=halt", "idle is already set");
+	/* the key is not a task name: task=idle stays reserved */
+	BAD("task=idle:spin", "'idle' is reserved");
+
+	assert_string_equal(config_idle_name(IDLE_HALT), "halt");
+	assert_string_equal(config_idle_name(IDLE_POLL), "poll");
+	assert_string_equal(config_idle_name((enum idle_mode)2), "?");
+}
+
+static void test_clock(void **state)
+{
+	(void)state;
+	expect_ok("clock=pmtimer");
+	assert_int_equal(cfg.clock, CLOCK_PMTIMER);
+	expect_ok("clock=hpet");
+	assert_int_equal(cfg.clock, CLOCK_HPET);
+	expect_ok("clock=tsc");
+	assert_int_equal(cfg.clock, CLOCK_TSC);
+	/* the reference clock and the tick source are separate choices, even on one device */
+	expect_ok("timer=hpet clock=hpet");
+	assert_int_equal(cfg.timer, TIMER_HPET);
+	assert_int_equal(cfg.clock, CLOCK_HPET);
+
+	expect_exact("clock=pit",
+		     "clock=pit: unknown reference clock 'pit'; clock takes tsc, pmtimer or hpet");
+	BAD("clock=", "unknown reference clock ''");
+	BAD("clock=pm", "unknown reference clock 'pm'");
+	BAD("clock=acpi_pm", "unknown reference clock");
+	BAD_AT("clock=tsc clock=hpet", "clock=hpet", "clock is already set");
+
+	assert_string_equal(config_clock_name(CLOCK_TSC), "tsc");
+	assert_string_equal(config_clock_name(CLOCK_PMTIMER), "pmtimer");
+	assert_string_equal(config_clock_name(CLOCK_HPET), "hpet");
+	assert_string_equal(config_clock_name((enum clock_kind)3), "?");
+}
+
+static void test_stats(void **state)
+{
+	(void)state;
+	expect_ok("stats=500ms");
+	assert_int_equal(cfg.stats_us, 500000);
+	expect_ok("stats=2s");
+	assert_int_equal(cfg.stats_us, 2000000);
+	expect_ok("stats=100ms");
+	assert_int_equal(cfg.stats_us, CONFIG_STATS_MIN_US);
+	expect_ok("stats=100000us");
+	assert_int_equal(cfg.stats_us, 100000);
+	expect_ok("stats=3600s");
+	assert_int_equal(cfg.stats_us, CONFIG_STATS_MAX_US);
+	expect_ok("stats=off");
+	assert_int_equal(cfg.stats_us, 0);
+	/* off is not remembered by the next parse */
+	expect_ok("hz=200");
+	assert_int_equal(cfg.stats_us, CONFIG_STATS_DEFAULT_US);
+
+	expect_exact("stats=50ms",
+		     "stats=50ms: '50ms' is out of range; stats takes a time from 100ms to 3600s, such as 500ms or 2s, or off");
+	BAD("stats=99999us", "'99999us' is out of range");
+	BAD("stats=3601s", "'3601s' is out of range");
+	BAD("stats=3600001ms", "out of range");
+	BAD("stats=0s", "'0s' is out of range", "or off");
+	BAD("stats=99999999999999999999s", "out of range");
+	BAD("stats=1", "'1' needs a unit", "or off");
+	BAD("stats=0", "needs a unit");
+	BAD("stats=1m", "unknown unit 'm'");
+	BAD("stats=on", "'on' is not a time", "or off");
+	BAD("stats=OFF", "'OFF' is not a time");
+	BAD("stats=offf", "'offf' is not a time");
+	BAD("stats=", "'' is not a time");
+	BAD_AT("stats=1s stats=off", "stats=off", "stats is already set");
+	BAD_AT("stats=off stats=off", "stats=off", "stats is already set");
+}
+
+/* w is a decimal kept in millionths: 1.25 is 1250000. */
+static void test_w(void **state)
+{
+	(void)state;
+	expect_ok("w=1");
+	assert_int_equal(cfg.w_ppm, 1000000);
+	expect_ok("w=1.25");
+	assert_int_equal(cfg.w_ppm, 1250000);
+	expect_ok("w=0.8");
+	assert_int_equal(cfg.w_ppm, 800000);
+	expect_ok("w=1.000001");
+	assert_int_equal(cfg.w_ppm, 1000001);
+	expect_ok("w=12.5");
+	assert_int_equal(cfg.w_ppm, 12500000);
+	expect_ok("w=01.50");       /* leading and trailing zeros are fine, as in hz=0100 */
+	assert_int_equal(cfg.w_ppm, 1500000);
+	/* the limits, however they are written */
+	expect_ok("w=0.01");
+	assert_int_equal(cfg.w_ppm, CONFIG_W_MIN_PPM);
+	expect_ok("w=0.010000");
+	assert_int_equal(cfg.w_ppm, 10000);
+	expect_ok("w=100");
+	assert_int_equal(cfg.w_ppm, CONFIG_W_MAX_PPM);
+	expect_ok("w=100.000000");
+	assert_int_equal(cfg.w_ppm, 100000000);
+
+	expect_exact("w=1.2345678",
+		     "w=1.2345678: '1.2345678' has more than 6 decimals; w takes a decimal from 0.01 to 100 with at most 6 decimals, such as 1.25");
+	BAD("w=1.0000000", "has more than 6 decimals");
+	expect_exact("w=100.000001",
+		     "w=100.000001: '100.000001' is out of range; w takes a decimal from 0.01 to 100 with at most 6 decimals, such as 1.25");
+	BAD("w=0.009999", "'0.009999' is out of range", "from 0.01 to 100");
+	BAD("w=101", "out of range");
+	BAD("w=0", "'0' is out of range");
+	BAD("w=0.0", "out of range");
+	BAD("w=-1", "'-1' has a sign", "from 0.01 to 100");
+	BAD("w=+1.5", "'+1.5' has a sign");
+	BAD("w=-", "has a sign");
+	BAD("w=1e3", "'1e3' has an exponent (write the number out)");
+	BAD("w=1.5E-1", "'1.5E-1' has an exponent");
+	BAD("w=.5e1", "has an exponent");
+	expect_exact("w=1.",
+		     "w=1.: '1.' has no digits after the '.' (write 1); w takes a decimal from 0.01 to 100 with at most 6 decimals, such as 1.25");
+	BAD("w=12.", "no digits after the '.' (write 12)");
+	expect_exact("w=.5",
+		     "w=.5: '.5' has no digits before the '.' (write 0.5); w takes a decimal from 0.01 to 100 with at most 6 decimals, such as 1.25");
+	BAD("w=", "empty value", "w takes a decimal");
+	BAD("w=.", "'.' is not a decimal number");
+	BAD("w=abc", "'abc' is not a decimal number", "such as 1.25");
+	BAD("w=e3", "'e3' is not a decimal number");
+	BAD("w=1,25", "not a decimal number");
+	BAD("w=1.2.3", "not a decimal number");
+	BAD("w=0x10", "not a decimal number");
+	BAD("w=1.25x", "not a decimal number");
+	BAD_AT("w=1 .5", ".5", "not key=value");
+	/* too big for 64 bits once scaled: rejected, never wrapped */
+	BAD("w=99999999999999999999", "out of range");
+	BAD("w=18446744073709.551615", "out of range");     /* exactly UINT64_MAX millionths */
+	/* 2^64 + 1250000 millionths: wraps to exactly 1.25 unless caught */
+	BAD("w=18446744073710.801616", "out of range");
+	BAD_AT("w=1 w=1", "w=1", "w is already set");
+	BAD_AT("w=1.25 hz=200 w=2", "w=2", "w is already set");
+}
+
+/* The keys that only change the accounting run are an error with suite=devices, which has none. */
+static void test_suite_devices_conflicts(void **state)
+{
+	(void)state;
+	expect_exact("suite=devices sponge=run",
+		     "sponge=run: suite=devices runs no workload; use suite=all or suite=accounting");
+	/* suite may come after the word; the word is still the one quoted */
+	BAD_AT("sponge=charge suite=devices", "sponge=charge", "suite=devices runs no workload");
+	BAD_AT("suite=devices lostticks=compensate", "lostticks=compensate",
+	       "use suite=all or suite=accounting");
+	BAD_AT("stats=500ms hz=200 suite=devices", "stats=500ms", "suite=devices runs no workload");
+	/* several: the first on the command line is reported */
+	BAD_AT("k stats=2s lostticks=compensate suite=devices sponge=run", "stats=2s", "no workload");
+	BAD_AT("sponge=run stats=2s suite=devices", "sponge=run", "no workload");
+	/* a bad word is still reported as itself, not as the conflict */
+	BAD_AT("suite=devices sponge=run sponge=off", "sponge=off", "sponge is already set");
+
+	/* values that ask the accounting run for nothing, and the other new keys, are fine */
+	expect_ok("suite=devices sponge=off lostticks=ignore stats=off idle=poll clock=hpet w=1.25");
+	assert_int_equal(cfg.suite, SUITE_DEVICES);
+	assert_int_equal(cfg.stats_us, 0);
+	assert_int_equal(cfg.idle, IDLE_POLL);
+	assert_int_equal(cfg.clock, CLOCK_HPET);
+	assert_int_equal(cfg.w_ppm, 1250000);
+
+	/* with an accounting run, all of them apply */
+	expect_ok("suite=accounting sponge=run lostticks=compensate stats=500ms");
+	assert_int_equal(cfg.sponge, SPONGE_RUN);
+	assert_int_equal(cfg.lostticks, LOSTTICKS_COMPENSATE);
+	assert_int_equal(cfg.stats_us, 500000);
+	expect_ok("suite=all sponge=charge lostticks=compensate stats=2s");
+	assert_int_equal(cfg.sponge, SPONGE_CHARGE);
+	expect_ok("sponge=run lostticks=compensate stats=1s");
+	assert_int_equal(cfg.suite, SUITE_ALL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +827,13 @@ int main(void)
 		cmocka_unit_test(test_hz),
 		cmocka_unit_test(test_timer_and_irq),
 		cmocka_unit_test(test_suite),
+		cmocka_unit_test(test_lostticks),
+		cmocka_unit_test(test_sponge),
+		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_clock),
+		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_w),
+		cmocka_unit_test(test_suite_devices_conflicts),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_task_spin),
 		cmocka_unit_test(test_task_duty),
