@@ -9,7 +9,8 @@
  * The timer (11.5.4) counts TCCR down from TICR at the bus or core crystal clock divided by
  * TDCR.  Nothing architectural says what that clock is (CPUID leaf 15H does on recent Intel
  * parts; QEMU's TCG and most hypervisors do not fill it in), so the rate is measured against
- * the calibrated TSC, for every divider.  Under QEMU the clock is 1 GHz; under VMware it is
+ * the calibrated TSC, for every divider, and at divide by 1 against a second reference clock
+ * for the checks (lapic_measure_rate_by).  Under QEMU the clock is 1 GHz; under VMware it is
  * the virtual bus clock VMware chose.  TSC-deadline mode (11.5.4.1) replaces TICR with the
  * IA32_TSC_DEADLINE MSR, where CPUID.01H:ECX[24] says the CPU has it.
  */
@@ -71,6 +72,11 @@ static bool tsc_deadline;
 static uint32_t spurious;
 static unsigned divider_now = 1;          /* what TDCR holds outside lapic_measure_rate() */
 static struct lapic_calibration cal;
+
+static uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
 
 static uint32_t lapic_read(unsigned reg)
 {
@@ -279,6 +285,70 @@ void lapic_calibrate(void)
 	cal.hz = cal.rate[0].hz;
 	cal.bound_ppm = cal.rate[0].bound_ppm;
 	lapic_set_divider(divider_now);
+}
+
+/*
+ * Read ref between two TCCR reads.  The reference latched somewhere between them, so its
+ * moment, in the timer's counts, is their midpoint to within half their distance (*width).
+ * Returns twice that midpoint, kept whole.
+ */
+static uint64_t ref_sample(struct refclock *ref, uint64_t *refv, uint32_t *width)
+{
+	uint32_t c0 = lapic_read(LAPIC_TCCR), c1;
+
+	*refv = refclock_read(ref);
+	c1 = lapic_read(LAPIC_TCCR);
+	*width = c0 - c1;
+	return (uint64_t)c0 + c1;
+}
+
+static uint64_t best_ref_sample(struct refclock *ref, uint64_t *refv, uint32_t *width)
+{
+	uint64_t mid2 = ref_sample(ref, refv, width);
+
+	for (int i = 0; i < 2; i++) {
+		uint64_t v;
+		uint32_t w;
+		uint64_t m = ref_sample(ref, &v, &w);
+
+		if (w < *width) {
+			*refv = v;
+			*width = w;
+			mid2 = m;
+		}
+	}
+	return mid2;
+}
+
+void lapic_measure_rate_by(struct refclock *ref, uint64_t window_tsc, struct lapic_ref_rate *r)
+{
+	uint64_t ref0, ref1, mid0, mid1;
+	uint32_t w0, w1;
+
+	*r = (struct lapic_ref_rate){ 0 };
+	/* As lapic_measure_rate(): a masked one-shot from the largest count, at divide by 1. */
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONESHOT | LAPIC_TIMER_VECTOR);
+	lapic_write(LAPIC_TDCR, tdcr_code[0]);
+	lapic_write(LAPIC_TICR, 0xffffffffu);
+	mid0 = best_ref_sample(ref, &ref0, &w0);
+	tsc_spin_until(rdtsc() + window_tsc);
+	mid1 = best_ref_sample(ref, &ref1, &w1);
+	lapic_write(LAPIC_TICR, 0);
+	lapic_set_divider(divider_now);
+	if (mid1 < 2 || mid1 >= mid0 || ref1 <= ref0)
+		return;                 /* ran out, or one of the two did not count: hz stays 0 */
+	r->counts = (mid0 - mid1) / 2;
+	r->ref_delta = ref1 - ref0;
+	r->read_counts = (uint64_t)w0 + w1;
+	r->hz = r->counts * ref->freq_hz / r->ref_delta;
+	/*
+	 * Per sample: each TCCR read is whole counts, so their midpoint is off by under one count,
+	 * and the reference latched within half the bracket of it; half a count more for halving
+	 * the difference of the two doubled midpoints.  The reference's reads are whole counts
+	 * too: its difference is off by under one of them.  (+1: hz is truncated to whole Hz,
+	 * under 1 ppm of any clock above 1 MHz.)
+	 */
+	r->bound_ppm = div_up((r->read_counts + 5) * PPM, 2 * r->counts) + div_up(PPM, r->ref_delta) + 1;
 }
 
 const struct lapic_calibration *lapic_calibration(void)

@@ -22,6 +22,19 @@ struct lapic_rate {
 	uint64_t bound_ppm;             /* quantisation + read brackets, the TSC's own error aside */
 };
 
+/*
+ * The divide-by-1 rate measured against a reference clock other than the TSC
+ * (lapic_measure_rate_by).  The reference is read between two TCCR reads, so its moment is
+ * known in the timer's own counts.
+ */
+struct lapic_ref_rate {
+	uint64_t counts;                /* TCCR decrements over the window */
+	uint64_t ref_delta;             /* reference counts between the two samples */
+	uint64_t read_counts;           /* the two samples' TCCR..reference..TCCR brackets, summed */
+	uint64_t hz;                    /* counts per second, by the reference's nominal rate */
+	uint64_t bound_ppm;             /* quantisation + read brackets, the reference's rate aside */
+};
+
 struct lapic_calibration {
 	struct lapic_rate rate[LAPIC_NR_DIVIDERS];
 	uint64_t hz;                    /* the timer's input clock: the divide-by-1 rate */
@@ -48,6 +61,8 @@ void lapic_lint0_extint(bool on);
 unsigned lapic_divider(unsigned index);         /* 1 << index */
 void lapic_measure_rate(unsigned index, uint64_t window_tsc, struct lapic_rate *r);
 void lapic_calibrate(void);
+/* The divide-by-1 rate against ref, over window_tsc TSC cycles; hz stays 0 if it did not count. */
+void lapic_measure_rate_by(struct refclock *ref, uint64_t window_tsc, struct lapic_ref_rate *r);
 const struct lapic_calibration *lapic_calibration(void);
 
 /* The timer, for the tick source and the checks. */

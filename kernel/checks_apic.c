@@ -4,7 +4,12 @@
  * (a) For every divider, the timer counts at 1/d of its divide-by-1 rate and, in periodic
  *     mode, interrupts every initial-count counts.  Each interrupt's moment is recovered from
  *     the timer itself: the handler reads the TSC and TCCR together, and the counts already
- *     gone since the reload say how long ago it fired, so interrupt latency drops out.
+ *     gone since the reload say how long ago it fired, so interrupt latency drops out.  The
+ *     same span is timed by a second reference (the ACPI PM timer, else the HPET), read in the
+ *     handler between two TCCR reads.  The timer's clock has no nominal rate, so each
+ *     reference measures it for itself (the TSC at start-up, the second one here, over
+ *     APIC_REF_WINDOW_MS), converts the latencies with it, and is checked against what it
+ *     measured; a check of its own holds the two clock rates to each other.
  * (b) One-shot: fires once, never before its count has run out; the latency is reported.
  * (c) TSC-deadline, where the CPU has it: fires once, never before the deadline.
  * (d) The IOAPIC routes ISA IRQ 0 from the PIT, through the MADT's override, at the PIT's rate
@@ -28,16 +33,26 @@
 #include "acct/stats.h"
 
 #define MAX_SAMPLES (APIC_PERIODIC_PERIODS + 1)
+#define MPPM        (PPM * 1000)        /* errors in thousandths of a ppm */
+
+/* The interrupts' span as one reference saw it. */
+struct period_fit {
+	bool valid;
+	uint64_t periods, lost;         /* periods the measured span covers; those not delivered */
+	int64_t err_mppm;               /* rate error, 1/1000 ppm: + when the interrupts come fast */
+	uint64_t programmed_mhz;        /* clock / (count x d), the clock by this reference */
+	uint64_t measured_mhz;          /* periods over the span, by this reference */
+	uint64_t bound_ppm;
+	uint64_t read_bracket;          /* the wider end's: TSC cycles, or TCCR counts by the ref */
+};
 
 struct periodic_result {
 	uint32_t count;                 /* TICR */
 	unsigned irqs;
-	uint64_t periods, lost;         /* periods the measured span covers; those not delivered */
 	int64_t rate_err_ppm;           /* count rate x d against the divide-by-1 rate */
 	uint64_t rate_bound_ppm;
-	int64_t period_err_ppm;         /* measured period against count x d divide-by-1 counts */
-	uint64_t period_bound_ppm;
 	uint64_t max_latency_ns;        /* handler after the timer fired, from TCCR */
+	struct period_fit by_tsc, by_ref;
 };
 
 struct shot_result {
@@ -68,12 +83,16 @@ static struct {
 	struct pit_result pit;
 	struct refclock *ref;           /* the second reference, or NULL */
 	const char *ref_why;            /* why there is none */
+	struct lapic_ref_rate ref_rate; /* the timer's clock by the second reference */
 } r;
 
-/* What the timer handler saw: the TSC (midpoint of the bracket) and TCCR, per interrupt. */
+/*
+ * What the timer handler saw, per interrupt: the TSC (midpoint of the bracket) and TCCR, then
+ * the second reference and TCCR again, so that reference read sits between two TCCR reads.
+ */
 static volatile unsigned nirq;
-static uint64_t irq_tsc[MAX_SAMPLES], irq_width[MAX_SAMPLES];
-static uint32_t irq_tccr[MAX_SAMPLES];
+static uint64_t irq_tsc[MAX_SAMPLES], irq_width[MAX_SAMPLES], irq_ref[MAX_SAMPLES];
+static uint32_t irq_tccr[MAX_SAMPLES], irq_tccr_after[MAX_SAMPLES];
 
 static void timer_sample(struct trapframe *tf)
 {
@@ -83,9 +102,40 @@ static void timer_sample(struct trapframe *tf)
 	nirq++;
 }
 
+static void periodic_sample(struct trapframe *tf)
+{
+	(void)tf;
+	if (nirq < MAX_SAMPLES) {
+		irq_tccr[nirq] = lapic_timer_sample(&irq_tsc[nirq], &irq_width[nirq]);
+		if (r.ref) {
+			irq_ref[nirq] = refclock_read(r.ref);
+			irq_tccr_after[nirq] = lapic_timer_current();
+		}
+	}
+	nirq++;
+}
+
 static uint64_t abs64(int64_t v)
 {
 	return v < 0 ? (uint64_t)-v : (uint64_t)v;
+}
+
+static uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return b ? (a + b - 1) / b : 0;
+}
+
+/* diff against base in 1/1000 ppm; diff clamped to +-base so the product cannot overflow for
+ * a base below 9 x 10^9. */
+static int64_t mppm(int64_t diff, uint64_t base)
+{
+	if (base == 0)
+		return 0;
+	if (diff > (int64_t)base)
+		diff = (int64_t)base;
+	if (diff < -(int64_t)base)
+		diff = -(int64_t)base;
+	return diff * (int64_t)MPPM / (int64_t)base;
 }
 
 /* Busy-wait with interrupts on until *n reaches want or timeout TSC cycles pass. */
@@ -127,12 +177,56 @@ static uint64_t counts_to_tsc(uint64_t counts)
 	return counts / r1->counts * r1->tsc_delta + counts % r1->counts * r1->tsc_delta / r1->counts;
 }
 
+/* A span of a reference (dref of its counts) in divide-by-1 timer counts, at the ratio its
+ * calibration window measured (counts timer counts in ref_delta of its counts). */
+static uint64_t ref_to_counts(uint64_t dref, uint64_t counts, uint64_t ref_delta)
+{
+	return dref / ref_delta * counts + dref % ref_delta * counts / ref_delta;
+}
+
+/*
+ * Fit the span from the first to the last interrupt (span timer counts at divide by 1, by one
+ * reference, latencies taken out) to whole periods of count x d counts: with latency gone the
+ * interrupts sit on the timer's grid, so the span is a whole number of periods even when the
+ * emulator dropped some (QEMU merges ticks missed while its thread did not run).  Round, and
+ * report the difference from the interrupts as lost.  hz is the clock by that reference.
+ */
+static void fit_periods(int64_t span, uint64_t period, unsigned k, uint64_t hz, struct period_fit *f)
+{
+	uint64_t expected;
+
+	if (span <= 0 || period == 0)
+		return;
+	f->periods = ((uint64_t)span + period / 2) / period;
+	f->lost = f->periods > k ? f->periods - k : 0;
+	if (f->periods == 0)
+		return;
+	expected = period * f->periods;
+	f->err_mppm = mppm((int64_t)expected - span, (uint64_t)span);
+	f->programmed_mhz = hz * 1000 / period;
+	f->measured_mhz = f->periods * hz * 1000 / (uint64_t)span;
+	f->valid = true;
+}
+
+/*
+ * Divide-by-1 timer counts the reference read came after the reload, twice over (kept whole):
+ * the TCCR reads before (c0) and after (c1) it put it at their midpoint.  A reload between the
+ * two puts c1 in the next period: count + 1 more counts (QEMU's period; the extra one is in
+ * the bound with the read's bracket).
+ */
+static uint64_t ref_late2(uint32_t count, uint32_t c0, uint32_t c1, unsigned d, uint64_t *bracket)
+{
+	*bracket = c0 >= c1 ? c0 - c1 : (uint64_t)c0 + count + 1 - c1;
+	return (2 * (uint64_t)(count - c0) + *bracket) * d;
+}
+
 static void measure_periodic(unsigned index, struct periodic_result *p)
 {
 	const struct lapic_calibration *cal = lapic_calibration();
 	const struct lapic_rate *rd = &cal->rate[index], *r1 = &cal->rate[0];
+	const struct lapic_ref_rate *rr = &r.ref_rate;
 	const unsigned d = lapic_divider(index);
-	uint64_t count = cal->hz / 1000000 * APIC_PERIODIC_US / d, expected, fire0, firek, span, period;
+	uint64_t count = (cal->hz * APIC_PERIODIC_US / d + 500000) / 1000000, period, expected, late0, latek;
 	unsigned k;
 
 	if (rd->hz && r1->hz) {
@@ -144,8 +238,12 @@ static void measure_periodic(unsigned index, struct periodic_result *p)
 	if (count < 2 || count > 0xffffffffull)
 		return;
 	p->count = (uint32_t)count;
+	/* The handler run once by hand first: under TCG its first run is translation, which
+	 * would widen the first interrupt's read brackets by tens of us. */
 	nirq = 0;
-	lapic_timer_connect(timer_sample);
+	periodic_sample(0);
+	nirq = 0;
+	lapic_timer_connect(periodic_sample);
 	lapic_timer_periodic(d, p->count);
 	wait_irqs(&nirq, MAX_SAMPLES, us_to_tsc(2 * APIC_PERIODIC_US * (MAX_SAMPLES + 1)));
 	lapic_timer_stop();
@@ -154,7 +252,6 @@ static void measure_periodic(unsigned index, struct periodic_result *p)
 	if (nirq < 2)
 		return;
 	k = (nirq < MAX_SAMPLES ? nirq : MAX_SAMPLES) - 1;
-	/* The moment each interrupt fired: its sample, less the counts gone since the reload. */
 	for (unsigned i = 0; i <= k; i++) {
 		uint64_t late = counts_to_tsc((uint64_t)(p->count - irq_tccr[i]) * d);
 		uint64_t ns = cycles_to_ns(late, tsc_refclock.freq_hz);
@@ -162,30 +259,67 @@ static void measure_periodic(unsigned index, struct periodic_result *p)
 		if (irq_tccr[i] <= p->count && ns > p->max_latency_ns)
 			p->max_latency_ns = ns;
 	}
-	fire0 = irq_tsc[0] - counts_to_tsc((uint64_t)(p->count - irq_tccr[0]) * d);
-	firek = irq_tsc[k] - counts_to_tsc((uint64_t)(p->count - irq_tccr[k]) * d);
-	span = firek - fire0;
+	period = count * d;
+
+	/* By the TSC: each interrupt fired at its sample less the counts gone since the reload. */
+	late0 = (uint64_t)(p->count - irq_tccr[0]) * d;
+	latek = (uint64_t)(p->count - irq_tccr[k]) * d;
+	fit_periods((int64_t)ref_to_counts(irq_tsc[k] - irq_tsc[0], r1->counts, r1->tsc_delta) -
+		    ((int64_t)latek - (int64_t)late0), period, k, cal->hz, &p->by_tsc);
+	p->by_tsc.read_bracket = irq_width[0] > irq_width[k] ? irq_width[0] : irq_width[k];
+	if (p->by_tsc.valid) {
+		expected = period * p->by_tsc.periods;
+		/*
+		 * A sound timer's span, by the TSC, misses periods x count x d counts by no more than:
+		 *   one count (d clocks) per period: the SDM does not say whether the reload takes
+		 *     a count (QEMU's period is count + 1);
+		 *   each end's TCCR read is whole counts: d clocks at each end;
+		 *   each end's moment is known to half its rdtsc bracket, plus one cycle;
+		 *   the divide-by-1 calibration's bound, which converts TSC cycles to clocks, on the
+		 *     span and on the two latencies taken out (the TSC's own error cancels: the span
+		 *     and the calibration are both ratios of the same TSC);
+		 *   one for the rounding of the divisions, and APIC_RATE_LIMIT_PPM.
+		 */
+		p->by_tsc.bound_ppm =
+			div_up(PPM, count) +
+			div_up((2 * d + ref_to_counts((irq_width[0] + irq_width[k]) / 2 + 1, r1->counts,
+						      r1->tsc_delta) + 1) * PPM, expected) +
+			r1->bound_ppm + div_up((late0 + latek) * r1->bound_ppm, expected) +
+			1 + APIC_RATE_LIMIT_PPM;
+	}
+
 	/*
-	 * With latency taken out, interrupts sit on the timer's grid, so the span is a whole
-	 * number of periods even when the emulator dropped some (QEMU merges ticks missed while
-	 * its thread did not run): round, and report the difference as lost.
+	 * By the second reference: the same, with its own reads and its own calibration of the
+	 * timer's clock, so neither the TSC nor its calibration enters.
 	 */
-	period = counts_to_tsc((uint64_t)p->count * d);
-	p->periods = (span + period / 2) / period;
-	p->lost = p->periods > k ? p->periods - k : 0;
-	if (p->periods == 0)
-		return;
-	expected = period * p->periods;
-	p->period_err_ppm = ((int64_t)span - (int64_t)expected) * (int64_t)PPM / (int64_t)expected;
-	/*
-	 * The SDM does not say whether the reload takes a count (QEMU's period is count + 1):
-	 * one count per period.  Each TCCR read is whole counts: two counts over the span.  Each
-	 * sample's moment is known to half its bracket.  The expected span rests on the
-	 * divide-by-1 calibration, with its own bound.
-	 */
-	p->period_bound_ppm = PPM / count + 2 * PPM / (count * p->periods) + 1 +
-			      (irq_width[0] + irq_width[k]) / 2 * PPM / expected +
-			      r1->bound_ppm + APIC_RATE_LIMIT_PPM;
+	if (r.ref && rr->hz) {
+		uint64_t b0, bk, l0 = ref_late2(p->count, irq_tccr[0], irq_tccr_after[0], d, &b0);
+		uint64_t lk = ref_late2(p->count, irq_tccr[k], irq_tccr_after[k], d, &bk);
+		uint64_t dref = irq_ref[k] - irq_ref[0];
+
+		fit_periods((int64_t)ref_to_counts(dref, rr->counts, rr->ref_delta) -
+			    ((int64_t)lk - (int64_t)l0) / 2, period, k, rr->hz, &p->by_ref);
+		p->by_ref.read_bracket = b0 > bk ? b0 : bk;
+		if (p->by_ref.valid) {
+			expected = period * p->by_ref.periods;
+			/*
+			 * Within, by the second reference:
+			 *   one count per period for the reload, as above;
+			 *   each end's reference read latched between two TCCR reads: half their
+			 *     distance (b counts of d clocks), plus one count because each TCCR read
+			 *     is whole counts, plus half a clock for halving the doubled latencies;
+			 *   the reference's reads are whole counts: one of them over the span;
+			 *   this reference's calibration bound, on the span and on the latencies;
+			 *   one for the rounding of the divisions, and APIC_RATE_LIMIT_PPM.
+			 */
+			p->by_ref.bound_ppm =
+				div_up(PPM, count) +
+				div_up(((b0 + bk) * d + 4 * d + 1) * PPM, 2 * expected) +
+				div_up(PPM, dref) +
+				rr->bound_ppm + div_up((l0 + lk) / 2 * rr->bound_ppm, expected) +
+				1 + APIC_RATE_LIMIT_PPM;
+		}
+	}
 }
 
 static int64_t signed_ns(int64_t cycles)
@@ -429,6 +563,11 @@ const char *apic_ioapic_missing(void)
 void apic_measure(const char *pmtimer_absent, const char *hpet_absent)
 {
 	r.ref = second_refclock(pmtimer_absent, hpet_absent, &r.ref_why);
+	if (r.lapic && r.ref) {
+		/* A short window thrown away first: under TCG the first pass is translation. */
+		lapic_measure_rate_by(r.ref, us_to_tsc(APIC_REF_WINDOW_MS * 1000ull / 20), &r.ref_rate);
+		lapic_measure_rate_by(r.ref, us_to_tsc(APIC_REF_WINDOW_MS * 1000ull), &r.ref_rate);
+	}
 	if (r.lapic) {
 		for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++)
 			measure_periodic(i, &r.periodic[i]);
@@ -442,33 +581,118 @@ void apic_measure(const char *pmtimer_absent, const char *hpet_absent)
 
 /* ---- the checks ---- */
 
-static void report_periodic(unsigned index)
+#define CLAIM_PERIODIC_TSC "lapic timer divide by %u: counts at 1/%u of the divide-by-1 rate and " \
+			   "interrupts every initial count, measured by the tsc"
+#define CLAIM_PERIODIC_REF "lapic timer divide by %u: interrupts every initial count, measured by the %s"
+#define CLAIM_CLOCKS "lapic timer clock measured by the %s agrees with the one measured by the " \
+		     "tsc, within their bounds + %u ppm"
+
+static const char *ref_name(void)
+{
+	return r.ref ? r.ref->name : "pmtimer or hpet";
+}
+
+static bool fit_ok(const struct period_fit *f)
+{
+	return f->valid && abs64(f->err_mppm) <= f->bound_ppm * 1000;
+}
+
+/* The keys every periodic rate check carries (scripts/bench-devices lists them). */
+static void fit_yaml(const struct periodic_result *p, const struct period_fit *f)
+{
+	report_yaml_u64("initial_count", p->count);
+	report_yaml_fixed("programmed_hz", (int64_t)f->programmed_mhz, 3);
+	report_yaml_fixed("measured_hz", (int64_t)f->measured_mhz, 3);
+	report_yaml_fixed("error_ppm", f->err_mppm, 3);
+	report_yaml_u64("bound_ppm", f->bound_ppm);
+	report_yaml_u64("interrupts", p->irqs);
+	report_yaml_u64("periods_measured", f->periods);
+	report_yaml_u64("lost_ticks", f->lost);
+}
+
+static void report_periodic_tsc(unsigned index)
 {
 	const struct periodic_result *p = &r.periodic[index];
 	const struct lapic_rate *rd = &lapic_calibration()->rate[index];
-	bool ok = rd->hz && p->irqs >= MAX_SAMPLES && p->periods > 0 &&
-		  abs64(p->rate_err_ppm) <= p->rate_bound_ppm &&
-		  abs64(p->period_err_ppm) <= p->period_bound_ppm;
+	const unsigned d = lapic_divider(index);
 
-	report_check(ok, "lapic timer divide by %u: counts at 1/%u of the divide-by-1 rate and "
-		     "interrupts every initial count", lapic_divider(index), lapic_divider(index));
+	report_check(rd->hz && p->irqs >= MAX_SAMPLES && abs64(p->rate_err_ppm) <= p->rate_bound_ppm &&
+		     fit_ok(&p->by_tsc), CLAIM_PERIODIC_TSC, d, d);
 	report_yaml_begin();
-	report_yaml_u64("divider", lapic_divider(index));
+	report_yaml_u64("divider", d);
+	fit_yaml(p, &p->by_tsc);
+	report_yaml_fixed("read_bracket_max_us",
+			  (int64_t)cycles_to_ns(p->by_tsc.read_bracket, tsc_refclock.freq_hz), 3);
+	report_yaml_fixed("max_latency_us", (int64_t)p->max_latency_ns, 3);
 	report_yaml_u64("count_rate_hz", rd->hz);
 	report_yaml_u64("counts", rd->counts);
-	report_yaml_fixed("read_bracket_us", (int64_t)cycles_to_ns(rd->read_cycles,
-								    tsc_refclock.freq_hz), 3);
+	report_yaml_fixed("count_read_bracket_us", (int64_t)cycles_to_ns(rd->read_cycles,
+									  tsc_refclock.freq_hz), 3);
 	report_yaml("rate_error_ppm", "%lld", (long long)p->rate_err_ppm);
 	report_yaml_u64("rate_bound_ppm", p->rate_bound_ppm);
-	report_yaml_u64("initial_count", p->count);
-	report_yaml_u64("interrupts", p->irqs);
-	report_yaml_u64("periods_measured", p->periods);
-	report_yaml_u64("lost_ticks", p->lost);
-	report_yaml("period_error_ppm", "%lld", (long long)p->period_err_ppm);
-	report_yaml_u64("period_bound_ppm", p->period_bound_ppm);
-	report_yaml_fixed("max_latency_us", (int64_t)p->max_latency_ns, 3);
-	report_yaml_u64("tsc_uncertainty_ppm", tsc_uncertainty_ppm());
+	report_yaml_u64("calibration_bound_ppm", lapic_calibration()->bound_ppm);
 	report_yaml_u64("limit_ppm", APIC_RATE_LIMIT_PPM);
+	report_yaml_end();
+}
+
+static void report_periodic_ref(unsigned index)
+{
+	const struct periodic_result *p = &r.periodic[index];
+	const unsigned d = lapic_divider(index);
+
+	if (!r.ref) {
+		report_skip(r.ref_why, CLAIM_PERIODIC_REF, d, ref_name());
+		return;
+	}
+	report_check(r.ref_rate.hz && p->irqs >= MAX_SAMPLES && fit_ok(&p->by_ref), CLAIM_PERIODIC_REF,
+		     d, ref_name());
+	report_yaml_begin();
+	report_yaml_u64("divider", d);
+	fit_yaml(p, &p->by_ref);
+	/* TCCR counts of d clocks, at the clock this reference measured */
+	report_yaml_fixed("read_bracket_max_us", (int64_t)(p->by_ref.read_bracket * d * 1000000000ull /
+							   (r.ref_rate.hz ? r.ref_rate.hz : 1)), 3);
+	report_yaml_u64("reference_hz", r.ref->freq_hz);
+	report_yaml_u64("clock_hz", r.ref_rate.hz);
+	report_yaml_u64("calibration_bound_ppm", r.ref_rate.bound_ppm);
+	report_yaml_u64("limit_ppm", APIC_RATE_LIMIT_PPM);
+	report_yaml_end();
+}
+
+/*
+ * The timer's clock by the TSC and by the second reference.  Each measurement has its own bound
+ * (quantisation and read brackets); the TSC's rate is known to tsc_uncertainty_ppm, the second
+ * reference's is nominal, and the nominal rates the TSC was calibrated with round differently
+ * by up to APIC_NOMINAL_PPM; then the stated limit.
+ */
+static void report_clocks(void)
+{
+	const struct lapic_calibration *cal = lapic_calibration();
+	const struct lapic_ref_rate *rr = &r.ref_rate;
+	uint64_t bound = cal->bound_ppm + rr->bound_ppm + tsc_uncertainty_ppm() + APIC_NOMINAL_PPM +
+			 APIC_RATE_LIMIT_PPM;
+	int64_t diff = mppm((int64_t)rr->hz - (int64_t)cal->hz, cal->hz);
+
+	if (!r.ref) {
+		report_skip(r.ref_why, CLAIM_CLOCKS, ref_name(), APIC_RATE_LIMIT_PPM);
+		return;
+	}
+	report_check(rr->hz && cal->hz && abs64(diff) <= bound * 1000, CLAIM_CLOCKS, ref_name(),
+		     APIC_RATE_LIMIT_PPM);
+	report_yaml_begin();
+	report_yaml_u64("tsc_hz", cal->hz);
+	report_yaml_u64("tsc_bound_ppm", cal->bound_ppm);
+	report_yaml_u64("reference_hz", rr->hz);
+	report_yaml_u64("reference_bound_ppm", rr->bound_ppm);
+	report_yaml_u64("reference_window_ms", APIC_REF_WINDOW_MS);
+	report_yaml_u64("reference_counts", rr->ref_delta);
+	report_yaml_u64("timer_counts", rr->counts);
+	report_yaml_u64("read_brackets_counts", rr->read_counts);
+	report_yaml_fixed("difference_ppm", diff, 3);
+	report_yaml_u64("tsc_uncertainty_ppm", tsc_uncertainty_ppm());
+	report_yaml_u64("nominal_ppm", APIC_NOMINAL_PPM);
+	report_yaml_u64("limit_ppm", APIC_RATE_LIMIT_PPM);
+	report_yaml_u64("bound_ppm", bound);
 	report_yaml_end();
 }
 
@@ -502,12 +726,18 @@ void apic_report_checks(void)
 {
 	if (!r.lapic) {
 		report_skip(r.lapic_why, "lapic timer: counts at 1/d of the divide-by-1 rate and "
-			    "interrupts every initial count, at every divider");
+			    "interrupts every initial count, at every divider, measured by the tsc");
+		report_skip(r.lapic_why, "lapic timer: interrupts every initial count, at every "
+			    "divider, measured by the %s", ref_name());
+		report_skip(r.lapic_why, CLAIM_CLOCKS, ref_name(), APIC_RATE_LIMIT_PPM);
 		report_skip(r.lapic_why, "lapic one-shot timer fires once, never early");
 		report_skip(r.lapic_why, "lapic TSC-deadline timer fires once, never before its deadline");
 	} else {
-		for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++)
-			report_periodic(i);
+		report_clocks();
+		for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++) {
+			report_periodic_tsc(i);
+			report_periodic_ref(i);
+		}
 		report_check(shots_ok(&r.oneshot), "lapic one-shot timer fires once, never early");
 		report_shots(&r.oneshot, "one-shot, divide by 1");
 		if (!lapic_tsc_deadline_supported()) {

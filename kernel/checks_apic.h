@@ -15,6 +15,20 @@
  * whose relative rate may change slowly (NTP slews CLOCK_MONOTONIC by up to 500 ppm).
  */
 #define APIC_RATE_LIMIT_PPM     100
+/*
+ * The timer's clock has no nominal rate, so each reference calibrates it for itself: the TSC
+ * at start-up (drivers/lapic.c, 20 ms per divider), the second reference (the PM timer, else
+ * the HPET) over this window at divide by 1.  100 ms is 358000 PM timer counts, so its own
+ * resolution costs under 3 ppm.
+ */
+#define APIC_REF_WINDOW_MS      100
+/*
+ * The TSC was calibrated against the PIT, the PM timer or the HPET at their nominal rates.
+ * PIT_HZ is 14.31818 MHz / 12 rounded up by 0.28 ppm, the PM timer's 3579545 Hz that crystal
+ * / 4 exactly, and the HPET states its own period in femtoseconds: the timer's clock by the
+ * TSC and by the second reference may differ by that rounding, under 1 ppm.
+ */
+#define APIC_NOMINAL_PPM        1
 
 /* (a) periodic mode at every divider: periods of this length, this many measured */
 #define APIC_PERIODIC_US        10000

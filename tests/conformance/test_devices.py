@@ -2,6 +2,8 @@
 run: what issue #3 asks `make test` to cover.  A device the machine lacks must be skipped with
 the true reason; anything else must pass."""
 
+import re
+
 import pytest
 
 import harness
@@ -12,11 +14,28 @@ pytestmark = pytest.mark.conformance
 DEVICE_CHECKS = ("TSC calibration", "tsc never goes backwards", "pmtimer never goes backwards",
                  "rtc periodic interrupt at", "rtc update-ended interrupts",
                  "rtc time of day advances", "rtc alarm interrupt", "lapic timer divide by",
-                 "lapic one-shot",
+                 "lapic timer clock measured by the pmtimer agrees", "lapic one-shot",
                  "ioapic routes the PIT", "pit channel 0 mode 2 ticks", "pit channel 0 mode 3 ticks",
                  "pit channel 0 mode 0 one-shot", "pit read-back status",
                  "pit one-shot through the tick-source interface",
                  "lapic one-shot through the tick-source interface")
+
+
+LAPIC_DIVIDERS = (1, 2, 4, 8, 16, 32, 64, 128)
+# Every periodic rate check carries these (scripts/bench-devices lists them).
+RATE_KEYS = {"programmed_hz", "measured_hz", "error_ppm", "bound_ppm"}
+
+
+def lapic_periodic_checks(r):
+    """The local APIC timer's periodic checks by divider and reference: {(d, "tsc"): test, ...}."""
+    found = {}
+    for t in r.tap.tests:
+        m = re.match(r"lapic timer divide by (\d+): .*, measured by the (.+)$", t.description)
+        if m:
+            key = (int(m.group(1)), m.group(2))
+            assert key not in found, t.line
+            found[key] = t
+    return found
 
 
 def run(kernel, cmdline, machine="pc", extra=()):
@@ -41,6 +60,14 @@ def test_device_suite(kernel, machine, extra):
         assert all(t.ok and t.directive is None for t in found), [t.line for t in found]
     # no workload ran
     assert not any(t.description.startswith("task ") for t in r.tap.tests)
+    # every divider timed twice, by the TSC and by the PM timer (every machine here has one),
+    # with the rate figures and a rate error inside the bound
+    lapic = lapic_periodic_checks(r)
+    assert sorted(lapic) == sorted((d, ref) for d in LAPIC_DIVIDERS for ref in ("tsc", "pmtimer")), \
+        sorted(lapic)
+    for t in lapic.values():
+        assert RATE_KEYS <= t.yaml.keys(), (t.line, t.yaml)
+        assert abs(t.yaml["error_ppm"]) <= t.yaml["bound_ppm"], (t.line, t.yaml)
     # TSC-deadline mode is absent under TCG: skipped, saying why
     deadline = r.tap.test("lapic TSC-deadline")
     assert deadline.directive == "SKIP" and "CPUID" in deadline.reason, deadline.line
@@ -97,6 +124,29 @@ def test_device_interrupt_counts_are_exact_under_icount(kernel):
         y = t.yaml
         assert y["interrupts"] == y["expected_interrupts"] == RTC_EXPECTED[y["programmed_hz"]], \
             (t.line, y)
+    # the local APIC timer: every divider's 5 periods, by both references, none lost
+    lapic = lapic_periodic_checks(r)
+    assert len(lapic) == 2 * len(LAPIC_DIVIDERS), sorted(lapic)
+    for t in lapic.values():
+        y = t.yaml
+        assert y["periods_measured"] == 5 and y["lost_ticks"] == 0, (t.line, y)
+
+
+def test_lapic_second_reference_skipped_without_acpi(kernel):
+    """Without ACPI there is neither a PM timer nor an HPET: the local APIC timer is still timed
+    by the TSC at every divider, and every check by a second reference is skipped, saying why."""
+    r = run(kernel, "suite=devices", extra=("-no-acpi",))
+    assert_passed(r)
+    lapic = lapic_periodic_checks(r)
+    by = {ref for (_, ref) in lapic}
+    assert by == {"tsc", "pmtimer or hpet"} and len(lapic) == 2 * len(LAPIC_DIVIDERS), sorted(lapic)
+    for (d, ref), t in lapic.items():
+        if ref == "tsc":
+            assert t.ok and t.directive is None, t.line
+        else:
+            assert t.directive == "SKIP" and "no ACPI PM timer" in t.reason, t.line
+    clocks = r.tap.test("lapic timer clock measured by")
+    assert clocks.directive == "SKIP" and "no HPET" in clocks.reason, clocks.line
 
 
 def test_hpet_tick_source_without_hpet_is_bad_configuration(kernel):
