@@ -10,14 +10,18 @@
 #ifndef TICKGUEST_ACCT_H
 #define TICKGUEST_ACCT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include "acct/steal.h"
 
 struct acct {
-	uint64_t ticks;                 /* sampled: ticks that found this task running */
+	uint64_t ticks;                 /* sampled: ticks charged to this task */
+	uint64_t catchup_ticks;         /* of those, catch-up ticks (kernel/tickclock.h) */
 	uint64_t cycles;                /* exact: TSC cycles this task owned the CPU */
 	uint64_t dispatches;            /* times the scheduler switched to it */
 	uint64_t max_run_cycles;        /* longest single stretch on the CPU */
 	uint64_t run_start;             /* TSC at the latest dispatch */
+	struct steal_probe steal;       /* stolen time its busy loop saw (steal.h) */
 };
 
 /* Start measuring; the first owner is `owner`. */
@@ -29,9 +33,10 @@ void acct_dispatch(struct acct *from, struct acct *to, uint64_t now);
 /* Stop measuring: the cycles since the last change go to the current owner. */
 void acct_end(uint64_t now);
 
-static inline void acct_tick(struct acct *a)
+static inline void acct_tick(struct acct *a, bool catchup)
 {
 	a->ticks++;
+	a->catchup_ticks += catchup;
 }
 
 /* Cycles spent in interrupt handlers (and in switches made from them). */

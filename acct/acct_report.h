@@ -1,7 +1,11 @@
 #ifndef TICKGUEST_ACCT_REPORT_H
 #define TICKGUEST_ACCT_REPORT_H
 
-/* After the run: per-task sampled vs exact figures and the checks on them. */
+#include <stdint.h>
+
+/* After the run: the accounting table (sampled, exact, stolen, true) and the checks on it. */
 void acct_report_checks(void);
+/* The correction factor w (seed 002) in ppm, from w= on the command line; 0: not given. */
+void acct_report_set_w(uint32_t w_ppm);
 
 #endif

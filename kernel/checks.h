@@ -12,6 +12,9 @@
 
 void tsc_report_check(const struct tsc_calibration *cal);
 void tick_report_check(void);
+void tickclock_report_check(void);
+/* A reference clock taken at its nominal rate: the ppm its integer frequency may round away. */
+#define REF_NOMINAL_PPM 1
 /* The YAML lines of a tick interval classification (kernel/tickstat.h), times in us. */
 void tick_stats_yaml(const struct tick_stats *st, uint64_t ref_hz);
 void irq_report_check(void);

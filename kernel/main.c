@@ -211,10 +211,32 @@ static void route_hpet(bool ioapic)
 		hpet_route_timer0_legacy();
 }
 
+/* clock=: the reference tick time is held against; a clock that is absent is bad config. */
+static struct refclock *choose_tick_reference(void)
+{
+	switch (cfg.clock) {
+	case CLOCK_PMTIMER:
+		if (pmtimer_why)
+			report_bail(EXIT_BAD_CONFIG, "clock=pmtimer: %s", pmtimer_why);
+		return &pmtimer_refclock;
+	case CLOCK_HPET:
+		if (hpet_why)
+			report_bail(EXIT_BAD_CONFIG, "clock=hpet: %s", hpet_why);
+		return &hpet_refclock;
+	case CLOCK_TSC:
+		break;
+	}
+	return &tsc_refclock;
+}
+
 /* The workload on the chosen tick source, and the checks of the tick and the accounting. */
 static void accounting_run(const struct tsc_calibration *cal)
 {
 	const struct tick_source *src;
+	const struct tick_options opt = {
+		.compensate = cfg.lostticks == LOSTTICKS_COMPENSATE, .stats_us = cfg.stats_us,
+	};
+	struct refclock *ref;
 	const char *why = NULL;
 	char err[160];
 	bool ioapic;
@@ -225,15 +247,22 @@ static void accounting_run(const struct tsc_calibration *cal)
 	ioapic = choose_irq_route();
 	if (src == &hpet_tick_source)
 		route_hpet(ioapic);
+	ref = choose_tick_reference();
 	sched_init(&cfg, cal->hz);
-	if (tick_start(src, &tsc_refclock, cfg.hz, err, sizeof(err)) < 0)
+	acct_report_set_w(cfg.w_ppm);
+	if (tick_start(src, ref, cfg.hz, &opt, err, sizeof(err)) < 0)
 		report_bail(EXIT_BAD_CONFIG, "hz=%u: %s", cfg.hz, err);
 	src->describe(err, sizeof(err));
 	report_banner("tick source", "%s", err);
-	report_note("running %u tasks for %llu ms", sched_ntasks() - 1,
+	report_banner("tick clock", "against the %s; lostticks=%s, sponge=%s, idle=%s, stats %s",
+		      ref->name, config_lostticks_name(cfg.lostticks),
+		      config_sponge_name(cfg.sponge), config_idle_name(cfg.idle),
+		      cfg.stats_us ? "on" : "off");
+	report_note("running %u tasks for %llu ms", cfg.ntasks,
 		    (unsigned long long)(cfg.duration_us / 1000));
 
-	sched_run(cycles_from_us(cfg.duration_us, cal->hz));
+	/* the run's length is counted by the tick clock's reference, in its own counts */
+	sched_run(cycles_from_us(cfg.duration_us, ref->freq_hz));
 
 	tick_stop();
 	irq_chip()->mask_all();
@@ -290,8 +319,10 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		pit_report_checks();
 		oneshot_report_checks();
 	}
-	if (accounting)
+	if (accounting) {
 		tick_report_check();
+		tickclock_report_check();
+	}
 	irq_report_check();
 	if (accounting)
 		acct_report_checks();

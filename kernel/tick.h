@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "kernel/tickclock.h"
 #include "kernel/tickstat.h"
 
 #define TICK_CAP_PERIODIC (1u << 0)
@@ -67,19 +68,33 @@ struct refclock {
  */
 uint64_t refclock_read(struct refclock *c);
 
+/* How the tick is kept (from the command line: lostticks=, stats=). */
+struct tick_options {
+	bool compensate;                /* add ticks judged lost to tick time */
+	uint64_t stats_us;              /* a TimeTrackerStats line this often; 0: none */
+};
+
 /* Tick bookkeeping, fed by the tick source's interrupt (kernel/tick.c). */
 struct tick_state {
 	const struct tick_source *src;
 	struct refclock *ref;
+	struct tick_options opt;
 	uint64_t count;                 /* ticks since tick_start() */
+	uint64_t start_ref;             /* reference clock at tick_start() */
 	uint64_t first_ref, last_ref;   /* reference clock at the first and the latest tick */
 	uint64_t period_ps;             /* the period the device was programmed with */
 	uint64_t period_ref;            /* the same in reference-clock counts */
 	struct tick_stats stats;        /* interval classification against period_ref */
+	/* Tick time against the reference, from the second tick on (the first may have waited
+	 * behind start-up with interrupts off, so it cannot be the origin). */
+	struct tickclock clock;
+	/* The TimeTrackerStats interval in progress */
+	uint64_t stats_next_ns, stats_from_ns, stats_from_tick_ns, stats_from_count;
+	uint64_t stats_lines;
 };
 
 int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
-	       char *why, size_t whylen);
+	       const struct tick_options *opt, char *why, size_t whylen);
 void tick_stop(void);
 const struct tick_state *tick_state(void);
 

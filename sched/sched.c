@@ -11,6 +11,10 @@ static uint8_t stacks[SCHED_MAX_TASKS][TASK_STACK_SIZE] __attribute__((aligned(1
 static unsigned ntasks;
 static struct task *current;
 static struct task *idle;
+static struct task *sponge;             /* NULL with sponge=off */
+static enum sponge_mode sponge_mode;
+static volatile uint64_t backlog;       /* the tick clock's, after the latest tick */
+static uint64_t steal_threshold;        /* STEAL_THRESHOLD_US in TSC cycles */
 static struct context *boot_ctx;        /* kmain, waiting in sched_run() for the end */
 
 static uint64_t ticks;
@@ -50,8 +54,15 @@ void sched_init(const struct config *cfg, uint64_t hz)
 		task_setup(&tasks[i], s->name, s, workload_body(s->kind), s->weight);
 	}
 	ntasks = cfg->ntasks;
+	sponge_mode = cfg->sponge;
+	if (sponge_mode != SPONGE_OFF) {
+		sponge = &tasks[ntasks++];
+		task_setup(sponge, "sponge", 0, workload_sponge, 1);
+		sponge->state = TASK_BLOCKED;
+	}
 	idle = &tasks[ntasks++];
-	task_setup(idle, "idle", 0, workload_idle, 1);
+	task_setup(idle, "idle", 0, cfg->idle == IDLE_POLL ? workload_idle_poll : workload_idle, 1);
+	steal_threshold = STEAL_THRESHOLD_US * hz / 1000000;
 }
 
 /* a is further behind its weighted share than b: a.cycles / a.weight < b.cycles / b.weight */
@@ -65,10 +76,13 @@ static struct task *pick_next(void)
 	unsigned start = current && current != idle ? (unsigned)(current - tasks) + 1 : 0;
 	struct task *best = 0;
 
+	/* A runnable sponge goes first: it is there to be running when catch-up ticks come. */
+	if (sponge && sponge->state == TASK_RUNNABLE)
+		return sponge;
 	for (unsigned k = 0; k < ntasks; k++) {
 		struct task *t = &tasks[(start + k) % ntasks];
 
-		if (t == idle || t->state != TASK_RUNNABLE)
+		if (t == idle || t == sponge || t->state != TASK_RUNNABLE)
 			continue;
 		if (!best || behind(t, best))
 			best = t;
@@ -134,13 +148,19 @@ void sched_run(uint64_t duration_cycles)
 	/* Back here from switch_to() once the run is over, interrupts still off. */
 }
 
-void sched_tick(uint64_t now_ref)
+void sched_tick(uint64_t now_ref, bool catchup, uint64_t owed)
 {
 	if (!running)
 		return;
 	if (ticks++ == 0)
 		run_start_ref = now_ref;
-	acct_tick(&current->acct);
+	backlog = owed;
+	acct_tick(sponge_mode == SPONGE_CHARGE && catchup ? &sponge->acct : &current->acct, catchup);
+	if (sponge_mode == SPONGE_RUN && owed > 0 && sponge->state == TASK_BLOCKED) {
+		sponge->state = TASK_RUNNABLE;
+		sponge->wakeups++;
+		need_resched = true;
+	}
 
 	for (unsigned i = 0; i < ntasks; i++) {
 		struct task *t = &tasks[i];
@@ -151,7 +171,7 @@ void sched_tick(uint64_t now_ref)
 				need_resched = true;
 		}
 	}
-	if (current != idle && --current->quantum_left == 0)
+	if (current != idle && current != sponge && --current->quantum_left == 0)
 		need_resched = true;
 	if (now_ref - run_start_ref >= run_cycles) {
 		run_over = true;
@@ -191,6 +211,41 @@ void sched_sleep_until(uint64_t tick)
 	irq_restore(flags);
 }
 
+void sched_sponge_wait(void)
+{
+	uint32_t flags = irq_save();
+
+	if (backlog == 0) {
+		acct_charge_to(&current->acct, rdtsc());
+		current->state = TASK_BLOCKED;
+		switch_to(pick_next());
+	}
+	irq_restore(flags);
+}
+
+uint64_t sched_backlog(void)
+{
+	return backlog;
+}
+
+void sched_steal_probe(void)
+{
+	uint32_t flags = irq_save();
+
+	steal_observe(&current->acct.steal, acct_cycles_now(&current->acct, rdtsc()),
+		      steal_threshold);
+	irq_restore(flags);
+}
+
+uint64_t sched_stolen_cycles(void)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < ntasks; i++)
+		sum += tasks[i].acct.steal.stolen;
+	return sum;
+}
+
 uint64_t sched_my_cycles(void)
 {
 	uint32_t flags = irq_save();
@@ -203,6 +258,9 @@ uint64_t sched_my_cycles(void)
 unsigned sched_ntasks(void) { return ntasks; }
 struct task *sched_task(unsigned i) { return &tasks[i]; }
 struct task *sched_current(void) { return current; }
+struct task *sched_sponge(void) { return sponge; }
+struct task *sched_idle(void) { return idle; }
+enum sponge_mode sched_sponge_mode(void) { return sponge_mode; }
 uint64_t sched_ticks(void) { return ticks; }
 uint64_t sched_tsc_hz(void) { return tsc_hz; }
 uint32_t sched_tick_hz(void) { return tick_hz; }

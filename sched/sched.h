@@ -7,6 +7,13 @@
  * list order.  With spinners only this is plain weighted round-robin; it also stays fair when
  * a task blocks in the middle of a tick, because the part-tick it leaves is counted to
  * whoever gets it.  The idle task runs only when nothing else can.
+ *
+ * The sponge (sponge=run|charge, VMware's VMDesched) is a task of its own.  With sponge=run it
+ * blocks until a tick finds tick time behind by a period or more, then runs ahead of every
+ * other task until the backlog is paid, so the catch-up ticks that arrive meanwhile are
+ * sampled to it.  With sponge=charge it never runs: the tick charges every catch-up tick to
+ * it directly, whoever was running.  Either way its sampled time stands for the time the
+ * guest was descheduled.
  */
 #ifndef TICKGUEST_SCHED_H
 #define TICKGUEST_SCHED_H
@@ -24,6 +31,7 @@ struct context {
 enum task_state {
 	TASK_RUNNABLE,
 	TASK_SLEEPING,
+	TASK_BLOCKED,           /* the sponge, waiting for a backlog */
 };
 
 struct task {
@@ -38,9 +46,10 @@ struct task {
 	struct acct acct;
 	uint32_t overruns;              /* duty periods that ended before the work did */
 	uint64_t periods;               /* duty periods started */
+	uint64_t wakeups;               /* the sponge: backlogs it was woken for */
 };
 
-#define SCHED_MAX_TASKS (CONFIG_MAX_TASKS + 1)  /* the workload, then idle */
+#define SCHED_MAX_TASKS (CONFIG_MAX_TASKS + 2)  /* the workload, the sponge, then idle */
 
 void sched_init(const struct config *cfg, uint64_t tsc_hz);
 /* Run the tasks until `duration_cycles` of reference time have passed since the first tick. */
@@ -51,14 +60,30 @@ struct task *sched_task(unsigned i);
 struct task *sched_current(void);
 uint64_t sched_ticks(void);
 
-/* From the tick interrupt: sample, count quanta, wake sleepers, end the run. */
-void sched_tick(uint64_t now_ref);
+/*
+ * From the tick interrupt: sample (a catch-up tick to the sponge with sponge=charge), wake
+ * the sponge when owed (the tick clock's backlog, in ticks) is one or more with sponge=run,
+ * count quanta, wake sleepers, end the run.
+ */
+void sched_tick(uint64_t now_ref, bool catchup, uint64_t owed);
 /* From trap() around every IRQ: accounting marks, and the switch a tick asked for. */
 void sched_irq_enter(void);
 void sched_irq_exit(void);
 
+/* The sponge and the idle task, or NULL when there is none (sponge=off). */
+struct task *sched_sponge(void);
+struct task *sched_idle(void);
+enum sponge_mode sched_sponge_mode(void);
+
 /* For task bodies. */
 void sched_sleep_until(uint64_t tick);
+/* The sponge: block until the next backlog, unless one is owed already. */
+void sched_sponge_wait(void);
+uint64_t sched_backlog(void);
+/* Busy loops, once an iteration: feed the stolen-time probe of the current task. */
+void sched_steal_probe(void);
+/* Stolen cycles the probes of all tasks have seen so far. */
+uint64_t sched_stolen_cycles(void);
 uint64_t sched_my_cycles(void);
 uint64_t sched_tsc_hz(void);
 uint32_t sched_tick_hz(void);

@@ -1,7 +1,8 @@
 /*
  * What the tasks do.  Their CPU demand is known by construction, which is what makes the
  * accounting checkable: a spinner always wants the CPU; a duty task wants duty_pct % of each
- * period and sleeps the rest; idle halts until the next interrupt.
+ * period and sleeps the rest; idle halts until the next interrupt (or spins, with idle=poll).
+ * Every busy loop probes for stolen time once an iteration (acct/steal.h).
  */
 #include "sched/workload.h"
 #include "kernel/x86.h"
@@ -9,8 +10,10 @@
 static void workload_spin(struct task *t)
 {
 	(void)t;
-	for (;;)
+	for (;;) {
+		sched_steal_probe();
 		cpu_relax();
+	}
 }
 
 /*
@@ -29,8 +32,10 @@ static void workload_duty(struct task *t)
 
 		t->periods++;
 		next += period_ticks;
-		while (sched_my_cycles() - begin < work)
+		while (sched_my_cycles() - begin < work) {
+			sched_steal_probe();
 			cpu_relax();
+		}
 		if (sched_ticks() >= next) {
 			t->overruns++;
 			next = sched_ticks();
@@ -45,6 +50,26 @@ void workload_idle(struct task *t)
 	(void)t;
 	for (;;)
 		sti_hlt();
+}
+
+void workload_idle_poll(struct task *t)
+{
+	workload_spin(t);
+}
+
+/*
+ * Run while the tick clock owes ticks, so that the catch-up ticks find this task running;
+ * block as soon as the backlog is paid.  Only ever runnable with sponge=run.
+ */
+void workload_sponge(struct task *t)
+{
+	(void)t;
+	for (;;) {
+		sched_steal_probe();
+		if (sched_backlog() == 0)
+			sched_sponge_wait();
+		cpu_relax();
+	}
 }
 
 void (*workload_body(enum task_kind kind))(struct task *t)

@@ -1,0 +1,26 @@
+/* Stolen-time probe; see steal.h for the threshold and why. */
+#include "acct/steal.h"
+
+uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold)
+{
+	uint64_t gap;
+
+	p->probes++;
+	if (!p->primed) {
+		p->primed = true;
+		p->last_own = own;
+		return 0;
+	}
+	gap = own - p->last_own;
+	p->last_own = own;
+	if (gap <= threshold) {
+		if (gap > p->noise_max)
+			p->noise_max = gap;
+		return 0;
+	}
+	p->stolen += gap;
+	p->events++;
+	if (gap > p->longest)
+		p->longest = gap;
+	return gap;
+}

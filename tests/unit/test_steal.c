@@ -1,0 +1,71 @@
+/*
+ * Host tests of the stolen-time probe (acct/steal.c): a loop's own exact time, probed once an
+ * iteration, with and without gaps.
+ * Build: make build/host/test_steal
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "acct/steal.h"
+
+#define ITER    300u            /* cycles an iteration takes */
+#define THRESH  230000u         /* 100 us at 2.3 GHz */
+
+static void test_steady_loop_steals_nothing(void **state)
+{
+	struct steal_probe p = { 0 };
+	uint64_t own = 5000;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++, own += ITER + (uint64_t)(i % 7) * 10)
+		assert_int_equal(steal_observe(&p, own, THRESH), 0);
+	assert_int_equal(p.stolen, 0);
+	assert_int_equal(p.events, 0);
+	assert_int_equal(p.probes, 1000);
+	assert_int_equal(p.noise_max, ITER + 60);
+}
+
+static void test_gap_over_threshold_is_stolen(void **state)
+{
+	struct steal_probe p = { 0 };
+	uint64_t own = 0;
+
+	(void)state;
+	steal_observe(&p, own, THRESH);
+	steal_observe(&p, own += ITER, THRESH);
+	/* a 300 ms pause */
+	assert_int_equal(steal_observe(&p, own += 690000000u, THRESH), 690000000u);
+	steal_observe(&p, own += ITER, THRESH);
+	/* exactly the threshold is not a gap; one cycle more is */
+	assert_int_equal(steal_observe(&p, own += THRESH, THRESH), 0);
+	assert_int_equal(steal_observe(&p, own += THRESH + 1, THRESH), THRESH + 1);
+	assert_int_equal(p.events, 2);
+	assert_int_equal(p.stolen, 690000000u + THRESH + 1);
+	assert_int_equal(p.longest, 690000000u);
+	assert_int_equal(p.noise_max, THRESH);
+}
+
+/* The first probe only sets the mark: whatever the task did before is not a gap. */
+static void test_first_probe_primes(void **state)
+{
+	struct steal_probe p = { 0 };
+
+	(void)state;
+	assert_int_equal(steal_observe(&p, 123456789u, THRESH), 0);
+	assert_int_equal(steal_observe(&p, 123456789u + ITER, THRESH), 0);
+	assert_int_equal(p.stolen, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_steady_loop_steals_nothing),
+		cmocka_unit_test(test_gap_over_threshold_is_stolen),
+		cmocka_unit_test(test_first_probe_primes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
