@@ -59,12 +59,32 @@ static void test_first_probe_primes(void **state)
 	assert_int_equal(p.stolen, 0);
 }
 
+/* Gaps sorted by decade of the threshold: < T/10, < T, < 10 T, < 100 T, more. */
+static void test_decades(void **state)
+{
+	struct steal_probe p = { 0 };
+	uint64_t own = 0;
+	const uint64_t gaps[] = { 1, THRESH / 10 - 1, THRESH / 10, THRESH, THRESH + 1,
+				  10 * THRESH, 100 * THRESH, 1000000 * (uint64_t)THRESH };
+
+	(void)state;
+	steal_observe(&p, own, THRESH);
+	for (unsigned i = 0; i < sizeof(gaps) / sizeof(gaps[0]); i++)
+		steal_observe(&p, own += gaps[i], THRESH);
+	assert_int_equal(p.decades[0], 2);
+	assert_int_equal(p.decades[1], 1);
+	assert_int_equal(p.decades[2], 2);      /* T itself is not stolen, but not under T */
+	assert_int_equal(p.decades[3], 1);
+	assert_int_equal(p.decades[4], 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_steady_loop_steals_nothing),
 		cmocka_unit_test(test_gap_over_threshold_is_stolen),
 		cmocka_unit_test(test_first_probe_primes),
+		cmocka_unit_test(test_decades),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
