@@ -416,7 +416,9 @@ class Guest:
         argv = [qemu or qemu_binary(),
                 "-machine", f"{machine},accel={accel}", "-m", str(memory),
                 "-display", "none", "-vga", "none", "-monitor", "none",
-                "-serial", "stdio", "-no-reboot"]
+                "-serial", "stdio", "-no-reboot",
+                # named threads ("CPU 0/TCG"), so thread_times() can tell the vCPU apart
+                "-name", "tickguest,debug-threads=on"]
         # Without the device the guest must leave another way (ACPI soft-off, or halting).
         if debug_exit:
             argv += ["-device", DEBUG_EXIT_DEVICE]
@@ -486,6 +488,31 @@ class Guest:
             return True
         except ProcessLookupError:
             return False
+
+    def thread_times(self) -> dict:
+        """How QEMU's threads have used the host CPU so far, the hypervisor's view of the run:
+        {thread name: (on-CPU ns, ns runnable but waiting for a CPU)}, summed over threads of one
+        name ("CPU 0/TCG" is the vCPU), from /proc/PID/task/*/schedstat.  Empty when QEMU is not
+        running or the kernel keeps no scheduler statistics."""
+        out: dict = {}
+        if self.proc is None or self.proc.returncode is not None:
+            return out
+        base = f"/proc/{self.proc.pid}/task"
+        try:
+            tids = os.listdir(base)
+        except OSError:
+            return out
+        for tid in tids:
+            try:
+                with open(f"{base}/{tid}/comm") as f:
+                    name = f.read().strip()
+                with open(f"{base}/{tid}/schedstat") as f:
+                    on_cpu, waiting = (int(x) for x in f.read().split()[:2])
+            except (OSError, ValueError):
+                continue        # the thread ended between listdir and open
+            prev = out.get(name, (0, 0))
+            out[name] = (prev[0] + on_cpu, prev[1] + waiting)
+        return out
 
     def kill(self) -> None:
         """Kill the group and reap QEMU; safe to call any number of times, from anywhere."""
