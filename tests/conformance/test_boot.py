@@ -58,9 +58,9 @@ def test_weighted_share(share_run, task, expected_pct):
     t = tap.test(f"task {task}:")
     assert t.ok and t.directive is None, t.line
     y = t.yaml or {}
-    for key in ("exact_share_pct", "sampled_share_pct", "interval_lo_pct", "interval_hi_pct"):
+    for key in ("true_share_pct", "sampled_share_pct", "interval_lo_pct", "interval_hi_pct"):
         assert key in y, f"{t.line}: YAML has no {key}: {y}"
-    assert float(y["exact_share_pct"]) == pytest.approx(expected_pct, abs=1.0), y
+    assert float(y["true_share_pct"]) == pytest.approx(expected_pct, abs=1.0), y
     assert float(y["interval_lo_pct"]) <= float(y["sampled_share_pct"]) \
         <= float(y["interval_hi_pct"]), y
 
