@@ -56,7 +56,8 @@ static void compute_rows(void)
 	base_ns = acct_base_ns(n_ticks, period_ps, irq_ns);
 	for (unsigned i = 0; i < sched_ntasks(); i++) {
 		const struct acct *a = &sched_task(i)->acct;
-		struct acct_inputs in = { a->ticks, a->cycles, a->steal.stolen };
+		struct acct_inputs in = { a->ticks, a->cycles, a->steal.stolen,
+					  a->steal.stolen_long };
 
 		acct_row_compute(&in, n_ticks, period_ps, base_ns, tsc_hz, w_ppm, &rows[i]);
 	}
@@ -79,10 +80,13 @@ static void row_yaml(const struct task *t, const struct acct_row *r)
 	yaml_ms("exact_ms", r->exact_ns);
 	yaml_ms("stolen_ms", r->stolen_ns);
 	yaml_ms("true_ms", r->true_ns);
+	yaml_ms("stolen_in_long_gaps_ms", (int64_t)cycles_to_ns(a->steal.stolen_long, tsc_hz));
+	yaml_ms("sampling_reference_ms", r->sampling_ref_ns);
 	yaml_ms("sampled_error_ms", r->sampled_err_ns);
 	yaml_ms("exact_error_ms", r->exact_err_ns);
 	report_yaml_fixed("sampled_share_pct", r->sampled_ppm, PCT_DECIMALS);
 	report_yaml_fixed("true_share_pct", r->true_ppm, PCT_DECIMALS);
+	report_yaml_fixed("reference_share_pct", r->ref_ppm, PCT_DECIMALS);
 	report_yaml_fixed("interval_lo_pct", r->interval.lo_ppm, PCT_DECIMALS);
 	report_yaml_fixed("interval_hi_pct", r->interval.hi_ppm, PCT_DECIMALS);
 	if (w_ppm) {
@@ -113,6 +117,7 @@ static void sampling_check(const struct task *t, uint64_t catchup)
 {
 	const struct acct_row *r = &rows[t - sched_task(0)];
 	const char *claim = "task %s: sampled share inside the 99%% binomial interval of its true share";
+	/* "true" here: less the stolen time sampling can tell (figures.h) */
 	char why[96];
 
 	if (!sched_sponge() && catchup > 0) {

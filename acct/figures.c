@@ -14,6 +14,7 @@ void acct_row_compute(const struct acct_inputs *in, uint64_t n, uint64_t period_
 		      uint64_t base_ns, uint64_t tsc_hz, uint32_t w_ppm, struct acct_row *out)
 {
 	uint64_t stolen = in->stolen_cycles < in->exact_cycles ? in->stolen_cycles : in->exact_cycles;
+	uint64_t stolen_long = in->stolen_long_cycles < stolen ? in->stolen_long_cycles : stolen;
 
 	out->sampled_ns = (int64_t)(in->ticks * period_ps / PS_PER_NS);
 	out->exact_ns = (int64_t)cycles_to_ns(in->exact_cycles, tsc_hz);
@@ -21,9 +22,11 @@ void acct_row_compute(const struct acct_inputs *in, uint64_t n, uint64_t period_
 	out->true_ns = out->exact_ns - out->stolen_ns;
 	out->sampled_err_ns = out->sampled_ns - out->true_ns;
 	out->exact_err_ns = out->exact_ns - out->true_ns;
+	out->sampling_ref_ns = out->exact_ns - (int64_t)cycles_to_ns(stolen_long, tsc_hz);
 	out->sampled_ppm = share_ppm(in->ticks, n);
 	out->true_ppm = share_ppm((uint64_t)out->true_ns, base_ns);
-	binom_interval99(out->true_ppm, n, &out->interval);
+	out->ref_ppm = share_ppm((uint64_t)out->sampling_ref_ns, base_ns);
+	binom_interval99(out->ref_ppm, n, &out->interval);
 	out->inside = out->sampled_ppm >= out->interval.lo_ppm &&
 		      out->sampled_ppm <= out->interval.hi_ppm;
 	/* sampled x w, in two steps so that a long run cannot overflow */

@@ -15,7 +15,10 @@
  * sampled share then exceeds its true share t / B by about its part of the stolen time, which
  * is what a sponge is for.  With a device that loses the missed ticks, n shrinks with the
  * stolen time and B with it, and sampling stays fair.  The check is the binomial one: the
- * sampled share ticks / n inside the 99 % interval that n samples allow around t / B.
+ * sampled share ticks / n inside the 99 % interval that n samples allow around r / B, where r
+ * is the task's exact time less only the stolen time in gaps of a tick period or more: a
+ * shorter gap only delays a tick, which then charges the whole period to the task it finds,
+ * stolen part included, sponge or not (steal.h).  r is true time plus those short gaps.
  */
 #ifndef TICKGUEST_FIGURES_H
 #define TICKGUEST_FIGURES_H
@@ -28,14 +31,17 @@ struct acct_inputs {
 	uint64_t ticks;                 /* sampled to the task */
 	uint64_t exact_cycles;
 	uint64_t stolen_cycles;
+	uint64_t stolen_long_cycles;    /* of those, in gaps of a tick period or more */
 };
 
 struct acct_row {
 	int64_t sampled_ns, exact_ns, stolen_ns, true_ns;
 	int64_t sampled_err_ns;         /* sampled - true */
 	int64_t exact_err_ns;           /* exact - true: the stolen time exact measurement keeps */
+	int64_t sampling_ref_ns;        /* exact - stolen in long gaps: what sampling can see */
 	int64_t sampled_ppm, true_ppm;  /* shares: ticks / n, true / base */
-	struct binom_interval interval; /* around true_ppm, for n samples */
+	int64_t ref_ppm;                /* sampling_ref / base */
+	struct binom_interval interval; /* around ref_ppm, for n samples */
 	bool inside;
 	int64_t w_corrected_ns;         /* sampled x w, when w was given (else 0) */
 };

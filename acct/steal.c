@@ -14,7 +14,8 @@ static unsigned decade(uint64_t gap, uint64_t threshold)
 	return d;
 }
 
-uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold)
+uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold,
+		       uint64_t long_gap)
 {
 	uint64_t gap;
 
@@ -33,6 +34,8 @@ uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold)
 		return 0;
 	}
 	p->stolen += gap;
+	if (gap >= long_gap)
+		p->stolen_long += gap;
 	p->events++;
 	if (gap > p->longest)
 		p->longest = gap;

@@ -37,6 +37,7 @@ struct steal_probe {
 	uint64_t last_own;      /* the task's exact cycles at the previous probe */
 	uint64_t probes;
 	uint64_t stolen;        /* cycles in gaps over the threshold */
+	uint64_t stolen_long;   /* of those, in gaps of long_gap or more (a tick period) */
 	uint64_t events;        /* such gaps */
 	uint64_t longest;       /* the longest of them */
 	uint64_t noise_max;     /* the longest gap under the threshold */
@@ -45,9 +46,15 @@ struct steal_probe {
 };
 
 /*
- * One probe; own is the task's exact CPU time now, in cycles (never decreasing), threshold in
- * cycles.  Returns the cycles counted as stolen by this probe (0 for most).
+ * One probe; own is the task's exact CPU time now, in cycles (never decreasing); threshold and
+ * long_gap in cycles.  Returns the cycles counted as stolen by this probe (0 for most).
+ *
+ * Gaps of a tick period or more are kept apart (stolen_long): only they can leave the tick
+ * clock a period behind and bring catch-up ticks, which a sponge can take.  A shorter gap
+ * delays a tick by less than a period; the tick then charges the whole period to the task it
+ * interrupts, stolen part included, whatever a sponge does.
  */
-uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold);
+uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold,
+		       uint64_t long_gap);
 
 #endif

@@ -252,6 +252,7 @@ static void accounting_run(const struct tsc_calibration *cal)
 	acct_report_set_w(cfg.w_ppm);
 	if (tick_start(src, ref, cfg.hz, &opt, err, sizeof(err)) < 0)
 		report_bail(EXIT_BAD_CONFIG, "hz=%u: %s", cfg.hz, err);
+	sched_set_tick_period(tick_period_in(cal->hz));
 	src->describe(err, sizeof(err));
 	report_banner("tick source", "%s", err);
 	report_banner("tick clock", "against the %s; lostticks=%s, sponge=%s, idle=%s, stats %s",

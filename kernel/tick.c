@@ -120,9 +120,7 @@ int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
 		return -1;
 	/* Kept here: a device may forget its period once stopped, and the report comes after. */
 	ts.period_ps = src->period_ps();
-	/* period_ps * freq / 1e12, split so that neither factor overflows 64 bits */
-	ts.period_ref = ts.period_ps / 1000000 * ref->freq_hz / 1000000 +
-			ts.period_ps % 1000000 * ref->freq_hz / 1000000000000ull;
+	ts.period_ref = tick_period_in(ref->freq_hz);
 	tickclock_init(&ts.clock, ts.period_ps, opt->compensate);
 	ts.start_ref = refclock_read(ref);
 	ts.stats_next_ns = opt->stats_us * NS_PER_US;
@@ -144,6 +142,12 @@ void tick_source_connect(const struct tick_source *src, void (*fn)(struct trapfr
 		irq_register(src->irq, fn);
 	else
 		irq_unregister(src->irq);
+}
+
+uint64_t tick_period_in(uint64_t hz)
+{
+	/* period_ps * hz / 1e12, split so that neither factor overflows 64 bits */
+	return ts.period_ps / 1000000 * hz / 1000000 + ts.period_ps % 1000000 * hz / PS_PER_S;
 }
 
 const struct tick_state *tick_state(void)

@@ -97,6 +97,8 @@ int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
 	       const struct tick_options *opt, char *why, size_t whylen);
 void tick_stop(void);
 const struct tick_state *tick_state(void);
+/* The programmed period in counts of a clock running at hz (after tick_start). */
+uint64_t tick_period_in(uint64_t hz);
 
 /* Route a tick source's interrupt to fn, or away when fn is NULL (connect, else its ISA IRQ). */
 void tick_source_connect(const struct tick_source *src, void (*fn)(struct trapframe *tf));

@@ -3,9 +3,12 @@
  * time, tick by tick.  Pure arithmetic on nanosecond timestamps, tested on the host
  * (tests/unit/test_tickclock.c); kernel/tick.c feeds it one reference reading per tick.
  *
- * Slots.  Tick k is due k periods after the origin tick.  The reference time of a tick, rounded
- * to whole periods, is the slot it arrived in; in steady state tick k arrives in slot k, whatever
- * its latency, as long as that stays under half a period.  After each tick
+ * Slots.  Tick k is due k periods after the origin tick, which is the second tick (the first
+ * may have waited behind the kernel's start-up), moved back whenever a later tick comes before
+ * its due time: the grid sits at the smallest latency seen.  The reference time of a tick, in
+ * whole periods from a quarter period before each due time, is the slot it arrived in; in
+ * steady state tick k arrives in slot k, whatever its latency, as long as that stays under
+ * three quarters of a period.  After each tick
  *
  *     owed = (slot + 1) - (ticks delivered + ticks judged lost)
  *
@@ -13,15 +16,21 @@
  *   on time   owed is 0;
  *   late      owed grew: the interval it ends spans slots without a tick (a gap: the vCPU did
  *             not run, or the device merged ticks); the missing ticks are owed from now on;
- *   catch-up  owed is at least 1 and did not grow: it came while tick time was behind by at
- *             least one period, as part of paying a backlog back;
+ *   catch-up  owed is at least 1 and did not grow, and some of the backlog was paid since the
+ *             slot before: it came while tick time was behind by a period or more, as part
+ *             of paying the backlog back;
+ *   behind    owed is at least 1 and the tick came on the device's schedule, a period after
+ *             the slot before, paying none of it;
  *   ahead     owed is below 0: more ticks than periods have passed.
  * A device either pays a backlog back (catch-up) or never will (it merged the ticks: lost).  The
  * clock tells them apart at the first tick of each new slot: if the backlog has not shrunk
  * since the first tick of the slot before, a whole period went by at the nominal rate without
- * catch-up, and the backlog is judged lost (that tick is counted as "lost" in kind).  So a
- * device must catch up at two or more ticks per period to be seen catching up; QEMU's RTC in
- * slew mode re-injects at two to eight.
+ * catch-up.  After TICKCLOCK_STALL_SLOTS such periods in a row the backlog is judged lost
+ * (that tick is of kind "lost"): the smaller of the last two slots' figures, since a tick more
+ * than 3/4 period late sees one too many.  Two periods, not one: a loaded host can hold a
+ * catch-up device up for a period.  So a device must pay a backlog back at more than one tick
+ * every two periods to be seen catching up; QEMU's RTC in slew mode re-injects at two to eight
+ * a period.  A tick judged lost that comes after all is taken back and counts as catch-up.
  *
  * Lost ticks and compensation.  With compensation the lost ticks are added to tick time when
  * they are judged lost, never before: a tick that is merely late (bunched with the next) is not
@@ -35,12 +44,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Ticks in which the origin may move back by any amount (see reanchor() in tickclock.c). */
+#define TICKCLOCK_WARMUP        8
+/* Slots in a row without any catch-up before a backlog is judged lost. */
+#define TICKCLOCK_STALL_SLOTS   2
+
 enum tick_kind {
 	TICK_KIND_ON_TIME,
 	TICK_KIND_LATE,
 	TICK_KIND_CATCHUP,
 	TICK_KIND_LOST,         /* on time, and it showed the backlog before it was merged */
 	TICK_KIND_AHEAD,
+	TICK_KIND_BEHIND,       /* on the device's schedule while a backlog stands, paying none */
 	TICK_NR_KINDS,
 };
 
@@ -67,6 +82,7 @@ struct tickclock {
 	uint64_t slot;                  /* the latest tick's slot */
 	int64_t owed;                   /* backlog after the latest tick, in ticks */
 	int64_t owed_at_slot;           /* backlog after the first tick of the latest slot */
+	unsigned stalled;               /* slots in a row that paid none of the backlog */
 	uint64_t kinds[TICK_NR_KINDS];
 	uint64_t gaps;                  /* late ticks */
 	uint64_t missed;                /* ticks missing in those gaps */

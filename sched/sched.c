@@ -15,6 +15,7 @@ static struct task *sponge;             /* NULL with sponge=off */
 static enum sponge_mode sponge_mode;
 static volatile uint64_t backlog;       /* the tick clock's, after the latest tick */
 static uint64_t steal_threshold;        /* STEAL_THRESHOLD_US in TSC cycles */
+static uint64_t steal_long_gap = UINT64_MAX;    /* a tick period in TSC cycles */
 static struct context *boot_ctx;        /* kmain, waiting in sched_run() for the end */
 
 static uint64_t ticks;
@@ -233,8 +234,13 @@ void sched_steal_probe(void)
 	uint32_t flags = irq_save();
 
 	steal_observe(&current->acct.steal, acct_cycles_now(&current->acct, rdtsc()),
-		      steal_threshold);
+		      steal_threshold, steal_long_gap);
 	irq_restore(flags);
+}
+
+void sched_set_tick_period(uint64_t cycles)
+{
+	steal_long_gap = cycles;
 }
 
 uint64_t sched_stolen_cycles(void)

@@ -82,6 +82,8 @@ void sched_sponge_wait(void);
 uint64_t sched_backlog(void);
 /* Busy loops, once an iteration: feed the stolen-time probe of the current task. */
 void sched_steal_probe(void);
+/* The tick period in TSC cycles, once the tick source is programmed (steal.h: long gaps). */
+void sched_set_tick_period(uint64_t cycles);
 /* Stolen cycles the probes of all tasks have seen so far. */
 uint64_t sched_stolen_cycles(void);
 uint64_t sched_my_cycles(void);

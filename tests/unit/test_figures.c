@@ -16,9 +16,10 @@
 #define P_PS    10000000000ull          /* 10 ms */
 #define MS      1000000ull              /* cycles (ns) per ms */
 
-/* a ran 2/3 of the 8 s that were not stolen, b 1/3; each lost 1/5 of its exact time */
-static const struct acct_inputs a_in = { 0, 6667 * MS, 1333 * MS };
-static const struct acct_inputs b_in = { 0, 3333 * MS, 667 * MS };
+/* a ran 2/3 of the 8 s that were not stolen, b 1/3; each lost 1/5 of its exact time in pauses
+ * (gaps of a tick period or more) */
+static const struct acct_inputs a_in = { 0, 6667 * MS, 1333 * MS, 1333 * MS };
+static const struct acct_inputs b_in = { 0, 3333 * MS, 667 * MS, 667 * MS };
 
 static struct acct_row row(struct acct_inputs in, uint64_t ticks, uint64_t n, uint32_t w_ppm)
 {
@@ -101,13 +102,31 @@ static void test_w_undoes_the_distortion(void **state)
 /* Stolen never exceeds exact, whatever the probe says (it cannot be more than the task had). */
 static void test_stolen_capped_by_exact(void **state)
 {
-	struct acct_inputs in = { 10, 100 * MS, 150 * MS };
+	struct acct_inputs in = { 10, 100 * MS, 150 * MS, 150 * MS };
 	struct acct_row r;
 
 	(void)state;
 	acct_row_compute(&in, 100, P_PS, acct_base_ns(100, P_PS, 0), HZ_TSC, 0, &r);
 	assert_int_equal(r.stolen_ns, 100 * MS);
 	assert_int_equal(r.true_ns, 0);
+}
+
+/*
+ * Stolen time in gaps shorter than a period (a busy host taking the CPU for a few ms at a
+ * time) makes no backlog: every tick still comes, and charges its whole period to the task it
+ * finds.  Sampling is then checked against exact time less only the long gaps, and holds;
+ * against true time it would not.
+ */
+static void test_short_gaps_stay_in_the_sampling_reference(void **state)
+{
+	struct acct_inputs in = { 0, 6667 * MS, 500 * MS, 0 };
+	struct acct_row a = row(in, 667, 1000, 0);
+
+	(void)state;
+	assert_int_equal(a.true_ns, 6167 * MS);
+	assert_int_equal(a.sampling_ref_ns, 6667 * MS);
+	assert_true(a.inside);
+	assert_true(a.true_ppm < a.interval.lo_ppm);
 }
 
 int main(void)
@@ -120,6 +139,7 @@ int main(void)
 		cmocka_unit_test(test_base_less_interrupt_time),
 		cmocka_unit_test(test_w_undoes_the_distortion),
 		cmocka_unit_test(test_stolen_capped_by_exact),
+		cmocka_unit_test(test_short_gaps_stay_in_the_sampling_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

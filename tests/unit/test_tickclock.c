@@ -118,8 +118,10 @@ static void pause_merged(struct stream *s)
 	/* resume at 130.4 periods: the merged tick comes then, the next on the grid at 131 */
 	assert_int_equal(tick(s, 130 * P_NS + 4 * P_NS / 10), TICK_KIND_LATE);
 	assert_int_equal(s->c.owed, 29);
-	assert_int_equal(tick(s, 131 * P_NS + LAT), TICK_KIND_LOST);
-	steady(s, 132, 200);
+	/* two periods on the grid paying nothing: then the 29 are judged lost */
+	assert_int_equal(tick(s, 131 * P_NS + LAT), TICK_KIND_BEHIND);
+	assert_int_equal(tick(s, 132 * P_NS + LAT), TICK_KIND_LOST);
+	steady(s, 133, 200);
 }
 
 static void test_pause_merged_ticks_are_lost(void **state)
@@ -156,6 +158,63 @@ static void test_compensation_restores_tick_time(void **state)
 	assert_int_equal(s.c.kinds[TICK_KIND_AHEAD], 0);
 }
 
+/*
+ * The origin tick came 0.4 periods late (a loaded host), the rest on time: they look early by
+ * the origin's grid, which moves back to them.  Nothing is ahead, and behind-by is the latency.
+ */
+static void test_late_origin_moves_back(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	start(&s, false);
+	tick(&s, 4 * P_NS / 10 + LAT);
+	steady(&s, 1, 300);
+	assert_int_equal(s.c.kinds[TICK_KIND_AHEAD], 0);
+	assert_int_equal(s.c.kinds[TICK_KIND_ON_TIME], 301);
+	assert_int_equal(s.c.origin_ns, 1000 + LAT);
+	assert_true(s.c.behind_ns >= 0 && s.c.behind_ns <= (int64_t)(2 * LAT));
+}
+
+/*
+ * A device that delivers one tick too many after the warm-up is ahead: the origin does not
+ * move back by more than a quarter period once the first ticks have set it.
+ */
+static void test_extra_tick_after_warmup_is_ahead(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	start(&s, false);
+	steady(&s, 0, 50);
+	assert_int_equal(tick(&s, 50 * P_NS + P_NS / 2), TICK_KIND_AHEAD);
+	assert_int_equal(s.c.owed, -1);
+}
+
+/*
+ * A loaded host: the tick at resume and the two after it all come 0.6 periods late.  Rounded
+ * to the nearest period, each would show one tick more owed than is missing, and 30 would be
+ * judged lost for 29 merged.  The device then ticks on its grid again; exactly the 29 are
+ * judged lost, and compensation does not overshoot.
+ */
+static void test_late_tick_after_pause_does_not_overcorrect(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	start(&s, true);
+	steady(&s, 0, 100);
+	assert_int_equal(tick(&s, 130 * P_NS + 6 * P_NS / 10), TICK_KIND_LATE);
+	assert_int_equal(tick(&s, 131 * P_NS + 6 * P_NS / 10), TICK_KIND_BEHIND);
+	assert_int_equal(tick(&s, 132 * P_NS + 6 * P_NS / 10), TICK_KIND_LOST);
+	steady(&s, 133, 200);
+	assert_int_equal(s.c.lost, 29);
+	assert_int_equal(s.c.compensated, 29);
+	assert_int_equal(s.c.overcorrected, 0);
+	assert_int_equal(s.c.kinds[TICK_KIND_AHEAD], 0);
+	assert_true(s.c.behind_ns >= 0 && s.c.behind_ns < (int64_t)P_NS / 2);
+}
+
 /* One tick late by 1.3 periods, the next on time: bunched, not lost, and no catch-up either. */
 static void test_bunched_ticks_are_not_lost(void **state)
 {
@@ -176,17 +235,22 @@ static void test_bunched_ticks_are_not_lost(void **state)
 }
 
 /*
- * Two ticks in a row late by more than a period look like a merged tick; then both bunched-up
- * ones arrive.  Without compensation the judgement is taken back; with it, tick time ends up a
- * period ahead of the reference: the over-correction old Linux made, counted and left visible.
+ * Three ticks in a row late by a whole period look like a merged tick that the device does not
+ * pay back; then the bunched-up one arrives.  Without compensation the judgement is taken back
+ * (and the tick counts as catch-up); with it, tick time ends up a period ahead of the
+ * reference: the over-correction old Linux made, counted and left visible.
  */
-static void late_twice_then_bunch(struct stream *s)
+static enum tick_kind late_thrice_then_bunch(struct stream *s)
 {
+	enum tick_kind k54;
+
 	steady(s, 0, 50);
 	assert_int_equal(tick(s, 52 * P_NS + LAT), TICK_KIND_LATE);             /* tick 51 */
-	assert_int_equal(tick(s, 53 * P_NS + LAT), TICK_KIND_LOST);             /* tick 52 */
-	assert_int_equal(tick(s, 53 * P_NS + 2 * LAT), TICK_KIND_AHEAD);        /* tick 53 */
-	steady(s, 54, 100);
+	assert_int_equal(tick(s, 53 * P_NS + LAT), TICK_KIND_BEHIND);           /* tick 52 */
+	assert_int_equal(tick(s, 54 * P_NS + LAT), TICK_KIND_LOST);             /* tick 53 */
+	k54 = tick(s, 54 * P_NS + 2 * LAT);                                     /* tick 54 */
+	steady(s, 55, 100);
+	return k54;
 }
 
 static void test_late_ticks_judged_lost_are_taken_back(void **state)
@@ -195,7 +259,9 @@ static void test_late_ticks_judged_lost_are_taken_back(void **state)
 
 	(void)state;
 	start(&s, false);
-	late_twice_then_bunch(&s);
+	/* the tick judged lost came after all: taken back, and tick time is not ahead */
+	assert_int_equal(late_thrice_then_bunch(&s), TICK_KIND_CATCHUP);
+	assert_int_equal(s.c.kinds[TICK_KIND_AHEAD], 0);
 	assert_int_equal(s.c.lost, 0);
 	assert_int_equal(s.c.recovered, 1);
 	assert_int_equal(s.c.overcorrected, 0);
@@ -210,7 +276,7 @@ static void test_compensation_overcorrects_visibly(void **state)
 
 	(void)state;
 	start(&s, true);
-	late_twice_then_bunch(&s);
+	assert_int_equal(late_thrice_then_bunch(&s), TICK_KIND_AHEAD);
 	assert_int_equal(s.c.compensated, 1);
 	assert_int_equal(s.c.overcorrected, 1);         /* counted once, not at every tick after */
 	assert_int_equal(s.c.owed, -1);
@@ -250,6 +316,9 @@ int main(void)
 		cmocka_unit_test(test_pause_then_catchup),
 		cmocka_unit_test(test_pause_merged_ticks_are_lost),
 		cmocka_unit_test(test_compensation_restores_tick_time),
+		cmocka_unit_test(test_late_tick_after_pause_does_not_overcorrect),
+		cmocka_unit_test(test_late_origin_moves_back),
+		cmocka_unit_test(test_extra_tick_after_warmup_is_ahead),
 		cmocka_unit_test(test_bunched_ticks_are_not_lost),
 		cmocka_unit_test(test_late_ticks_judged_lost_are_taken_back),
 		cmocka_unit_test(test_compensation_overcorrects_visibly),
