@@ -124,8 +124,8 @@ def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
     the accounting holds, tick time keeps up, the stolen time the guest reports is no more
     than the vCPU thread really spent off the CPU, and catch-up ticks need a cause: a tick
     can only be owed after QEMU's threads waited for the CPU at least a period."""
-    run = Run(kernel, "suite=accounting timer=rtc irq=ioapic sponge=run idle=poll duration=5s",
-              RTC_SLEW)
+    run = Run(kernel, "suite=accounting timer=rtc irq=ioapic sponge=run idle=poll w=1.25 "
+              "duration=5s", RTC_SLEW)
     assert_passed(run)
     assert run.r.tap.banner["irq routing"].startswith("IOAPIC"), run.r.tap.banner
     stolen, off_cpu = run.stolen_ms(), run.vcpu_off_cpu_ms()
@@ -134,9 +134,34 @@ def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
     assert c["catchup_ticks"] <= run.runqueue_wait_ms() / p + c["backlogs"], \
         (c, run.runqueue_wait_ms())
     assert c["overcorrected"] == 0 and c["ahead_ticks"] == 0, c
-    # a stats line a second, each with a small backlog
+    # a stats line a second
     stats = [STATS.match(line) for line in run.r.text.splitlines() if STATS.match(line)]
     assert len(stats) >= 4, run.r.summary()
+    # w= scales every task's sampled figure (to the microsecond the YAML is printed in)
+    for t in run.r.tap.tests:
+        if t.description.startswith("task ") and t.yaml:
+            assert abs(t.yaml["w_corrected_ms"] - 1.25 * t.yaml["sampled_ms"]) <= 0.002, t.yaml
+
+
+@pytest.mark.parametrize("clock", ["pmtimer", "hpet"])
+def test_tick_time_against_another_reference(kernel, clock):
+    """clock= holds tick time against the PM timer or the HPET counter instead of the TSC;
+    the run, its length and its checks are the same."""
+    r = harness.run(kernel=kernel, cmdline=f"suite=accounting clock={clock} duration=2s",
+                    timeout=harness.timeout_for(2))
+    assert r.status == 0, r.summary()
+    assert r.tap.banner["tick clock"].startswith(f"against the {clock};"), r.tap.banner
+    assert r.tap.test("pit ticks at the programmed rate").description.endswith(
+        f"measured by the {clock}")
+    assert r.tap.test("pit tick time never ran ahead of the").description.endswith(
+        f"the {clock} by a period or more")
+
+
+def test_hpet_clock_without_hpet_is_bad_configuration(kernel):
+    r = harness.run(kernel=kernel, cmdline="suite=accounting clock=hpet duration=1s",
+                    extra_args=["-no-hpet"], timeout=harness.timeout_for(1))
+    assert r.status == 2, r.summary()
+    assert r.tap.bail_out and r.tap.bail_out.startswith("clock=hpet:"), r.summary()
 
 
 @pytest.mark.parametrize("sponge", ["run", "charge"])
