@@ -45,9 +45,11 @@ static void print_stats(uint64_t now_ns)
 	rate2(per_s, sizeof(per_s), ticks * NS_PER_S, dt);
 	rate2(avg, sizeof(avg), ts.count * NS_PER_S, now_ns);
 	rate2(req, sizeof(req), PS_PER_S, ts.period_ps);
-	kprintf("# TimeTrackerStats at %s s: behind by %lld us; running at %s%%; stolen %llu us\n",
+	kprintf("# TimeTrackerStats at %s s: behind by %lld us, at most %lld us; running at %s%%; "
+		"stolen %llu us\n",
 		fmt_fixed(at, sizeof(at), (int64_t)(now_ns / 1000000), 3),
 		(long long)(c->behind_ns / (int64_t)NS_PER_US),
+		(long long)(ts.stats_max_behind_ns / (int64_t)NS_PER_US),
 		fmt_fixed(run, sizeof(run), dt ? (int64_t)(dtick * 1000 / dt) : 0, 1),
 		(unsigned long long)cycles_to_us(sched_stolen_cycles(), sched_tsc_hz()));
 	kprintf("# TimeTrackerStats %s: %llu ints, %s/sec, %s avg, %s req; %llu tot, %llu req; "
@@ -57,6 +59,7 @@ static void print_stats(uint64_t now_ns)
 		(unsigned long long)c->lost, (unsigned long long)c->kinds[TICK_KIND_LATE],
 		(unsigned long long)c->kinds[TICK_KIND_AHEAD]);
 	ts.stats_lines++;
+	ts.stats_max_behind_ns = INT64_MIN;     /* the next tick sets it */
 	ts.stats_from_ns = now_ns;
 	ts.stats_from_tick_ns = tickclock_tick_ns(c);
 	ts.stats_from_count = ts.count;
@@ -101,6 +104,8 @@ static void tick_interrupt(struct trapframe *tf)
 		ts.stats_from_ns = now_ns;
 		ts.stats_from_count = 1;
 	}
+	if (ts.clock.behind_ns > ts.stats_max_behind_ns)
+		ts.stats_max_behind_ns = ts.clock.behind_ns;
 	ts.last_ref = now;
 	ts.count++;
 	sched_tick(now, kind == TICK_KIND_CATCHUP, tickclock_owed(&ts.clock));
@@ -124,6 +129,7 @@ int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
 	tickclock_init(&ts.clock, ts.period_ps, opt->compensate);
 	ts.start_ref = refclock_read(ref);
 	ts.stats_next_ns = opt->stats_us * NS_PER_US;
+	ts.stats_max_behind_ns = INT64_MIN;
 	tick_source_connect(src, tick_interrupt);
 	return 0;
 }

@@ -90,6 +90,7 @@ struct tick_state {
 	struct tickclock clock;
 	/* The TimeTrackerStats interval in progress */
 	uint64_t stats_next_ns, stats_from_ns, stats_from_tick_ns, stats_from_count;
+	int64_t stats_max_behind_ns;    /* the most behind any tick of the interval found it */
 	uint64_t stats_lines;
 };
 
