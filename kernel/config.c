@@ -593,63 +593,69 @@ static void note_accounting_word(struct parser *ps, struct span word)
 		ps->accounting_word = word;
 }
 
-static int parse_lostticks(struct parser *ps, struct span word, struct span value)
+/*
+ * The keys that pick one word from a list: lostticks=, sponge=, idle=, clock=.  Each names its
+ * words, says what a word is for the error message, and which word asks nothing of the
+ * accounting run (any other is an error with suite=devices).
+ */
+struct choice_key {
+	const char *key;
+	const char *what;               /* "unknown <what> 'x'" */
+	const char *const *names;
+	unsigned nnames;
+	const char *allowed;            /* "<key> takes <allowed>" */
+	int neutral;                    /* the word that asks nothing of the run; -1: none */
+};
+
+#define CHOICES(names) names, sizeof(names) / sizeof(names[0])
+
+static const struct choice_key lostticks_key = {
+	"lostticks", "lostticks mode", CHOICES(lostticks_names), "ignore or compensate",
+	LOSTTICKS_IGNORE,
+};
+static const struct choice_key sponge_key = {
+	"sponge", "sponge mode", CHOICES(sponge_names), "off, run or charge", SPONGE_OFF,
+};
+static const struct choice_key idle_key = {
+	"idle", "idle mode", CHOICES(idle_names), "halt or poll", -1,
+};
+static const struct choice_key clock_key = {
+	"clock", "reference clock", CHOICES(clock_names), "tsc, pmtimer or hpet", -1,
+};
+
+/* Parse value as one of k's words; returns its index, or -1.  seen is the key's once() flag. */
+static int parse_choice(struct parser *ps, struct span word, struct span value,
+			const struct choice_key *k, bool *seen)
 {
 	int m;
 
-	if (once(ps, word, "lostticks", &ps->seen_lostticks))
+	if (once(ps, word, k->key, seen))
 		return -1;
-	m = name_index(value, lostticks_names, sizeof(lostticks_names) / sizeof(lostticks_names[0]));
+	m = name_index(value, k->names, k->nnames);
 	if (m < 0)
-		return fail(ps, word, "unknown lostticks mode '%.*s'; lostticks takes ignore or compensate",
-			    SPAN_ARGS(value));
-	ps->cfg->lostticks = (enum lostticks_mode)m;
-	if (m != LOSTTICKS_IGNORE)
+		return fail(ps, word, "unknown %s '%.*s'; %s takes %s", k->what, SPAN_ARGS(value),
+			    k->key, k->allowed);
+	if (k->neutral >= 0 && m != k->neutral)
 		note_accounting_word(ps, word);
-	return 0;
+	return m;
 }
 
-static int parse_sponge(struct parser *ps, struct span word, struct span value)
+/* The enum fields, through an int: parse_choice() checked the range. */
+static int parse_enum_choice(struct parser *ps, struct span word, struct span value,
+			     const struct choice_key *k, bool *seen, void *field)
 {
-	int m;
+	int m = parse_choice(ps, word, value, k, seen);
 
-	if (once(ps, word, "sponge", &ps->seen_sponge))
-		return -1;
-	m = name_index(value, sponge_names, sizeof(sponge_names) / sizeof(sponge_names[0]));
 	if (m < 0)
-		return fail(ps, word, "unknown sponge mode '%.*s'; sponge takes off, run or charge",
-			    SPAN_ARGS(value));
-	ps->cfg->sponge = (enum sponge_mode)m;
-	if (m != SPONGE_OFF)
-		note_accounting_word(ps, word);
-	return 0;
-}
-
-static int parse_idle(struct parser *ps, struct span word, struct span value)
-{
-	int m;
-
-	if (once(ps, word, "idle", &ps->seen_idle))
 		return -1;
-	m = name_index(value, idle_names, sizeof(idle_names) / sizeof(idle_names[0]));
-	if (m < 0)
-		return fail(ps, word, "unknown idle mode '%.*s'; idle takes halt or poll",
-			    SPAN_ARGS(value));
-	ps->cfg->idle = (enum idle_mode)m;
-	return 0;
-}
-
-static int parse_clock(struct parser *ps, struct span word, struct span value)
-{
-	int c;
-
-	if (once(ps, word, "clock", &ps->seen_clock))
-		return -1;
-	c = name_index(value, clock_names, sizeof(clock_names) / sizeof(clock_names[0]));
-	if (c < 0)
-		return fail(ps, word, "unknown reference clock '%.*s'; clock takes tsc, pmtimer or hpet",
-			    SPAN_ARGS(value));
-	ps->cfg->clock = (enum clock_kind)c;
+	if (k == &lostticks_key)
+		*(enum lostticks_mode *)field = (enum lostticks_mode)m;
+	else if (k == &sponge_key)
+		*(enum sponge_mode *)field = (enum sponge_mode)m;
+	else if (k == &idle_key)
+		*(enum idle_mode *)field = (enum idle_mode)m;
+	else
+		*(enum clock_kind *)field = (enum clock_kind)m;
 	return 0;
 }
 
@@ -872,13 +878,17 @@ static int parse_word(struct parser *ps, struct span word, bool first)
 	if (span_is(key, "suite"))
 		return parse_suite(ps, word, value);
 	if (span_is(key, "lostticks"))
-		return parse_lostticks(ps, word, value);
+		return parse_enum_choice(ps, word, value, &lostticks_key, &ps->seen_lostticks,
+					 &ps->cfg->lostticks);
 	if (span_is(key, "sponge"))
-		return parse_sponge(ps, word, value);
+		return parse_enum_choice(ps, word, value, &sponge_key, &ps->seen_sponge,
+					 &ps->cfg->sponge);
 	if (span_is(key, "idle"))
-		return parse_idle(ps, word, value);
+		return parse_enum_choice(ps, word, value, &idle_key, &ps->seen_idle,
+					 &ps->cfg->idle);
 	if (span_is(key, "clock"))
-		return parse_clock(ps, word, value);
+		return parse_enum_choice(ps, word, value, &clock_key, &ps->seen_clock,
+					 &ps->cfg->clock);
 	if (span_is(key, "stats"))
 		return parse_stats(ps, word, value);
 	if (span_is(key, "w"))
