@@ -410,8 +410,10 @@ def plot_charged(view: RunView) -> Optional[bytes]:
     fig, ax = _figure(3.6)
     width = 0.8 / len(charges)
     for i, (k, label) in enumerate(charges):
-        xs = [n + (i - (len(charges) - 1) / 2) * width for n in range(len(tasks))]
-        ys = [view.tasks[t].get(k, 0.0) for t in tasks]
+        # a figure a task does not have (the sponge's w_corrected_ms) is left out, not 0
+        have = [n for n, t in enumerate(tasks) if k in view.tasks[t]]
+        xs = [n + (i - (len(charges) - 1) / 2) * width for n in have]
+        ys = [view.tasks[tasks[n]][k] for n in have]
         bars = ax.bar(xs, ys, width=width * 0.95, color=colours[k], label=label)
         ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
     ax.set_xticks(range(len(tasks)))
