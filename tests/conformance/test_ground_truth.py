@@ -26,6 +26,7 @@ import zlib
 import pytest
 
 import harness
+import report_html
 
 pytestmark = pytest.mark.conformance
 
@@ -85,7 +86,7 @@ def cases():
 class Case:
     """One run of the matrix and what both sides saw."""
 
-    def __init__(self, kernel, src, sponge, level, pattern, method="signal"):
+    def __init__(self, kernel, src, sponge, level, pattern, method="signal", records=None):
         self.src, self.sponge, self.level = src, sponge, level
         cmdline = (f"suite=accounting timer={src} irq=ioapic sponge={sponge} "
                    f"duration={DURATION_S}s stats=500ms")
@@ -101,6 +102,10 @@ class Case:
             self.r = g.wait()
         self.guest = g
         self.pauses = [e - s for s, e in g.pauses]
+        if records is not None:
+            name = f"{src}, sponge={sponge}, {level * 100:.0f}% steal, {pattern}, {method}"
+            records.append(report_html.record_from(self.r, g.pauses, name,
+                                                   method if sched else "none"))
 
     # -- the guest's report
 
@@ -186,8 +191,8 @@ def check_accounting(c):
 
 
 @pytest.mark.parametrize("src, sponge, level, pattern", cases())
-def test_matrix(kernel, src, sponge, level, pattern):
-    c = Case(kernel, src, sponge, level, pattern)
+def test_matrix(kernel, run_records, src, sponge, level, pattern):
+    c = Case(kernel, src, sponge, level, pattern, records=run_records)
     assert c.r.status == 0, c.r.summary()
     assert harness.check_consistent(c.r) == [], c.r.summary()
     if c.schedule:
@@ -223,7 +228,7 @@ def test_w_factor_from_the_host_view(kernel, run_records):
     the stolen time; w computed from /proc and applied to their sampled time must take away at
     least half of that excess in total.  Each task's corrected figure is printed, not bounded:
     the catch-up ticks fall on whoever runs, so w cannot put each task right."""
-    c = Case(kernel, "rtc", "off", 0.2, "fixed")
+    c = Case(kernel, "rtc", "off", 0.2, "fixed", records=run_records)
     assert c.r.status == 0, c.r.summary()
     t0 = next(t for t, line in c.r.lines if line.startswith("# running "))
     t1 = next(t for t, line in c.r.lines if line.startswith("# accounting:"))
