@@ -955,8 +955,13 @@ class Guest:
             self.pause_error = e
 
     def _sleep_until(self, t: float) -> bool:
-        """Sleep until monotonic time t; False, at once, if QEMU ends first."""
-        return not self._ended.wait(max(0.0, t - time.monotonic()))
+        """Sleep until monotonic time t, never less; False, at once, if QEMU ends first."""
+        while True:
+            left = t - time.monotonic()
+            if left <= 0:
+                return True
+            if self._ended.wait(left):
+                return False
 
     def _pause_once(self, end: float, method: str) -> bool:
         """One pause until monotonic time end; returns whether QEMU is still there."""
