@@ -11,6 +11,10 @@ Design notes, for the work that builds on this:
     time.monotonic(), so host-side timing can be compared with what the guest reports.
   * Nothing is left running: the group is killed in __exit__, by an atexit hook for every guest
     still alive, and (where setpriv exists) by the kernel itself if this process dies.
+  * Pauses are planned by schedules (FixedPauses, RandomPauses, OnePause: plain data) and
+    applied by Guest.run_pauses from a thread, with SIGSTOP or QMP stop; what was applied is
+    kept in host monotonic time beside the serial lines, and the vCPU thread's CPU time is
+    sampled (sample_vcpu=True), so the guest's figures can be held to what the host did.
 """
 
 from __future__ import annotations
@@ -1027,7 +1031,8 @@ class Guest:
         sample period each).  Where no sample brackets an end, the end itself is taken with
         the nearest sample's CPU time, which is the most the thread can have had at t0 and
         the least it can have had at t1: still an upper bound.  Each sample is stamped when
-        its read of /proc ends, some tens of us after it starts, a negligible blur."""
+        its read of /proc ends, about 0.1 ms after it starts (measured here: 78 us median),
+        a blur far below anything the bound is used for."""
         if t1 < t0:
             raise ValueError(f"the window ends ({t1}) before it starts ({t0})")
         samples = list(self.vcpu_samples)
