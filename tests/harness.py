@@ -914,8 +914,11 @@ class Guest:
 
         method="signal" stops QEMU's whole process group with SIGSTOP and resumes it with
         SIGCONT: the host deschedules the VM and its virtual clocks run on, as under a loaded
-        host.  method="qmp" (needs qmp=True) uses QMP "stop" and "cont": QEMU stops its vCPUs
-        and its virtual clock; the guest should see nothing.
+        host.  method="qmp" (needs qmp=True) uses QMP "stop" and "cont": QEMU stops its vCPUs,
+        its virtual clock and, under TCG, the TSC, so the guest's busy loops see no gap; but a
+        device timed by the host's clock goes on, and QEMU's RTC is, by default (-rtc
+        clock=host): with driftfix=slew it delivers the ticks of the stop afterwards, and tick
+        time runs ahead of the TSC (tests/conformance/test_pauses.py has the figures).
 
         Each pause applied is appended to Guest.pauses as (start, end) in time.monotonic()
         seconds: from when the stop had taken effect (the signal sent, or QMP's reply to
