@@ -10,7 +10,6 @@ when QEMU is, and its failures raised by wait() instead of lost.
 
 import os
 import stat
-import sys
 import time
 
 import pytest
