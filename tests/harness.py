@@ -11,20 +11,30 @@ Design notes, for the work that builds on this:
     time.monotonic(), so host-side timing can be compared with what the guest reports.
   * Nothing is left running: the group is killed in __exit__, by an atexit hook for every guest
     still alive, and (where setpriv exists) by the kernel itself if this process dies.
+  * Pauses are planned by schedules (FixedPauses, RandomPauses, OnePause: plain data) and
+    applied by Guest.run_pauses from a thread, with SIGSTOP or QMP stop; what was applied is
+    kept in host monotonic time beside the serial lines, and the vCPU thread's CPU time is
+    sampled (sample_vcpu=True), so the guest's figures can be held to what the host did.
 """
 
 from __future__ import annotations
 
 import atexit
+import json
+import math
 import os
+import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import yaml
 
@@ -334,6 +344,183 @@ def parse_tap(text) -> Tap:
 
 
 # --------------------------------------------------------------------------------------------
+# Pause schedules
+#
+# A schedule says when the host takes the CPU away from the guest, as plain data: offsets and
+# lengths in host seconds, counted from the moment the schedule starts (Guest.run_pauses starts
+# it at a serial line).  Each is a cycle of running then pausing; steal_fraction is the share of
+# a cycle spent paused, so over whole cycles it is the share of wall time the guest loses.
+
+# Slack for comparing sums of floats with a horizon: 1 ns, far below any timer's resolution.
+_HORIZON_SLACK_S = 1e-9
+
+
+def _require(ok: bool, who: str, message: str) -> None:
+    if not ok:
+        raise ValueError(f"{who}: {message}")
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+class PauseSchedule:
+    """What every schedule offers.  pauses(until_s) yields (offset_s, length_s) in increasing
+    order of offset, never overlapping, each ending by until_s: the caller picks the horizon to
+    leave the end of the run unpaused (about a second, so the guest's last figures come from a
+    clock that has settled)."""
+
+    @property
+    def steal_fraction(self) -> float:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def _generate(self, until_s: float) -> Iterator[tuple]:
+        raise NotImplementedError
+
+    def pauses(self, until_s: float) -> Iterator[tuple]:
+        """The pauses that end by until_s seconds after the start.  The horizon is checked here,
+        at the call, not at the first next(): a bad argument should fail where it was given."""
+        _require(_finite(until_s) and until_s >= 0, type(self).__name__,
+                 f"the horizon until_s must be a finite number of seconds >= 0, got {until_s!r}")
+        return self._generate(float(until_s))
+
+    def paused_s(self, until_s: float) -> float:
+        """How long the pauses up to until_s add up to."""
+        return sum(length for _, length in self.pauses(until_s))
+
+
+@dataclass(frozen=True)
+class FixedPauses(PauseSchedule):
+    """A pause of period_s * duty at the end of every period_s: the guest runs first, then
+    stops, so the first pause comes after it has done some work and every whole period has
+    exactly the same share paused (duty)."""
+    period_s: float
+    duty: float
+
+    def __post_init__(self):
+        who = "FixedPauses"
+        _require(_finite(self.period_s) and self.period_s > 0, who,
+                 f"period_s must be a finite number of seconds > 0, got {self.period_s!r}")
+        _require(_finite(self.duty) and 0 < self.duty < 1, who,
+                 f"duty is the paused share of a period and must lie strictly between 0 and 1, "
+                 f"got {self.duty!r}")
+
+    @property
+    def length_s(self) -> float:
+        return self.period_s * self.duty
+
+    @property
+    def steal_fraction(self) -> float:
+        return self.duty
+
+    def describe(self) -> str:
+        return (f"a {self.length_s * 1000:g} ms pause every {self.period_s * 1000:g} ms "
+                f"({self.duty * 100:g}% steal)")
+
+    def _generate(self, until_s):
+        k = 1
+        # Offsets from k * period (not by adding up periods), so no error builds up.
+        while k * self.period_s <= until_s + _HORIZON_SLACK_S:
+            yield (k * self.period_s - self.length_s, self.length_s)
+            k += 1
+
+
+@dataclass(frozen=True)
+class RandomPauses(PauseSchedule):
+    """Pauses arriving at random, the way a host's other load takes the CPU: gap, pause, gap,
+    pause ... with each gap and each pause drawn from an exponential distribution shifted by a
+    floor.  A pause is min_pause_s + Exp(mean mean_pause_s - min_pause_s) so its mean is
+    mean_pause_s exactly and none is too short to tell from host noise; gaps likewise with
+    min_gap_s, so the guest always runs a little between two pauses and they stay two.
+
+    The draws come from random.Random(seed), created afresh at each pauses() call, in the
+    order gap, pause, gap, pause: the same seed gives the same schedule, and a shorter horizon
+    gives a prefix of a longer one's."""
+    seed: object
+    mean_pause_s: float
+    mean_gap_s: float
+    min_pause_s: float = 0.05
+    min_gap_s: float = 0.05
+
+    def __post_init__(self):
+        who = "RandomPauses"
+        _require(self.seed is not None and isinstance(self.seed, (int, str, bytes)), who,
+                 f"seed must be an int, str or bytes (None would draw a different schedule "
+                 f"every time), got {self.seed!r}")
+        for name in ("min_pause_s", "min_gap_s"):
+            v = getattr(self, name)
+            _require(_finite(v) and v >= 0, who,
+                     f"{name} must be a finite number of seconds >= 0, got {v!r}")
+        _require(_finite(self.mean_pause_s) and self.mean_pause_s > 0, who,
+                 f"mean_pause_s must be a finite number of seconds > 0, got "
+                 f"{self.mean_pause_s!r}")
+        _require(_finite(self.mean_gap_s) and self.mean_gap_s > 0, who,
+                 f"mean_gap_s must be a finite number of seconds > 0, got {self.mean_gap_s!r}")
+        _require(self.mean_pause_s >= self.min_pause_s, who,
+                 f"mean_pause_s ({self.mean_pause_s!r}) cannot be below min_pause_s "
+                 f"({self.min_pause_s!r})")
+        _require(self.mean_gap_s >= self.min_gap_s, who,
+                 f"mean_gap_s ({self.mean_gap_s!r}) cannot be below min_gap_s "
+                 f"({self.min_gap_s!r})")
+
+    @property
+    def steal_fraction(self) -> float:
+        # Long-run share (renewal reward): mean pause over mean cycle.
+        return self.mean_pause_s / (self.mean_pause_s + self.mean_gap_s)
+
+    def describe(self) -> str:
+        return (f"random pauses (seed {self.seed!r}): {self.mean_pause_s * 1000:g} ms on average "
+                f"(at least {self.min_pause_s * 1000:g}), {self.mean_gap_s * 1000:g} ms apart "
+                f"on average (at least {self.min_gap_s * 1000:g}), "
+                f"{self.steal_fraction * 100:.3g}% steal")
+
+    @staticmethod
+    def _draw(rng: random.Random, floor: float, mean: float) -> float:
+        return floor + (rng.expovariate(1.0 / (mean - floor)) if mean > floor else 0.0)
+
+    def _generate(self, until_s):
+        rng = random.Random(self.seed)
+        t = 0.0
+        while True:
+            offset = t + self._draw(rng, self.min_gap_s, self.mean_gap_s)
+            length = self._draw(rng, self.min_pause_s, self.mean_pause_s)
+            if offset + length > until_s + _HORIZON_SLACK_S:
+                return
+            yield (offset, length)
+            t = offset + length
+
+
+@dataclass(frozen=True)
+class OnePause(PauseSchedule):
+    """One pause of length_s, at_s after the start: a single long descheduling, such as a
+    host migrating the VM or swapping it out.  Its cycle is the run up to the pause and the
+    pause itself, so steal_fraction is length_s / (at_s + length_s)."""
+    at_s: float
+    length_s: float
+
+    def __post_init__(self):
+        who = "OnePause"
+        _require(_finite(self.at_s) and self.at_s >= 0, who,
+                 f"at_s must be a finite number of seconds >= 0, got {self.at_s!r}")
+        _require(_finite(self.length_s) and self.length_s > 0, who,
+                 f"length_s must be a finite number of seconds > 0, got {self.length_s!r}")
+
+    @property
+    def steal_fraction(self) -> float:
+        return self.length_s / (self.at_s + self.length_s)
+
+    def describe(self) -> str:
+        return f"one {self.length_s * 1000:g} ms pause at {self.at_s * 1000:g} ms"
+
+    def _generate(self, until_s):
+        if self.at_s + self.length_s <= until_s + _HORIZON_SLACK_S:
+            yield (self.at_s, self.length_s)
+
+
+# --------------------------------------------------------------------------------------------
 # Running a guest
 
 
@@ -374,6 +561,116 @@ class Result:
         return "\n".join(out)
 
 
+# --------------------------------------------------------------------------------------------
+# QMP, QEMU's machine protocol
+
+
+class QMPError(Exception):
+    """QEMU answered a QMP command with an error, or the connection broke."""
+
+
+class QMPClient:
+    """Just enough QMP for the harness: connect to a UNIX socket, read the greeting, leave
+    negotiation mode with qmp_capabilities, then execute one command at a time.
+
+    QMP is one JSON object a line.  QEMU may send an event ({"event": ...}) at any time, e.g.
+    STOP and RESUME around a stop/cont; they are kept in .events and skipped while waiting for
+    a reply.  Every command carries an id, and a reply with another id (left over from a
+    command whose wait timed out) is skipped too, so a reply is never taken for the wrong
+    command.  Thread-safe: one command at a time."""
+
+    def __init__(self, path: str, timeout: float = 10.0):
+        self.events: list = []
+        self._buf = b""
+        self._next_id = 0
+        self._lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.sock.settimeout(timeout)
+            self.sock.connect(path)
+            self.greeting = self._read()
+            if "QMP" not in self.greeting:
+                raise QMPError(f"not a QMP greeting: {self.greeting!r}")
+            self.execute("qmp_capabilities")
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def _read(self) -> dict:
+        while b"\n" not in self._buf:
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                raise QMPError(f"no answer from QEMU in {self.sock.gettimeout():g} s") from None
+            except OSError as e:
+                raise QMPError(f"QMP connection failed: {e}") from e
+            if not chunk:
+                raise QMPError("QEMU closed the QMP connection")
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        try:
+            return json.loads(line)
+        except ValueError as e:
+            raise QMPError(f"QEMU sent something that is not JSON: {line!r}") from e
+
+    def execute(self, cmd: str, **args):
+        """Run cmd with args; returns the reply's "return" value, raises QMPError on an error
+        reply."""
+        with self._lock:
+            self._next_id += 1
+            msg = {"execute": cmd, "id": self._next_id}
+            if args:
+                msg["arguments"] = args
+            try:
+                self.sock.sendall(json.dumps(msg).encode() + b"\r\n")
+            except OSError as e:
+                raise QMPError(f"QMP {cmd}: cannot send: {e}") from e
+            while True:
+                reply = self._read()
+                if "event" in reply:
+                    self.events.append(reply)
+                elif reply.get("id") != self._next_id:
+                    continue
+                elif "error" in reply:
+                    err = reply["error"]
+                    raise QMPError(f"QMP {cmd}: {err.get('class')}: {err.get('desc')}")
+                else:
+                    return reply.get("return")
+
+    def shutdown(self) -> None:
+        """Wake a thread blocked on the socket (close() alone would not) and end the session."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.shutdown()
+        self.sock.close()
+
+
+class PauseThreadError(RuntimeError):
+    """The thread applying a pause schedule failed; raised by Guest.wait(), chained to the
+    thread's own exception, with the run's Result as .result."""
+    result = None
+
+
+# Host-side figures of pausing and sampling.
+UNPAUSED_TAIL_S = 1.0        # run_pauses' default horizon leaves this much of the run unpaused
+QMP_CONNECT_S = 10.0         # how long Guest.qmp waits for QEMU's socket to appear
+VCPU_SAMPLE_PERIOD_S = 0.01  # sample_vcpu's period
+
+_VCPU_NAME_RE = re.compile(r"^CPU (\d+)/(?:TCG|KVM)$")
+
+
+def vcpu_thread_name(times: dict) -> Optional[str]:
+    """The first vCPU's thread among thread_times()'s names: "CPU 0/TCG" under TCG, "CPU 0/KVM"
+    under KVM (QEMU names them so with -name debug-threads=on), the lowest number if there are
+    several; None if there is none (yet)."""
+    found = [(int(m.group(1)), n) for n in times if (m := _VCPU_NAME_RE.match(n))]
+    return min(found)[1] if found else None
+
+
 _live: set = set()
 _live_lock = threading.Lock()
 
@@ -399,12 +696,21 @@ class Guest:
     included, as it arrives (scripts/run-guest streams with it).  If setpriv is installed QEMU
     also gets SIGKILL when the thread that started it dies, so start it from a thread that
     lives as long as the guest (the main thread, normally).
+
+    Acting on the run, and watching it from the host:
+      * qmp=True gives QEMU a QMP socket; Guest.qmp(cmd, **args) runs a command on it.
+      * run_pauses(schedule) pauses QEMU on a schedule from a background thread, by SIGSTOP or
+        by QMP stop, and records what it applied in Guest.pauses.
+      * sample_vcpu=True samples the vCPU thread's CPU time every 10 ms (Guest.vcpu_samples);
+        vcpu_off_cpu_s() turns the samples into the time the vCPU could not run.
+    All of it uses time.monotonic(), the clock the serial lines are stamped with.
     """
 
     def __init__(self, kernel=None, iso=None, cmdline: str = "", machine: str = "pc",
                  accel: str = "tcg", extra_args: Iterable[str] = (), timeout: float = None,
                  memory: str = "64M", on_line: Callable[[float, str], None] = None,
-                 qemu: str = None, debug_exit: bool = True):
+                 qemu: str = None, debug_exit: bool = True, qmp: bool = False,
+                 sample_vcpu: bool = False):
         if (kernel is None) == (iso is None):
             raise ValueError("give exactly one of kernel= and iso=")
         if iso is not None and cmdline:
@@ -426,7 +732,17 @@ class Guest:
             argv += ["-kernel", str(kernel), "-append", cmdline]
         else:
             argv += ["-cdrom", str(iso), "-boot", "d"]
+        # The QMP socket goes in a directory of its own, so no other run can take its name;
+        # the directory is removed by kill(), or when the Guest is collected if it never ran.
+        self.qmp_path: Optional[str] = None
+        self._qmp_dir_cleanup = None
+        if qmp:
+            qmp_dir = tempfile.mkdtemp(prefix="tickguest-qmp-")
+            self._qmp_dir_cleanup = weakref.finalize(self, shutil.rmtree, qmp_dir, True)
+            self.qmp_path = os.path.join(qmp_dir, "qmp.sock")
+            argv += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         self.argv = argv + [str(a) for a in extra_args]
+        self.sample_vcpu = sample_vcpu
 
         self.proc: Optional[subprocess.Popen] = None
         self.started: Optional[float] = None
@@ -436,8 +752,25 @@ class Guest:
         self._raw = bytearray()
         self._stderr = bytearray()
         self._cond = threading.Condition()
-        self._threads: list = []
+        self._threads: list = []          # the pipe readers
         self._result: Optional[Result] = None
+        # Set once QEMU's output has ended or it was killed: wakes the helper threads below.
+        self._ended = threading.Event()
+        # Held while QEMU is signalled or reaped, so no signal can go to a reaped pid that
+        # another process has been given since: with helper threads signalling, it matters.
+        self._reap_lock = threading.RLock()
+        self._helpers: list = []          # the sampler and the pause thread
+        self._qmp: Optional[QMPClient] = None
+        self._qmp_lock = threading.Lock()
+        # What run_pauses asked for and what it did.
+        self.pause_schedule: Optional[PauseSchedule] = None
+        self.pause_plan: Optional[list] = None     # (offset_s, length_s), as the schedule gave
+        self.pause_origin: Optional[float] = None  # stamp of the line the schedule started at
+        self.pauses: list = []                     # (start, end) of every pause applied
+        self.pause_error: Optional[BaseException] = None
+        self._pause_error_reported = False
+        # (host time, on-CPU ns, runqueue-wait ns) of the vCPU thread, with sample_vcpu=True
+        self.vcpu_samples: list = []
 
     # -- life cycle
 
@@ -470,30 +803,48 @@ class Guest:
                                   name=f"guest-{self.proc.pid}-{target.__name__}")
             th.start()
             self._threads.append(th)
+        if self.sample_vcpu:
+            self._start_helper(self._sample_vcpu, "vcpu-sampler")
         return self
+
+    def _start_helper(self, target, what: str, args=()) -> threading.Thread:
+        th = threading.Thread(target=target, args=args, daemon=True,
+                              name=f"guest-{self.proc.pid}-{what}")
+        th.start()
+        self._helpers.append(th)
+        return th
 
     def __enter__(self) -> "Guest":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.kill()
+        # A failed pause thread must not go unnoticed when nobody called wait() to hear it;
+        # an exception already on its way out is the more useful one and goes on.
+        if exc_type is None and not self._pause_error_reported:
+            self._raise_pause_error()
 
     def signal(self, sig: int) -> bool:
         """Send sig to QEMU's process group while QEMU is alive (not yet reaped: a reaped pid
         could belong to someone else).  Returns whether it was sent."""
-        if self.proc is None or self.proc.returncode is not None:
-            return False
-        try:
-            os.killpg(self.proc.pid, sig)
-            return True
-        except ProcessLookupError:
-            return False
+        with self._reap_lock:
+            if self.proc is None or self.proc.returncode is not None:
+                return False
+            try:
+                os.killpg(self.proc.pid, sig)
+                return True
+            except ProcessLookupError:
+                return False
 
     def thread_times(self) -> dict:
         """How QEMU's threads have used the host CPU so far, the hypervisor's view of the run:
         {thread name: (on-CPU ns, ns runnable but waiting for a CPU)}, summed over threads of one
         name ("CPU 0/TCG" is the vCPU), from /proc/PID/task/*/schedstat.  Empty when QEMU is not
         running or the kernel keeps no scheduler statistics."""
+        with self._reap_lock:           # a reaped pid's /proc may be someone else's
+            return self._thread_times()
+
+    def _thread_times(self) -> dict:
         out: dict = {}
         if self.proc is None or self.proc.returncode is not None:
             return out
@@ -514,20 +865,214 @@ class Guest:
             out[name] = (prev[0] + on_cpu, prev[1] + waiting)
         return out
 
-    def kill(self) -> None:
-        """Kill the group and reap QEMU; safe to call any number of times, from anywhere."""
-        if self.proc is not None:
-            self.signal(signal.SIGKILL)
+    # -- QMP
+
+    def qmp(self, cmd: str, **args):
+        """Run a QMP command (Guest(qmp=True) only) and return its "return" value; QMPError
+        if QEMU refuses it or has gone.  Connects on first use: QEMU makes the socket while it
+        starts, so the first call waits for it, at most QMP_CONNECT_S."""
+        if self.qmp_path is None:
+            raise RuntimeError("this Guest was made without qmp=True")
+        if self.proc is None:
+            raise RuntimeError("QMP needs a running guest: start() it first")
+        with self._qmp_lock:
+            if self._qmp is None:
+                self._qmp = self._connect_qmp()
+        return self._qmp.execute(cmd, **args)
+
+    def _connect_qmp(self) -> QMPClient:
+        deadline = time.monotonic() + QMP_CONNECT_S
+        while True:
+            if self._gone():
+                raise QMPError("QEMU is not running")
             try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
+                return QMPClient(self.qmp_path)
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() >= deadline:
+                    raise QMPError(f"no QMP socket at {self.qmp_path} after "
+                                   f"{QMP_CONNECT_S:g} s") from None
+                self._ended.wait(0.02)
+
+    def _gone(self) -> bool:
+        """Whether QEMU has ended (or never ran): nothing left to pause or resume."""
+        return self.proc is None or self._ended.is_set() or self._exited()
+
+    # -- pausing the run
+
+    def run_pauses(self, schedule: PauseSchedule, start_after_line=r"^# running \d+ tasks",
+                   horizon_s: float = None, method: str = "signal") -> Optional[threading.Thread]:
+        """Apply schedule from a background thread, starting when a serial line matches
+        start_after_line: each pause at the line's arrival time plus its offset, for its
+        length, in host seconds.  Returns the thread (kill() and wait() join it), or None if
+        QEMU could not be started.
+
+        horizon_s bounds the schedule (every pause ends by then, counted from the line); by
+        default it is the command line's duration= less UNPAUSED_TAIL_S, so the end of the run
+        is never paused.  The guest's duration is counted by its reference clock, which goes
+        on through a SIGSTOP (TSC) but not through a QMP stop, so in wall time a QMP-paused
+        run is longer by its pauses; the Guest's timeout is extended by the planned pauses.
+
+        method="signal" stops QEMU's whole process group with SIGSTOP and resumes it with
+        SIGCONT: the host deschedules the VM and its virtual clocks run on, as under a loaded
+        host.  method="qmp" (needs qmp=True) uses QMP "stop" and "cont": QEMU stops its vCPUs,
+        its virtual clock and, under TCG, the TSC, so the guest's busy loops see no gap; but a
+        device timed by the host's clock goes on, and QEMU's RTC is, by default (-rtc
+        clock=host): with driftfix=slew it delivers the ticks of the stop afterwards, and tick
+        time runs ahead of the TSC (tests/conformance/test_pauses.py has the figures).
+
+        Each pause applied is appended to Guest.pauses as (start, end) in time.monotonic()
+        seconds: from when the stop had taken effect (the signal sent, or QMP's reply to
+        "stop") to just before the resume was sent.  The thread stops when QEMU exits or is
+        killed, cutting a pause short (its end is then when the thread noticed); it always
+        sends the resume after a stop it attempted, whatever happened.  Its exception, if it
+        has one, is kept in Guest.pause_error and raised by wait() (PauseThreadError).  If the
+        line never comes, no pause is applied: Guest.pause_origin stays None."""
+        if method not in ("signal", "qmp"):
+            raise ValueError(f"method must be 'signal' or 'qmp', got {method!r}")
+        if method == "qmp" and self.qmp_path is None:
+            raise ValueError("method='qmp' needs a Guest made with qmp=True")
+        if not isinstance(schedule, PauseSchedule):
+            raise TypeError(f"schedule must be a PauseSchedule, got {type(schedule).__name__}")
+        if self.proc is None and self.start_error is None:
+            raise RuntimeError("start the guest (or enter its with block) before run_pauses()")
+        if self.pause_schedule is not None:
+            raise RuntimeError("a Guest runs one pause schedule")
+        if horizon_s is None:
+            horizon_s = max(0.0, cmdline_duration_s(self.cmdline) - UNPAUSED_TAIL_S)
+        rx = re.compile(start_after_line)
+        plan = list(schedule.pauses(horizon_s))   # a bad horizon fails here, in the caller
+        self.pause_schedule, self.pause_plan = schedule, plan
+        self.timeout += sum(length for _, length in plan)
+        if self.proc is None:      # QEMU could not start; wait() reports it
+            return None
+        return self._start_helper(self._apply_pauses, "pauses", (rx, plan, method))
+
+    def _apply_pauses(self, rx, plan, method) -> None:
+        try:
+            line = self.wait_for_line(rx, timeout=self.timeout)
+            if line is None:
+                return
+            self.pause_origin = origin = line[0]
+            for offset, length in plan:
+                if not self._sleep_until(origin + offset):
+                    return
+                if not self._pause_once(origin + offset + length, method):
+                    return
+        except BaseException as e:   # kept for wait() to raise: a thread's own would be lost
+            self.pause_error = e
+
+    def _sleep_until(self, t: float) -> bool:
+        """Sleep until monotonic time t, never less; False, at once, if QEMU ends first."""
+        while True:
+            left = t - time.monotonic()
+            if left <= 0:
+                return True
+            if self._ended.wait(left):
+                return False
+
+    def _pause_once(self, end: float, method: str) -> bool:
+        """One pause until monotonic time end; returns whether QEMU is still there."""
+        held = None
+        try:
+            if not self._stop_vm(method):
+                return False
+            held = time.monotonic()
+            self._sleep_until(end)
+        finally:
+            released = time.monotonic()
+            # Sent even when the stop failed half-way (a QMP reply that never came): a resume
+            # of a running VM does nothing, a VM left stopped would hang the run.
+            self._resume_vm(method)
+            if held is not None:
+                self.pauses.append((held, released))
+        return not self._ended.is_set()
+
+    def _stop_vm(self, method: str) -> bool:
+        if method == "signal":
+            return self.signal(signal.SIGSTOP)
+        if self._gone():
+            return False
+        try:
+            self.qmp("stop")
+            return True
+        except QMPError:
+            if self._gone():
+                return False
+            raise
+
+    def _resume_vm(self, method: str) -> None:
+        if method == "signal":
+            self.signal(signal.SIGCONT)
+            return
+        if self._gone():
+            return
+        try:
+            self.qmp("cont")
+        except QMPError:
+            if not self._gone():
+                raise
+
+    # -- the hypervisor's view: the vCPU thread's CPU time
+
+    def _sample_vcpu(self) -> None:
+        while not self._ended.is_set():
+            times = self.thread_times()
+            t = time.monotonic()
+            name = vcpu_thread_name(times)
+            if name is not None:
+                self.vcpu_samples.append((t, *times[name]))
+            self._ended.wait(VCPU_SAMPLE_PERIOD_S)
+
+    def vcpu_off_cpu_s(self, t0: float, t1: float) -> float:
+        """An upper bound on how long the vCPU thread was off the CPU between monotonic times
+        t0 and t1 (stopped, or runnable and waiting): no stolen time the guest reports for
+        that window can be more.  Needs sample_vcpu=True.
+
+        It is wall time less on-CPU time over the samples that bracket the window: the latest
+        at or before t0 and the earliest at or after t1.  That window holds [t0, t1], so its
+        off-CPU time can only be more, by the off-CPU time in the two margins (at most a
+        sample period each).  Where no sample brackets an end, the end itself is taken with
+        the nearest sample's CPU time, which is the most the thread can have had at t0 and
+        the least it can have had at t1: still an upper bound.  Each sample is stamped when
+        its read of /proc ends, about 0.1 ms after it starts (measured here: 78 us median),
+        a blur far below anything the bound is used for."""
+        if t1 < t0:
+            raise ValueError(f"the window ends ({t1}) before it starts ({t0})")
+        samples = list(self.vcpu_samples)
+        if not samples:
+            raise LookupError("no samples of the vCPU thread (make the Guest with "
+                              "sample_vcpu=True, and let QEMU start its vCPU)")
+        before = [s for s in samples if s[0] <= t0]
+        after = [s for s in samples if s[0] >= t1]
+        a = before[-1] if before else samples[0]
+        b = after[0] if after else samples[-1]
+        wall = max(b[0], t1) - min(a[0], t0)
+        on_cpu = max(0, b[1] - a[1]) / 1e9
+        return wall - on_cpu
+
+    def kill(self) -> None:
+        """Kill the group and reap QEMU; safe to call any number of times, from anywhere.
+        SIGKILL ends a stopped process as well, so a pause in progress cannot keep QEMU."""
+        if self.proc is not None:
+            with self._reap_lock:
+                self.signal(signal.SIGKILL)
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+        self._ended.set()
+        if self._qmp is not None:
+            self._qmp.shutdown()        # wakes a helper waiting for a reply
         self._join()
+        if self._qmp is not None:
+            self._qmp.close()
+        if self._qmp_dir_cleanup is not None:
+            self._qmp_dir_cleanup()
         with _live_lock:
             _live.discard(self)
 
     def _join(self) -> None:
-        for th in self._threads:
+        for th in self._threads + self._helpers:
             if th is not threading.current_thread():
                 th.join(timeout=5)
 
@@ -542,8 +1087,10 @@ class Guest:
 
     def wait(self, timeout: float = None) -> Result:
         """Wait for QEMU to exit, at most timeout (default: the Guest's) seconds from its start;
-        past that kill it and report status 124."""
+        past that kill it and report status 124.  If the pause thread failed, raises
+        PauseThreadError (the Result is its .result) instead of returning."""
         if self._result is not None:
+            self._raise_pause_error()
             return self._result
         if self.proc is None and self.start_error is None:
             self.start()
@@ -560,7 +1107,16 @@ class Guest:
         else:
             ended = self.started
         self._result = self._make_result(timed_out, ended)
+        self._raise_pause_error()
         return self._result
+
+    def _raise_pause_error(self) -> None:
+        if self.pause_error is None:
+            return
+        self._pause_error_reported = True
+        err = PauseThreadError(f"the pause thread failed: {self.pause_error!r}")
+        err.result = self._result
+        raise err from self.pause_error
 
     # -- reading
 
@@ -582,6 +1138,8 @@ class Guest:
                 self._add_line(now, clean_line(b))
             if not chunk:
                 break
+        # QEMU closes its output only by exiting: the helpers can stop.
+        self._ended.set()
         with self._cond:
             self._cond.notify_all()
 
@@ -630,6 +1188,12 @@ class Guest:
                 if left <= 0 or reader_done or self.proc is None:
                     return None
                 self._cond.wait(min(left, 0.5))
+
+    def lines_matching(self, pattern) -> list:
+        """[(time, match)] for every serial line so far that the regex pattern matches
+        (searched), in order: the host's arrival time of each line beside what it says."""
+        rx = re.compile(pattern)
+        return [(t, m) for t, text in self.lines if (m := rx.search(text)) is not None]
 
     def _make_result(self, timed_out: bool, ended: float) -> Result:
         all_lines = self.lines

@@ -1,5 +1,9 @@
-"""Python tests that need no QEMU.  This file only puts tests/ on sys.path, so that harness and
-report_html import; it is safe to load more than once."""
+"""Host-only Python tests: the harness and the HTML report, plain Python, no QEMU, seconds in all.
+
+tests/unit holds the C (cmocka) unit tests of the kernel; this directory is their Python
+counterpart.  It puts tests/ on sys.path so the modules here import harness and report_html the
+way the conformance suite does; loading it twice is harmless.
+"""
 
 import sys
 from pathlib import Path

@@ -1,0 +1,209 @@
+"""The harness's pause injection (Guest.run_pauses) against the guest's own account of it.
+
+Two ways of taking the CPU from a VM, and what each should look like from inside:
+
+  * SIGSTOP/SIGCONT of QEMU's process group is a host that deschedules the VM.  Under TCG the
+    guest's TSC follows the host's clock, so every busy loop sees the pause as a TSC gap (stolen
+    time) and the RTC, whose clock is the host's, owes the ticks it could not deliver.
+  * QMP stop/cont is QEMU stopping its own vCPUs and its virtual clock, as for a snapshot or a
+    migration: the TSC stands still, so the busy loops see nothing.  The RTC is another matter:
+    with QEMU's default `-rtc clock=host` it keeps host time through the stop (see
+    test_qmp_pauses_stop_the_tsc_but_not_the_rtc).
+
+Every bound comes from what the host recorded: the pauses the harness applied (Guest.pauses)
+and the vCPU thread's CPU time sampled from /proc (Guest.vcpu_off_cpu_s).
+"""
+
+import re
+import time
+
+import pytest
+
+import harness
+from harness import FixedPauses, OnePause
+
+pytestmark = pytest.mark.conformance
+
+RUN = "suite=accounting timer=rtc irq=ioapic sponge=run duration=6s"
+RTC_SLEW = ["-rtc", "driftfix=slew"]
+SCHEDULE = FixedPauses(1.0, 0.2)        # 200 ms pauses, one a second: 5 before the last second
+RUNNING = r"^# running \d+ tasks"
+CLOCK_CHECK = "rtc tick time never ran ahead"
+
+# How far a recorded pause may be from the planned one: the pause thread sleeps on an Event
+# whose wake-up is late by scheduler latency, well under a millisecond on an idle host and a
+# few ms on a loaded one.
+PAUSE_SLACK_S = 0.010
+# The guest's stolen figure is in whole ms.
+REPORT_ROUNDING_MS = 1
+
+
+def run_paused(kernel, schedule, method, extra=RTC_SLEW, cmdline=RUN):
+    g = harness.Guest(kernel=kernel, cmdline=cmdline, extra_args=extra,
+                      qmp=(method == "qmp"), sample_vcpu=True)
+    with g:
+        g.run_pauses(schedule, start_after_line=RUNNING, method=method)
+        r = g.wait()
+    return g, r
+
+
+def exited_at(r):
+    return r.started + r.duration
+
+
+def stolen_ms(r):
+    m = re.search(r"^# accounting: .* (\d+) ms stolen seen", r.text, re.M)
+    assert m, r.summary()
+    return int(m.group(1))
+
+
+def tick_period_ms(r):
+    y = r.tap.test("rtc ticks at the programmed rate").yaml
+    return 1000.0 / float(y["programmed_hz"])
+
+
+def assert_pauses_as_planned(g):
+    """Every planned pause was applied, and each lasted what was asked."""
+    assert g.pause_error is None, g.pause_error
+    assert g.pause_origin is not None, "the schedule never started"
+    assert len(g.pauses) == len(g.pause_plan), (g.pauses, g.pause_plan)
+    for (start, end), (offset, length) in zip(g.pauses, g.pause_plan):
+        assert abs((end - start) - length) <= PAUSE_SLACK_S, (start, end, offset, length)
+        assert 0 <= start - (g.pause_origin + offset) <= PAUSE_SLACK_S, (start, offset)
+
+
+def off_cpu_outside_pauses_s(g, r):
+    """An upper bound on the vCPU thread's off-CPU time from QEMU's start to its exit, the
+    pauses left out: the sum of vcpu_off_cpu_s over the stretches between them.  Each stretch
+    is widened to the samples around it, so up to a sample period of each pause's edges counts
+    as well; that only loosens the bound."""
+    edges = [g.started] + [t for p in g.pauses for t in p] + [exited_at(r)]
+    return sum(g.vcpu_off_cpu_s(a, b) for a, b in zip(edges[::2], edges[1::2]))
+
+
+def test_sigstop_pauses_are_seen_as_stolen_time(kernel):
+    """SIGSTOP, 200 ms a second, RTC catching up: the harness applies the schedule it was
+    given, and the guest's busy loops see the pauses as stolen time, all of them but perhaps
+    one (a pause that falls in an interrupt handler, where no probe runs, is not seen), and
+    never more than the vCPU thread really spent off the CPU."""
+    g, r = run_paused(kernel, SCHEDULE, "signal")
+    assert r.status == 0, r.summary()
+    assert_pauses_as_planned(g)
+    n = len(g.pauses)
+    asked = sum(length for _, length in g.pause_plan)
+    applied = [end - start for start, end in g.pauses]
+    assert n == 5
+    assert abs(sum(applied) - asked) <= PAUSE_SLACK_S * n, (applied, asked)
+
+    stolen = stolen_ms(r)
+    # the probe's threshold and a loop iteration: a few ms over a pause, at most
+    assert stolen >= (sum(applied) - max(applied)) * 1000 - 5 * n, (stolen, applied)
+    off_cpu = g.vcpu_off_cpu_s(g.started, exited_at(r)) * 1000
+    assert stolen <= off_cpu + REPORT_ROUNDING_MS, (stolen, off_cpu)
+
+
+def test_qmp_pauses_stop_the_tsc_but_not_the_rtc(kernel):
+    """QMP stop/cont with the same schedule and QEMU's default RTC (`-rtc driftfix=slew`,
+    which leaves the RTC on `clock=host`).
+
+    What was expected: the stop freezes every virtual clock, so the guest sees no pause at
+    all.  What QEMU 7.2 under TCG does: the stop freezes the TSC (the guest's reference here)
+    and the vCPU, so the busy loops see no gap, and the RTC owes no backlog: no late ticks,
+    no catch-up.  But the RTC's periodic timer runs on the host's clock, and goes on through
+    the stop; the interrupts it could not deliver while the vCPU was stopped are coalesced,
+    and slew mode re-injects them after the cont.  The guest then gets ticks for time that,
+    by its frozen TSC, never passed: tick time runs ahead by the paused time, pause after
+    pause.  The guest says so: its check that tick time never ran ahead of the TSC fails, and
+    the sampling checks with it (the extra ticks charge time nobody ran).
+
+    Observed in one run: 5 pauses of 199 ms; 0 late, 0 catch-up, 794 ahead ticks; tick time
+    197, 395, 595, 797 and 995 ms ahead after each pause and 994.9 ms at the end; 41 ms
+    stolen seen in all (host noise).  The test holds the run to those physics:"""
+    g, r = run_paused(kernel, SCHEDULE, "qmp")
+    assert_pauses_as_planned(g)
+    paused_ms = sum(end - start for start, end in g.pauses) * 1000
+    n, p = len(g.pauses), tick_period_ms(r)
+    c = r.tap.test(CLOCK_CHECK).yaml
+
+    # No backlog: nothing was owed at the cont.  A tick delayed by the host can make a late
+    # tick with the next bunched behind it (a catch-up), and a resume may bunch one or two.
+    assert c["catchup_ticks"] <= 2 * n, c
+    assert c["lost"] == 0, c
+    # No stolen time from the pauses: only what the host took outside them.
+    stolen, noise = stolen_ms(r), off_cpu_outside_pauses_s(g, r) * 1000
+    assert stolen <= noise + REPORT_ROUNDING_MS, (stolen, noise, paused_ms)
+
+    # Tick time ahead by the paused time: the RTC counts whole periods of host time, so the
+    # count is off by at most a period at each end of the run; the TSC stopped a little before
+    # the recorded start of each pause (QEMU stops, then replies) and ran again a little after
+    # its recorded end (the cont is sent after the stamp), a QMP round trip, well under 2 ms.
+    ahead_ms = -c["behind_at_end_ms"]
+    assert abs(ahead_ms - paused_ms) <= 2 * p + 2 * n, (c, paused_ms)
+    assert c["max_ahead_ms"] >= paused_ms - 2 * p - 2 * n, (c, paused_ms)
+    # ... and the guest reports it, consistently with its exit status.
+    assert not r.tap.test(CLOCK_CHECK).ok, r.summary()
+    failed = [t.description for t in r.tap.failed()]
+    assert all(d.startswith(CLOCK_CHECK) or "sampled share" in d for d in failed), failed
+    assert r.status == 1, r.summary()
+    assert harness.check_consistent(r) == [], r.summary()
+
+
+def test_qmp_pauses_are_invisible_with_the_rtc_on_the_vm_clock(kernel):
+    """The contrast: with `-rtc clock=vm` the RTC's timer runs on QEMU's virtual clock, which
+    QMP stop freezes along with the TSC.  Then the guest sees nothing of the pauses: tick time
+    keeps within a period of the TSC, no catch-up beyond what a resume can bunch, no stolen
+    time beyond what the host took outside the pauses, every check passes."""
+    g, r = run_paused(kernel, SCHEDULE, "qmp", extra=["-rtc", "driftfix=slew,clock=vm"])
+    assert r.status == 0, r.summary()
+    assert_pauses_as_planned(g)
+    n, p = len(g.pauses), tick_period_ms(r)
+    c = r.tap.test(CLOCK_CHECK).yaml
+    assert c["catchup_ticks"] <= 2 * n, c
+    assert c["ahead_ticks"] == 0 and c["lost"] == 0, c
+    assert abs(c["behind_at_end_ms"]) < p, c
+    stolen, noise = stolen_ms(r), off_cpu_outside_pauses_s(g, r) * 1000
+    assert stolen <= noise + REPORT_ROUNDING_MS, (stolen, noise)
+
+
+@pytest.mark.parametrize("method", ["signal", "qmp"])
+def test_a_pause_cut_short_by_the_end_of_the_run_leaves_nothing_behind(kernel, method):
+    """A pause far longer than the time the run is allowed: QEMU is still stopped when the
+    wait runs out, is killed as a hung run is (status 124), and reaped; the pause thread
+    notices, closes the pause where it ended, and is gone, without an error."""
+    g = harness.Guest(kernel=kernel, cmdline="suite=accounting duration=2s",
+                      qmp=(method == "qmp"), sample_vcpu=False)
+    t0 = time.monotonic()
+    with g:
+        thread = g.run_pauses(OnePause(0.2, 600.0), horizon_s=1000.0, method=method)
+        line = g.wait_for_line(RUNNING, harness.timeout_for(2))
+        assert line, "the run never started"
+        r = g.wait(timeout=line[0] + 1.5 - g.started)
+        killed = time.monotonic()
+    assert r.status == harness.STATUS_TIMEOUT, r.summary()
+    assert g.proc.returncode is not None, "QEMU not reaped"
+    assert not thread.is_alive()
+    assert g.pause_error is None, g.pause_error
+    assert len(g.pauses) == 1, g.pauses
+    start, end = g.pauses[0]
+    assert start < line[0] + 1.5 <= end <= killed, (g.pauses, line[0], killed)
+    assert killed - t0 < 30, "a pause kept the run"
+
+
+def test_a_schedule_longer_than_the_run_stops_when_qemu_exits(kernel):
+    """A schedule with pauses planned far past the guest's end: the guest runs its 2 s (its
+    TSC goes on through SIGSTOP, so the pauses do not lengthen it), exits by itself between
+    two pauses, and the thread stops there; wait() does not wait for the rest of the plan,
+    and every pause applied was closed before QEMU's exit."""
+    g = harness.Guest(kernel=kernel, cmdline="suite=accounting duration=2s")
+    with g:
+        thread = g.run_pauses(FixedPauses(0.5, 0.3), horizon_s=60.0)
+        r = g.wait()
+    left = time.monotonic()
+    assert r.status == 0, r.summary()
+    assert not thread.is_alive()
+    assert g.pause_error is None, g.pause_error
+    assert len(g.pause_plan) == 120
+    assert 2 <= len(g.pauses) <= 5, g.pauses
+    assert all(end <= exited_at(r) for _, end in g.pauses), (g.pauses, exited_at(r))
+    # the thread was joined at once (kill() would have given up on it after 5 s)
+    assert left - exited_at(r) < 1.0, left - exited_at(r)

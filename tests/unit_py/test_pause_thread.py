@@ -1,0 +1,316 @@
+"""Guest's pause thread, QMP client and vCPU figures, without QEMU.
+
+A small Python script stands in for QEMU (Guest's qemu= option): it prints the line a schedule
+starts at, then a line every 10 ms for as long as its command line's duration= says, and
+serves QMP on the socket Guest asks for.  Like QEMU under TCG, its clock goes on through a
+SIGSTOP and stands still through a QMP stop.  That is enough to hold the thread to its
+promises: every planned pause applied and recorded, QEMU never left stopped, the thread gone
+when QEMU is, and its failures raised by wait() instead of lost.
+"""
+
+import os
+import stat
+import time
+
+import pytest
+
+import harness
+from harness import FixedPauses, Guest, OnePause, PauseThreadError, QMPError
+
+FAKE_QEMU = r'''#!/usr/bin/python3
+# Stands in for qemu-system-x86_64 in tests/unit_py/test_pause_thread.py.
+import json, os, re, socket, sys, threading, time
+
+args = sys.argv[1:]
+cmdline = args[args.index("-append") + 1] if "-append" in args else ""
+m = re.search(r"duration=([\d.]+)s", cmdline)
+run_s = float(m.group(1)) if m else 0.5
+running = threading.Event()
+running.set()
+out = threading.Lock()
+
+def say(text):
+    with out:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+def serve(conn):
+    f = conn.makefile("rwb", buffering=0)
+    def send(obj):
+        f.write(json.dumps(obj).encode() + b"\r\n")
+    send({"QMP": {"version": {"fake": True}, "capabilities": []}})
+    for line in f:
+        req = json.loads(line)
+        cmd, rid = req["execute"], req.get("id")
+        if cmd == "qmp_capabilities":
+            send({"return": {}, "id": rid})
+        elif cmd in ("stop", "cont"):
+            if cmd == "stop":
+                running.clear()
+                say("# vm stopped")
+            else:
+                running.set()
+                say("# vm running")
+            # an event first, as QEMU sends it: the client must skip it
+            send({"event": "STOP" if cmd == "stop" else "RESUME", "timestamp": {}})
+            send({"return": {}, "id": rid})
+        elif cmd == "query-status":
+            send({"return": {"running": running.is_set()}, "id": rid})
+        else:
+            send({"error": {"class": "CommandNotFound",
+                            "desc": "The command %s has not been found" % cmd}, "id": rid})
+
+if "-qmp" in args:
+    path = args[args.index("-qmp") + 1].split(",")[0][len("unix:"):]
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    threading.Thread(target=lambda: serve(srv.accept()[0]), daemon=True).start()
+
+if "silent" not in cmdline:
+    say("TAP version 13")
+    say("# running 2 tasks for %d ms" % (run_s * 1000))
+    # the run's clock: wall time, less the time QMP kept the vCPUs stopped
+    ran, last, n = 0.0, time.monotonic(), 0
+    while ran < run_s:
+        time.sleep(0.01)
+        now = time.monotonic()
+        if running.is_set():
+            ran += now - last
+            n += 1
+            say("# tick %d" % n)
+        last = now
+    say("1..0")
+    say("# exit: skipped (status 77)")
+    sys.exit(77 << 1 | 1)
+time.sleep(run_s)
+sys.exit(77 << 1 | 1)
+'''
+
+
+@pytest.fixture(scope="module")
+def fake_qemu(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fake") / "qemu-system-x86_64"
+    path.write_text(FAKE_QEMU)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def guest(fake_qemu, cmdline="duration=0.4s", **kw):
+    kw.setdefault("timeout", 10)
+    return Guest(kernel="unused.elf", cmdline=cmdline, qemu=fake_qemu, **kw)
+
+
+# -- the pause thread
+
+
+def test_signal_pauses_are_applied_recorded_and_always_resumed(fake_qemu):
+    with guest(fake_qemu, cmdline="duration=0.7s") as g:
+        g.run_pauses(FixedPauses(0.2, 0.5), horizon_s=0.6)
+        r = g.wait()
+    assert r.status == 77, r.summary()      # it finished: nothing kept it stopped
+    assert g.pause_error is None
+    assert len(g.pause_plan) == 3 and len(g.pauses) == 3, (g.pause_plan, g.pauses)
+    for (start, end), (offset, length) in zip(g.pauses, g.pause_plan):
+        # stamped once the stop is sent, and held until the planned end, not a moment less
+        assert start >= g.pause_origin + offset
+        assert end >= g.pause_origin + offset + length
+    # While stopped, the fake printed nothing (its ticks are 10 ms apart).  The margins are
+    # for a line printed just before the stop and stamped late by a busy host.
+    ticks = [t for t, _ in g.lines_matching(r"^# tick")]
+    for start, end in g.pauses:
+        assert not [t for t in ticks if start + 0.03 < t < end - 0.03], (start, end)
+
+
+def test_qmp_pauses_stop_and_cont_in_turn_skipping_events(fake_qemu):
+    with guest(fake_qemu, qmp=True) as g:
+        g.run_pauses(FixedPauses(0.1, 0.5), horizon_s=0.3, method="qmp")
+        r = g.wait()
+    assert r.status == 77, r.summary()
+    assert g.pause_error is None
+    assert len(g.pauses) == 3
+    states = [m.group(1) for _, m in g.lines_matching(r"^# vm (stopped|running)")]
+    assert states == ["stopped", "running"] * 3
+    assert [e["event"] for e in g._qmp.events] == ["STOP", "RESUME"] * 3
+    assert not os.path.exists(os.path.dirname(g.qmp_path)), "the socket's directory is left"
+
+
+def test_qmp_commands_and_errors(fake_qemu):
+    with guest(fake_qemu, qmp=True) as g:
+        assert g.qmp("query-status") == {"running": True}
+        with pytest.raises(QMPError, match="CommandNotFound: The command nope has not been"):
+            g.qmp("nope", arg=1)
+        assert g.qmp("query-status") == {"running": True}   # the session goes on
+    with pytest.raises(QMPError):
+        g.qmp("query-status")                                # QEMU is gone
+
+
+def test_qmp_needs_qmp_true(fake_qemu):
+    with guest(fake_qemu) as g:
+        with pytest.raises(RuntimeError, match="without qmp=True"):
+            g.qmp("stop")
+        with pytest.raises(ValueError, match="method='qmp' needs a Guest made with qmp=True"):
+            g.run_pauses(OnePause(0, 1), method="qmp")
+
+
+def test_a_failure_after_the_stop_still_resumes_and_reaches_wait(fake_qemu):
+    g = guest(fake_qemu)
+    stop = g._stop_vm
+
+    def stop_then_fail(method):
+        stop(method)
+        raise OSError("the host changed its mind")
+
+    g._stop_vm = stop_then_fail
+    with pytest.raises(PauseThreadError, match="the host changed its mind") as info:
+        with g:
+            g.run_pauses(OnePause(0.05, 5.0), horizon_s=6)
+            g.wait()
+    assert isinstance(info.value.__cause__, OSError)
+    # resumed at once by the finally: the run ended on its own, not by the timeout
+    assert info.value.result.status == 77, info.value.result.summary()
+    assert g.pauses == []       # the pause never got under way, so none is recorded
+
+
+def test_a_failure_is_raised_on_leaving_the_block_if_nobody_waited(fake_qemu):
+    g = guest(fake_qemu)
+
+    def fail(method):
+        raise RuntimeError("no stop today")
+
+    g._stop_vm = fail
+    with pytest.raises(PauseThreadError, match="no stop today"):
+        with g:
+            thread = g.run_pauses(OnePause(0.0, 0.1), horizon_s=1)
+            thread.join(5)
+            assert g.pause_error is not None
+
+
+@pytest.mark.parametrize("method", ["signal", "qmp"])
+def test_kill_ends_a_pause_in_progress(fake_qemu, method):
+    with guest(fake_qemu, qmp=True) as g:
+        thread = g.run_pauses(OnePause(0.0, 600.0), horizon_s=601, method=method)
+        assert g.wait_for_line(r"^# running", 5)
+        time.sleep(0.3)
+        killed = time.monotonic()
+    assert not thread.is_alive()
+    assert g.proc.returncode is not None
+    assert g.pause_error is None, g.pause_error
+    assert len(g.pauses) == 1, g.pauses
+    assert killed <= g.pauses[0][1] < killed + 5, (g.pauses, killed)
+    # stopped from the start line on: a tick or two at most before the stop took hold
+    assert len(g.lines_matching(r"^# tick")) <= 5, g.lines
+
+
+def test_no_start_line_no_pauses(fake_qemu):
+    with guest(fake_qemu, cmdline="silent duration=0.2s") as g:
+        thread = g.run_pauses(OnePause(0.0, 0.1), horizon_s=1)
+        r = g.wait()
+    assert r.tap.version is None, r.summary()
+    assert not thread.is_alive()
+    assert g.pause_origin is None and g.pauses == [] and g.pause_error is None
+
+
+def test_the_timeout_grows_by_the_planned_pauses(fake_qemu):
+    with guest(fake_qemu, timeout=10) as g:
+        g.run_pauses(FixedPauses(1.0, 0.25), horizon_s=4.0)
+        assert g.timeout == pytest.approx(11.0)
+        g.kill()
+
+
+def test_run_pauses_refuses_what_it_cannot_do(fake_qemu):
+    g = guest(fake_qemu)
+    with pytest.raises(RuntimeError, match="start the guest"):
+        g.run_pauses(OnePause(0, 1))
+    with g:
+        with pytest.raises(ValueError, match="method must be 'signal' or 'qmp'"):
+            g.run_pauses(OnePause(0, 1), method="sigstop")
+        with pytest.raises(TypeError, match="must be a PauseSchedule"):
+            g.run_pauses([(0, 1)])
+        with pytest.raises(ValueError, match="horizon"):
+            g.run_pauses(OnePause(0, 1), horizon_s=-1)
+        g.run_pauses(OnePause(0, 0.05), horizon_s=0.1)
+        with pytest.raises(RuntimeError, match="one pause schedule"):
+            g.run_pauses(OnePause(0, 0.05), horizon_s=0.1)
+
+
+def test_default_horizon_leaves_the_last_second_unpaused(fake_qemu):
+    with guest(fake_qemu, cmdline="duration=0.3s silent") as g:
+        g.run_pauses(FixedPauses(0.1, 0.5))
+        assert g.pause_plan == []              # 0.3 s less a second: nothing
+    g = guest(fake_qemu, cmdline="duration=3s silent")
+    with g:
+        g.run_pauses(FixedPauses(0.5, 0.5))
+        g.kill()
+    assert g.pause_plan[-1][0] + g.pause_plan[-1][1] <= 2.0 + 1e-9
+
+
+# -- QMP socket's directory
+
+
+def test_qmp_socket_lives_in_a_directory_removed_by_kill():
+    g = Guest(kernel="unused.elf", qmp=True)
+    i = g.argv.index("-qmp")
+    assert g.argv[i + 1] == f"unix:{g.qmp_path},server=on,wait=off"
+    d = os.path.dirname(g.qmp_path)
+    assert os.path.isdir(d)
+    g.kill()                                   # never started: still cleans up
+    assert not os.path.exists(d)
+
+
+# -- the vCPU thread's figures
+
+
+def test_vcpu_thread_name():
+    assert harness.vcpu_thread_name({"qemu-system-x86": (1, 0), "CPU 0/TCG": (5, 1)}) \
+        == "CPU 0/TCG"
+    assert harness.vcpu_thread_name({"CPU 1/KVM": (1, 0), "CPU 0/KVM": (1, 0)}) == "CPU 0/KVM"
+    assert harness.vcpu_thread_name({"CPU 0/HVF": (1, 0), "worker": (1, 0)}) is None
+
+
+def samples_guest():
+    """(t, on-CPU ns, wait ns): on the CPU at 100 % from 10.00 to 10.04, not at all from 10.04
+    to 10.10 (stopped), and half the time from 10.10 to 10.20."""
+    g = Guest(kernel="unused.elf")
+    ms = 1_000_000
+    g.vcpu_samples = [(10.00, 0, 0), (10.02, 20 * ms, 0), (10.04, 40 * ms, 0),
+                      (10.06, 40 * ms, 0), (10.08, 40 * ms, 0), (10.10, 40 * ms, 0),
+                      (10.20, 90 * ms, 50 * ms)]
+    return g
+
+
+def test_vcpu_off_cpu_over_a_bracketed_window():
+    g = samples_guest()
+    assert g.vcpu_off_cpu_s(10.04, 10.10) == pytest.approx(0.06)    # exactly on samples
+    # between samples: widened to 10.04 .. 10.20, 160 ms of which 50 on the CPU; truly off
+    # from 10.05 to 10.10 and half of 10.10 to 10.11
+    assert g.vcpu_off_cpu_s(10.05, 10.11) == pytest.approx(0.11)
+    assert g.vcpu_off_cpu_s(10.05, 10.11) >= 0.05 + 0.005
+
+
+def test_vcpu_off_cpu_past_the_samples_is_still_an_upper_bound():
+    g = samples_guest()
+    # after the last sample: on-CPU time counted only to it, wall time to the end
+    assert g.vcpu_off_cpu_s(10.10, 10.30) == pytest.approx(0.20 - 0.05)
+    # before the first: wall time from the start, on-CPU from the first sample on
+    assert g.vcpu_off_cpu_s(9.90, 10.04) == pytest.approx(0.14 - 0.04)
+
+
+def test_vcpu_off_cpu_needs_samples_and_a_window():
+    g = Guest(kernel="unused.elf")
+    with pytest.raises(LookupError, match="sample_vcpu=True"):
+        g.vcpu_off_cpu_s(0, 1)
+    with pytest.raises(ValueError, match="ends"):
+        samples_guest().vcpu_off_cpu_s(2, 1)
+
+
+# -- serial lines
+
+
+def test_lines_matching_gives_the_time_and_the_match():
+    g = Guest(kernel="unused.elf")
+    g._lines = [(1.0, "# running 2 tasks for 6000 ms"), (1.5, "ok 1 - x"),
+                (2.0, "# accounting: 5 ms stolen seen")]
+    got = g.lines_matching(r"(\d+) ms stolen")
+    assert [(t, m.group(1)) for t, m in got] == [(2.0, "5")]
+    assert g.lines_matching("nothing") == []
