@@ -66,15 +66,44 @@ void report_yaml_begin(void)
 	kprintf("  ---\n");
 }
 
+/*
+ * A plain YAML scalar cannot hold ": " or " #" (they would start a mapping or a comment), nor
+ * begin with an indicator YAML gives a meaning to; such a value is written double-quoted.  A
+ * leading [ or { is left alone: the report writes flow lists on purpose.
+ */
+static bool yaml_needs_quotes(const char *v)
+{
+	static const char indicators[] = "!&*#|>@`\"'%";
+
+	if (!*v)
+		return true;
+	for (const char *i = indicators; *i; i++)
+		if (*v == *i)
+			return true;
+	if ((*v == '-' || *v == '?' || *v == ':') && (v[1] == ' ' || !v[1]))
+		return true;
+	for (; *v; v++)
+		if ((v[0] == ':' && (v[1] == ' ' || !v[1])) || (v[0] == ' ' && v[1] == '#'))
+			return true;
+	return false;
+}
+
 void report_yaml(const char *key, const char *fmt, ...)
 {
+	char buf[256];
 	va_list ap;
 
-	kprintf("  %s: ", key);
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	kprintf("\n");
+	if (!yaml_needs_quotes(buf)) {
+		kprintf("  %s: %s\n", key, buf);
+		return;
+	}
+	kprintf("  %s: \"", key);
+	for (const char *c = buf; *c; c++)
+		kprintf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+	kprintf("\"\n");
 }
 
 void report_yaml_u64(const char *key, uint64_t v)
