@@ -25,6 +25,7 @@ import math
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -741,7 +742,9 @@ class Guest:
             self._qmp_dir_cleanup = weakref.finalize(self, shutil.rmtree, qmp_dir, True)
             self.qmp_path = os.path.join(qmp_dir, "qmp.sock")
             argv += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
-        self.argv = argv + [str(a) for a in extra_args]
+        # QEMUOPTS of `make conformance` reach every boot, after the test's own arguments
+        self.argv = argv + [str(a) for a in extra_args] + \
+            shlex.split(os.environ.get("TICKGUEST_QEMU_ARGS", ""))
         self.sample_vcpu = sample_vcpu
 
         self.proc: Optional[subprocess.Popen] = None
