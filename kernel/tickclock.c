@@ -155,6 +155,14 @@ enum tick_kind tickclock_tick(struct tickclock *c, uint64_t now_ns, bool *episod
 			owed -= judge_lost(c, owed);
 			c->stalled = 0;
 		}
+	} else if (owed > 0 && new_slot && slot == c->slot + 1 && owed + 1 == c->owed_at_slot) {
+		/*
+		 * The slot before paid one tick: two came close together, as when the tick held
+		 * over a pause is taken at the resume just before the next one is due.  That is a
+		 * bunch, not a device catching up: this tick came on schedule, paying nothing.
+		 */
+		kind = TICK_KIND_BEHIND;
+		c->stalled = 0;
 	} else if (owed > 0) {
 		kind = TICK_KIND_CATCHUP;
 		c->episode.catchup++;

@@ -20,7 +20,8 @@
  *             slot before: it came while tick time was behind by a period or more, as part
  *             of paying the backlog back;
  *   behind    owed is at least 1 and the tick came on the device's schedule, a period after
- *             the slot before, paying none of it;
+ *             the slot before, paying none of it (or the slot before paid just one: two
+ *             ticks bunched, as at a resume, is not a device catching up);
  *   ahead     owed is below 0: more ticks than periods have passed.
  * A device either pays a backlog back (catch-up) or never will (it merged the ticks: lost).  The
  * clock tells them apart at the first tick of each new slot: if the backlog has not shrunk

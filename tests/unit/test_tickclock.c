@@ -159,6 +159,29 @@ static void test_compensation_restores_tick_time(void **state)
 }
 
 /*
+ * The tick held over a pause is taken at the resume, 0.8 periods into a period, and the
+ * device's next one follows at once: two in one slot.  That is one tick bunched, not a device
+ * catching up: one catch-up tick, the 29 merged ones lost, no more.
+ */
+static void test_resume_bunch_is_one_catchup(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	start(&s, false);
+	steady(&s, 0, 100);
+	assert_int_equal(tick(&s, 130 * P_NS + 8 * P_NS / 10), TICK_KIND_LATE);
+	assert_int_equal(tick(&s, 131 * P_NS + LAT), TICK_KIND_CATCHUP);
+	assert_int_equal(tick(&s, 132 * P_NS + LAT), TICK_KIND_BEHIND);
+	assert_int_equal(tick(&s, 133 * P_NS + LAT), TICK_KIND_BEHIND);
+	assert_int_equal(tick(&s, 134 * P_NS + LAT), TICK_KIND_LOST);
+	steady(&s, 135, 200);
+	assert_int_equal(s.c.kinds[TICK_KIND_CATCHUP], 1);
+	assert_int_equal(s.c.lost, 29);
+	assert_int_equal(s.c.owed, 0);
+}
+
+/*
  * The origin tick came 0.4 periods late (a loaded host), the rest on time: they look early by
  * the origin's grid, which moves back to them.  Nothing is ahead, and behind-by is the latency.
  */
@@ -318,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_compensation_restores_tick_time),
 		cmocka_unit_test(test_late_tick_after_pause_does_not_overcorrect),
 		cmocka_unit_test(test_late_origin_moves_back),
+		cmocka_unit_test(test_resume_bunch_is_one_catchup),
 		cmocka_unit_test(test_extra_tick_after_warmup_is_ahead),
 		cmocka_unit_test(test_bunched_ticks_are_not_lost),
 		cmocka_unit_test(test_late_ticks_judged_lost_are_taken_back),
