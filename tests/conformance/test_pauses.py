@@ -30,10 +30,6 @@ SCHEDULE = FixedPauses(1.0, 0.2)        # 200 ms pauses, one a second: 5 before 
 RUNNING = r"^# running \d+ tasks"
 CLOCK_CHECK = "rtc tick time never ran ahead"
 
-# How far a recorded pause may be from the planned one: the pause thread sleeps on an Event
-# whose wake-up is late by scheduler latency, well under a millisecond on an idle host and a
-# few ms on a loaded one.
-PAUSE_SLACK_S = 0.010
 # The guest's stolen figure is in whole ms.
 REPORT_ROUNDING_MS = 1
 
@@ -63,13 +59,17 @@ def tick_period_ms(r):
 
 
 def assert_pauses_as_planned(g):
-    """Every planned pause was applied, and each lasted what was asked."""
+    """Every planned pause was applied, none started before its time and none ended before
+    its deadline: the thread sleeps to absolute times, and a sleep never ends early.  How much
+    later a pause starts or ends than planned depends on how soon a busy host wakes the thread
+    (and, for QMP, answers "stop"): not bounded here.  The tests compare the guest with the
+    pauses as recorded, not as planned."""
     assert g.pause_error is None, g.pause_error
     assert g.pause_origin is not None, "the schedule never started"
     assert len(g.pauses) == len(g.pause_plan), (g.pauses, g.pause_plan)
     for (start, end), (offset, length) in zip(g.pauses, g.pause_plan):
-        assert abs((end - start) - length) <= PAUSE_SLACK_S, (start, end, offset, length)
-        assert 0 <= start - (g.pause_origin + offset) <= PAUSE_SLACK_S, (start, offset)
+        assert start >= g.pause_origin + offset, (start, offset)
+        assert end >= g.pause_origin + offset + length and end > start, (start, end, length)
 
 
 def off_cpu_outside_pauses_s(g, r):
@@ -90,10 +90,8 @@ def test_sigstop_pauses_are_seen_as_stolen_time(kernel):
     assert r.status == 0, r.summary()
     assert_pauses_as_planned(g)
     n = len(g.pauses)
-    asked = sum(length for _, length in g.pause_plan)
     applied = [end - start for start, end in g.pauses]
     assert n == 5
-    assert abs(sum(applied) - asked) <= PAUSE_SLACK_S * n, (applied, asked)
 
     stolen = stolen_ms(r)
     # the probe's threshold and a loop iteration: a few ms over a pause, at most
