@@ -702,8 +702,9 @@ class Guest:
       * qmp=True gives QEMU a QMP socket; Guest.qmp(cmd, **args) runs a command on it.
       * run_pauses(schedule) pauses QEMU on a schedule from a background thread, by SIGSTOP or
         by QMP stop, and records what it applied in Guest.pauses.
-      * sample_vcpu=True samples the vCPU thread's CPU time every 10 ms (Guest.vcpu_samples);
-        vcpu_off_cpu_s() turns the samples into the time the vCPU could not run.
+      * sample_vcpu=True samples the CPU time of QEMU's threads every 10 ms (Guest.vcpu_samples
+        for the vCPU, Guest.thread_samples for all); vcpu_off_cpu_s() turns the samples into
+        the time the vCPU could not run, runqueue_wait_s() into the time the threads waited.
     All of it uses time.monotonic(), the clock the serial lines are stamped with.
     """
 
@@ -772,8 +773,10 @@ class Guest:
         self.pauses: list = []                     # (start, end) of every pause applied
         self.pause_error: Optional[BaseException] = None
         self._pause_error_reported = False
-        # (host time, on-CPU ns, runqueue-wait ns) of the vCPU thread, with sample_vcpu=True
+        # With sample_vcpu=True: (host time, on-CPU ns, runqueue-wait ns) of the vCPU thread,
+        # and (host time, thread_times()) of all of QEMU's threads, from the same reads.
         self.vcpu_samples: list = []
+        self.thread_samples: list = []
 
     # -- life cycle
 
@@ -1024,7 +1027,16 @@ class Guest:
             name = vcpu_thread_name(times)
             if name is not None:
                 self.vcpu_samples.append((t, *times[name]))
+                self.thread_samples.append((t, times))
             self._ended.wait(VCPU_SAMPLE_PERIOD_S)
+
+    @staticmethod
+    def _bracket(samples: list, t0: float, t1: float):
+        """The latest sample at or before t0 and the earliest at or after t1, or the nearest
+        ones where none brackets an end."""
+        before = [s for s in samples if s[0] <= t0]
+        after = [s for s in samples if s[0] >= t1]
+        return (before[-1] if before else samples[0]), (after[0] if after else samples[-1])
 
     def vcpu_off_cpu_s(self, t0: float, t1: float) -> float:
         """An upper bound on how long the vCPU thread was off the CPU between monotonic times
@@ -1045,13 +1057,35 @@ class Guest:
         if not samples:
             raise LookupError("no samples of the vCPU thread (make the Guest with "
                               "sample_vcpu=True, and let QEMU start its vCPU)")
-        before = [s for s in samples if s[0] <= t0]
-        after = [s for s in samples if s[0] >= t1]
-        a = before[-1] if before else samples[0]
-        b = after[0] if after else samples[-1]
+        a, b = self._bracket(samples, t0, t1)
         wall = max(b[0], t1) - min(a[0], t0)
         on_cpu = max(0, b[1] - a[1]) / 1e9
         return wall - on_cpu
+
+    def runqueue_wait_s(self, t0: float = None, t1: float = None) -> float:
+        """How long QEMU's threads were runnable but had no CPU, summed over all of them, from
+        the samples that bracket [t0, t1] (by default the first and the last).  Needs
+        sample_vcpu=True.
+
+        A tick is delivered late only if a thread that makes it waited for the CPU: the vCPU,
+        or the main loop thread that runs QEMU's device timers (the PIT's, the RTC's, the
+        HPET's).  Summed over the threads, overlapping waits count twice, so the sum is an
+        upper bound on how long the host's load can have held ticks back: the allowance for
+        ticks a loaded host bunched up.  A thread missing from the first sample (not started
+        yet) counts from zero."""
+        samples = list(self.thread_samples)
+        if not samples:
+            raise LookupError("no samples of QEMU's threads (make the Guest with "
+                              "sample_vcpu=True, and let QEMU start its vCPU)")
+        if t0 is None:
+            t0 = samples[0][0]
+        if t1 is None:
+            t1 = samples[-1][0]
+        if t1 < t0:
+            raise ValueError(f"the window ends ({t1}) before it starts ({t0})")
+        (_, first), (_, last) = self._bracket(samples, t0, t1)
+        return sum(max(0, wait - first.get(name, (0, 0))[1])
+                   for name, (_, wait) in last.items()) / 1e9
 
     def kill(self) -> None:
         """Kill the group and reap QEMU; safe to call any number of times, from anywhere.

@@ -32,17 +32,12 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import harness
+import report_lines
+from report_lines import ACCOUNTING_RE, DEVICE_RE
 
 # --------------------------------------------------------------------------------------------
-# The guest's lines (docs/timekeeping.md)
+# The guest's other lines (report_lines reads the timekeeping ones)
 
-STATS_RE = re.compile(r"^# TimeTrackerStats at ([\d.]+) s: behind by (-?\d+) us, "
-                      r"at most (-?\d+) us; running at ([\d.]+)%; stolen (\d+) us")
-DEVICE_RE = re.compile(r"^# TimeTrackerStats (\w+): .*; (\d+) catchup, (\d+) lost, "
-                       r"(\d+) late, (\d+) ahead\s*$")
-BACKLOG_RE = re.compile(r"^# TimeTrackerBacklog at ([\d.]+) s: (-?\d+) ticks behind at most; "
-                        r"(\d+) catchup, (\d+) lost; closed after ([\d.]+) ms")
-ACCOUNTING_RE = re.compile(r"^# accounting: .*?(\d+) ms stolen seen")
 TABLE_HEADER_RE = re.compile(r"^# task\s+ticks\s+catchup\s+sampled_ms\b")
 RUNNING_RE = re.compile(r"^# running (\d+) tasks")
 BIAS_RE = re.compile(r"^# sponge off: (.*)$")
@@ -249,20 +244,19 @@ def read_run(record: dict) -> RunView:
         last_x=lines[-1][0] if lines else 0.0)
 
     for x, text in lines:
-        m = STATS_RE.match(text)
-        if m:
-            view.stats.append(Stats(x, float(m.group(1)), int(m.group(2)) / 1000,
-                                    int(m.group(3)) / 1000, float(m.group(4)),
-                                    int(m.group(5)) / 1000))
+        s = report_lines.stats_line(text)
+        if s:
+            view.stats.append(Stats(x, s.guest_s, s.behind_us / 1000, s.at_most_us / 1000,
+                                    s.running_pct, s.stolen_us / 1000))
             continue
         m = DEVICE_RE.match(text)
         if m:
             view.device.append((x, int(m.group(2)), int(m.group(3))))
             continue
-        m = BACKLOG_RE.match(text)
-        if m:
-            view.backlogs.append(Backlog(x, float(m.group(1)), int(m.group(2)), int(m.group(3)),
-                                         int(m.group(4)), float(m.group(5))))
+        b = report_lines.backlog_line(text)
+        if b:
+            view.backlogs.append(Backlog(x, b.guest_s, b.peak_ticks, b.catchup, b.lost,
+                                         b.closed_ms))
             continue
         m = RUNNING_RE.match(text)
         if m and view.tasks_start is None:
@@ -270,7 +264,7 @@ def read_run(record: dict) -> RunView:
             continue
         m = ACCOUNTING_RE.match(text)
         if m:
-            view.accounting_stolen_ms = float(m.group(1))
+            view.accounting_stolen_ms = float(m.group(2))
             continue
         m = BIAS_RE.match(text)
         if m:

@@ -20,13 +20,13 @@ derived next to each assertion from tick periods, pause counts and the host's ow
 is tuned to a run.
 """
 
-import re
 import zlib
 
 import pytest
 
 import harness
 import report_html
+import report_lines as lines
 
 pytestmark = pytest.mark.conformance
 
@@ -51,11 +51,6 @@ SUBSET = {
     ("hpet", "charge", 0.2, "random"),
     ("pit", "run", 0.0, "none"),
 }
-
-ACCOUNTING = re.compile(r"^# accounting: .* (\d+) ms in interrupts, (\d+) ms stolen seen", re.M)
-BACKLOG = re.compile(r"# TimeTrackerBacklog at ([\d.]+) s: (-?\d+) ticks behind at most; "
-                     r"(\d+) catchup, (\d+) lost; closed after ([\d.]+) ms")
-
 
 def schedule(level, pattern, seed):
     """The pauses for a steal level: a share `level` of the horizon, in three shapes."""
@@ -109,28 +104,23 @@ class Case:
 
     # -- the guest's report
 
-    def yaml(self, prefix):
-        return self.r.tap.test(prefix).yaml
-
     def clock(self):
-        return self.yaml(f"{self.src} tick time never ran ahead")
+        return lines.tick_clock(self.r)
 
     def period_ms(self):
-        return 1000.0 / float(self.yaml(f"{self.src} ticks at the programmed rate")
-                              ["programmed_hz"])
+        return lines.tick_period_ms(self.r)
 
     def stolen_ms(self):
-        return int(ACCOUNTING.search(self.r.text).group(2))
+        return lines.stolen_ms(self.r)
 
     def irq_ms(self):
-        return int(ACCOUNTING.search(self.r.text).group(1))
+        return lines.irq_ms(self.r)
 
     def tasks(self):
-        return {t.yaml["task"]: t for t in self.r.tap.tests
-                if t.description.startswith("task ") and t.yaml}
+        return lines.tasks(self.r)
 
     def backlogs(self):
-        return [BACKLOG.match(line).groups() for _, line in self.r.lines if BACKLOG.match(line)]
+        return lines.backlogs(self.r)
 
     # -- the host's view
 
@@ -138,8 +128,7 @@ class Case:
         return self.guest.vcpu_off_cpu_s(self.r.started, self.r.started + self.r.duration) * 1000
 
     def runqueue_wait_ms(self):
-        samples = self.guest.vcpu_samples
-        return (samples[-1][2] - samples[0][2]) / 1e6 if len(samples) > 1 else 0.0
+        return self.guest.runqueue_wait_s() * 1000
 
 
 def check_steal(c):
@@ -159,8 +148,8 @@ def check_device(c):
     if c.src in CATCHUP:
         # slew mode loses nothing, and re-injects at two to eight ticks a period
         assert clock["lost"] == 0, clock
-        for at, peak, catchup, lost, closed in c.backlogs():
-            assert float(closed) <= (int(peak) + 1) * p, (at, peak, closed)
+        for b in c.backlogs():
+            assert b.closed_ms <= (b.peak_ticks + 1) * p, b
     else:
         expected = sum(round(d * 1000 / p) - 1 for d in c.pauses)
         slack = 2 * len(c.pauses)
@@ -174,7 +163,7 @@ def check_accounting(c):
     tasks = c.tasks()
     catchup = sum(int(t.yaml["catchup_ticks"]) for t in tasks.values())
     if c.sponge != "off":
-        s = c.yaml("sponge absorbed")
+        s = lines.sponge(c.r)
         if s["catchup_ticks"]:
             assert s["absorbed"] >= 0.95 * s["catchup_ticks"], s
     if c.sponge == "off" and c.src in CATCHUP and c.pauses:

@@ -14,12 +14,12 @@ Every bound comes from what the host recorded: the pauses the harness applied (G
 and the vCPU thread's CPU time sampled from /proc (Guest.vcpu_off_cpu_s).
 """
 
-import re
 import time
 
 import pytest
 
 import harness
+import report_lines as lines
 from harness import FixedPauses, OnePause
 
 pytestmark = pytest.mark.conformance
@@ -45,17 +45,6 @@ def run_paused(kernel, schedule, method, extra=RTC_SLEW, cmdline=RUN):
 
 def exited_at(r):
     return r.started + r.duration
-
-
-def stolen_ms(r):
-    m = re.search(r"^# accounting: .* (\d+) ms stolen seen", r.text, re.M)
-    assert m, r.summary()
-    return int(m.group(1))
-
-
-def tick_period_ms(r):
-    y = r.tap.test("rtc ticks at the programmed rate").yaml
-    return 1000.0 / float(y["programmed_hz"])
 
 
 def assert_pauses_as_planned(g):
@@ -93,7 +82,7 @@ def test_sigstop_pauses_are_seen_as_stolen_time(kernel):
     applied = [end - start for start, end in g.pauses]
     assert n == 5
 
-    stolen = stolen_ms(r)
+    stolen = lines.stolen_ms(r)
     # the probe's threshold and a loop iteration: a few ms over a pause, at most
     assert stolen >= (sum(applied) - max(applied)) * 1000 - 5 * n, (stolen, applied)
     off_cpu = g.vcpu_off_cpu_s(g.started, exited_at(r)) * 1000
@@ -120,15 +109,15 @@ def test_qmp_pauses_stop_the_tsc_but_not_the_rtc(kernel):
     g, r = run_paused(kernel, SCHEDULE, "qmp")
     assert_pauses_as_planned(g)
     paused_ms = sum(end - start for start, end in g.pauses) * 1000
-    n, p = len(g.pauses), tick_period_ms(r)
-    c = r.tap.test(CLOCK_CHECK).yaml
+    n, p = len(g.pauses), lines.tick_period_ms(r)
+    c = lines.tick_clock(r)
 
     # No backlog: nothing was owed at the cont.  A tick delayed by the host can make a late
     # tick with the next bunched behind it (a catch-up), and a resume may bunch one or two.
     assert c["catchup_ticks"] <= 2 * n, c
     assert c["lost"] == 0, c
     # No stolen time from the pauses: only what the host took outside them.
-    stolen, noise = stolen_ms(r), off_cpu_outside_pauses_s(g, r) * 1000
+    stolen, noise = lines.stolen_ms(r), off_cpu_outside_pauses_s(g, r) * 1000
     assert stolen <= noise + REPORT_ROUNDING_MS, (stolen, noise, paused_ms)
 
     # Tick time ahead by the paused time: the RTC counts whole periods of host time, so the
@@ -154,12 +143,12 @@ def test_qmp_pauses_are_invisible_with_the_rtc_on_the_vm_clock(kernel):
     g, r = run_paused(kernel, SCHEDULE, "qmp", extra=["-rtc", "driftfix=slew,clock=vm"])
     assert r.status == 0, r.summary()
     assert_pauses_as_planned(g)
-    n, p = len(g.pauses), tick_period_ms(r)
-    c = r.tap.test(CLOCK_CHECK).yaml
+    n, p = len(g.pauses), lines.tick_period_ms(r)
+    c = lines.tick_clock(r)
     assert c["catchup_ticks"] <= 2 * n, c
     assert c["ahead_ticks"] == 0 and c["lost"] == 0, c
     assert abs(c["behind_at_end_ms"]) < p, c
-    stolen, noise = stolen_ms(r), off_cpu_outside_pauses_s(g, r) * 1000
+    stolen, noise = lines.stolen_ms(r), off_cpu_outside_pauses_s(g, r) * 1000
     assert stolen <= noise + REPORT_ROUNDING_MS, (stolen, noise)
 
 

@@ -2,121 +2,58 @@
 the guest's busy loops, and the sponge.
 
 Pauses are SIGSTOP/SIGCONT of QEMU's process group, sent from here.  Every bound below comes
-from what the host can know: the pauses it made, and the vCPU thread's on-CPU time from
-/proc (Guest.thread_times), which no guest figure of stolen time can exceed.
+from what the host can know: the pauses it made (Guest.run_pauses), the vCPU thread's on-CPU
+time from /proc, which no guest figure of stolen time can exceed (Guest.vcpu_off_cpu_s), and
+how long QEMU's threads waited for a CPU, the most a loaded host can have held ticks back
+(Guest.runqueue_wait_s).
 """
-
-import re
-import signal
-import threading
-import time
 
 import pytest
 
 import harness
+import report_lines as lines
 
 pytestmark = pytest.mark.conformance
 
 RTC_SLEW = ["-rtc", "driftfix=slew"]
 PAUSES = 4
 PAUSE_S = 0.3
-GAP_S = 0.9             # running time between two pauses
-VCPU = "CPU 0/TCG"
-BACKLOG = re.compile(r"# TimeTrackerBacklog at ([\d.]+) s: (-?\d+) ticks behind at most; "
-                     r"(\d+) catchup, (\d+) lost; closed after ([\d.]+) ms")
-STATS = re.compile(r"# TimeTrackerStats at ([\d.]+) s: behind by (-?\d+) us, at most (-?\d+) us; "
-                   r"running at ([\d.]+)%; stolen (\d+) us")
+GAP_S = 0.9             # running time before each pause
 
 
 class Run:
-    """One guest run, optionally paused; keeps the host's view next to the guest's report."""
+    """One guest run, optionally paused: GAP_S of running, then a PAUSE_S pause, `pauses`
+    times, from the start of the tasks; the guest's report next to the host's view."""
 
     def __init__(self, kernel, cmdline, extra=(), pauses=0):
-        self.pauses = []                # host seconds each pause lasted
-        self.host = {}
-        guest = harness.Guest(kernel=kernel, cmdline=cmdline, extra_args=list(extra),
-                              timeout=harness.timeout_for(harness.cmdline_duration_s(cmdline))
-                              + pauses * (PAUSE_S + GAP_S))
-        self.guest = guest
-        self.vcpu_last = None           # (host time, on-CPU ns) of the latest sample
-        self.threads_last = {}          # the latest sample of every thread
-        with guest:
-            self.host["start"] = (time.monotonic(), guest.thread_times())
-            sampler = threading.Thread(target=self._sample, daemon=True)
-            sampler.start()
+        g = harness.Guest(kernel=kernel, cmdline=cmdline, extra_args=list(extra),
+                          sample_vcpu=True,
+                          timeout=harness.timeout_for(harness.cmdline_duration_s(cmdline)))
+        with g:
             if pauses:
-                assert guest.wait_for_line(r"^# running \d+ tasks", 60), "the run never started"
-                time.sleep(GAP_S)
-                for _ in range(pauses):
-                    t0 = time.monotonic()
-                    assert guest.signal(signal.SIGSTOP)
-                    time.sleep(PAUSE_S)
-                    assert guest.signal(signal.SIGCONT)
-                    self.pauses.append(time.monotonic() - t0)
-                    time.sleep(GAP_S)
-            self.r = guest.wait()
-            self.host["exit"] = time.monotonic()
-            sampler.join()
-
-    def _sample(self):
-        """The vCPU thread's on-CPU time, every 10 ms while QEMU lives."""
-        while self.guest.proc is not None and self.guest.proc.returncode is None:
-            th = self.guest.thread_times()
-            if VCPU in th:
-                self.vcpu_last = (time.monotonic(), th[VCPU][0])
-                self.threads_last = th
-            time.sleep(0.01)
-
+                period = GAP_S + PAUSE_S
+                g.run_pauses(harness.FixedPauses(period_s=period, duty=PAUSE_S / period),
+                             horizon_s=pauses * period)
+            self.r = g.wait()
+        self.guest = g
+        self.pauses = [end - start for start, end in g.pauses]   # host seconds each lasted
+        assert len(self.pauses) == pauses, (g.pauses, self.r.summary())
 
     # -- the host's view
 
     def vcpu_off_cpu_ms(self):
         """An upper bound on the time the vCPU thread spent off the CPU from QEMU's start to
-        its exit, and so on any time the guest could have seen stolen: the wall time less the
-        on-CPU time at the latest sample (the thread ran at least that much by the exit)."""
-        assert self.vcpu_last, "no sample of the vCPU thread"
-        t0, th0 = self.host["start"]
-        on = self.vcpu_last[1] - th0.get(VCPU, (0, 0))[0]
-        return (self.host["exit"] - t0) * 1000 - on / 1e6
+        its exit, and so on any time the guest could have seen stolen."""
+        return self.guest.vcpu_off_cpu_s(self.r.started, self.r.started + self.r.duration) * 1000
 
     def runqueue_wait_ms(self):
-        """Time QEMU's threads were runnable but had no CPU, summed over all of them, up to the
-        latest sample (10 ms or less before QEMU's exit, after the run's end)."""
-        th0 = self.host["start"][1]
-        return sum(w - th0.get(name, (0, 0))[1]
-                   for name, (_, w) in self.threads_last.items()) / 1e6
-
-    # -- the guest's report
-
-    def stolen_ms(self):
-        """All the stolen time the guest's probes saw, the sponge's and idle's included."""
-        m = re.search(r"^# accounting: .* (\d+) ms stolen seen", self.r.text, re.M)
-        assert m, self.r.summary()
-        return int(m.group(1))
-
-    def sponge(self):
-        t = [t for t in self.r.tap.tests if t.description.startswith("sponge absorbed")]
-        return t[0].yaml if t else None
-
-    def clock(self):
-        return self.r.tap.test(f"{self.source()} tick time never ran ahead").yaml
-
-    def source(self):
-        return self.r.tap.banner["tick source"].split()[0]
-
-    def backlogs(self):
-        return [BACKLOG.match(line).groups() for line in self.r.text.splitlines()
-                if BACKLOG.match(line)]
+        """Time QEMU's threads were runnable but had no CPU, summed over all of them."""
+        return self.guest.runqueue_wait_s() * 1000
 
 
 def assert_passed(run):
     assert run.r.status == 0, run.r.summary()
     assert harness.check_consistent(run.r) == [], run.r.summary()
-
-
-def tick_period_ms(run):
-    y = run.r.tap.test(f"{run.source()} ticks at the programmed rate").yaml
-    return 1000.0 / float(y["programmed_hz"])
 
 
 def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
@@ -128,15 +65,14 @@ def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
               "duration=5s", RTC_SLEW)
     assert_passed(run)
     assert run.r.tap.banner["irq routing"].startswith("IOAPIC"), run.r.tap.banner
-    stolen, off_cpu = run.stolen_ms(), run.vcpu_off_cpu_ms()
+    stolen, off_cpu = lines.stolen_ms(run.r), run.vcpu_off_cpu_ms()
     assert stolen <= off_cpu + 1, (stolen, off_cpu)
-    c, p = run.clock(), tick_period_ms(run)
+    c, p = lines.tick_clock(run.r), lines.tick_period_ms(run.r)
     assert c["catchup_ticks"] <= run.runqueue_wait_ms() / p + c["backlogs"], \
         (c, run.runqueue_wait_ms())
     assert c["overcorrected"] == 0 and c["ahead_ticks"] == 0, c
     # a stats line a second
-    stats = [STATS.match(line) for line in run.r.text.splitlines() if STATS.match(line)]
-    assert len(stats) >= 4, run.r.summary()
+    assert len(lines.stats(run.r)) >= 4, run.r.summary()
     # w= scales every task's sampled figure (to the microsecond the YAML is printed in)
     for t in run.r.tap.tests:
         if t.description.startswith("task ") and t.yaml:
@@ -173,27 +109,27 @@ def test_pauses_rtc_slew_catch_up_lands_on_the_sponge(kernel, sponge):
     run = Run(kernel, f"suite=accounting timer=rtc irq=ioapic sponge={sponge} duration=7s",
               RTC_SLEW, pauses=PAUSES)
     assert_passed(run)
-    p = tick_period_ms(run)
+    p = lines.tick_period_ms(run.r)
     paused_ms = sum(run.pauses) * 1000
-    big = [b for b in run.backlogs() if int(b[1]) >= PAUSE_S * 1000 / p / 2]
-    assert len(big) == PAUSES, run.backlogs()
-    for at, peak, catchup, lost, closed in big:
-        # QEMU re-injects at two to eight ticks a period: paid within peak periods
-        assert float(closed) <= (int(peak) + 1) * p, (at, peak, closed)
-    # each backlog shows in the stats line of its interval, as the most it was behind by
-    stats = [STATS.match(line) for line in run.r.text.splitlines() if STATS.match(line)]
+    big = [b for b in lines.backlogs(run.r) if b.peak_ticks >= PAUSE_S * 1000 / p / 2]
+    assert len(big) == PAUSES, lines.backlogs(run.r)
     for b in big:
-        line = next(m for m in stats if float(m.group(1)) >= float(b[0]))
-        assert int(line.group(3)) >= int(b[1]) * p * 1000 - p * 1000, (b, line.group(0))
-    c = run.clock()
+        # QEMU re-injects at two to eight ticks a period: paid within peak periods
+        assert b.closed_ms <= (b.peak_ticks + 1) * p, b
+    # each backlog shows in the stats line of its interval, as the most it was behind by
+    stats = lines.stats(run.r)
+    for b in big:
+        line = next(st for st in stats if st.guest_s >= b.guest_s)
+        assert line.at_most_us >= b.peak_ticks * p * 1000 - p * 1000, (b, line)
+    c = lines.tick_clock(run.r)
     # The RTC in slew mode loses nothing.  A loaded host can stall the catch-up for a period,
     # and the clock then judges ticks lost, but takes them back when they come (recovered).
     assert c["lost"] == 0, c
     expected = paused_ms / p
     assert c["catchup_ticks"] + c["recovered"] >= expected - 2 * PAUSES, (c, expected)
-    s = run.sponge()
+    s = lines.sponge(run.r)
     assert s["absorbed"] >= 0.95 * s["catchup_ticks"], s
-    stolen = run.stolen_ms()
+    stolen = lines.stolen_ms(run.r)
     # one pause may fall inside an interrupt handler, where no busy loop sees it
     assert stolen >= paused_ms - max(run.pauses) * 1000 - 5 * PAUSES, (stolen, run.pauses)
     assert stolen <= run.vcpu_off_cpu_ms() + 1, (stolen, run.vcpu_off_cpu_ms())
@@ -206,15 +142,15 @@ def test_pauses_pit_loses_ticks_and_compensation_restores_tick_time(kernel, lost
     With compensation, tick time ends within a period of the TSC and never ran ahead."""
     run = Run(kernel, f"suite=accounting timer=pit lostticks={lostticks} duration=7s",
               pauses=PAUSES)
-    p = tick_period_ms(run)
-    c = run.clock()
+    p = lines.tick_period_ms(run.r)
+    c = lines.tick_clock(run.r)
     # Over-correction needs two ticks in a row delivered 3/4 period late (kernel/tickclock.h),
     # which only a host that kept QEMU's threads off the CPU can do; the guest then reports it,
     # and the report is right.  Short of that, every check passes.
     wait_ticks = run.runqueue_wait_ms() / p
     assert c["overcorrected"] <= wait_ticks, (c, run.runqueue_wait_ms())
     failed = [t for t in run.r.tap.tests if t.failed]
-    assert all(t.description.startswith(f"{run.source()} tick time never ran ahead")
+    assert all(t.description.startswith(f"{lines.tick_source(run.r)} tick time never ran ahead")
                for t in failed), run.r.summary()
     assert run.r.status == (1 if failed else 0), run.r.summary()
     assert harness.check_consistent(run.r) == [], run.r.summary()

@@ -304,6 +304,39 @@ def test_vcpu_off_cpu_needs_samples_and_a_window():
         samples_guest().vcpu_off_cpu_s(2, 1)
 
 
+def threads_guest():
+    """(t, thread_times()) of QEMU's threads: the vCPU waits 3 ms for the CPU between 10.0 and
+    10.1 and 2 ms more by 10.2; the main loop 1 ms, then 4 ms more; an I/O worker starts
+    between the first and second samples, having waited 5 ms."""
+    g = Guest(kernel="unused.elf")
+    ms = 1_000_000
+    g.thread_samples = [
+        (10.0, {"CPU 0/TCG": (0, 10 * ms), "qemu-system-x86": (0, 20 * ms)}),
+        (10.1, {"CPU 0/TCG": (0, 13 * ms), "qemu-system-x86": (0, 21 * ms),
+                "worker": (0, 5 * ms)}),
+        (10.2, {"CPU 0/TCG": (0, 15 * ms), "qemu-system-x86": (0, 25 * ms),
+                "worker": (0, 5 * ms)}),
+    ]
+    return g
+
+
+def test_runqueue_wait_sums_every_thread_over_the_bracketing_samples():
+    g = threads_guest()
+    assert g.runqueue_wait_s() == pytest.approx((5 + 5 + 5) / 1000)          # whole run
+    assert g.runqueue_wait_s(10.1, 10.2) == pytest.approx((2 + 4) / 1000)     # on samples
+    # inside one interval: widened to the samples around it, so never less than the truth
+    assert g.runqueue_wait_s(10.12, 10.15) == pytest.approx((2 + 4) / 1000)
+    # a thread that was not there at the first sample counts from zero
+    assert g.runqueue_wait_s(10.0, 10.1) == pytest.approx((3 + 1 + 5) / 1000)
+
+
+def test_runqueue_wait_needs_samples_and_a_window():
+    with pytest.raises(LookupError, match="sample_vcpu=True"):
+        Guest(kernel="unused.elf").runqueue_wait_s()
+    with pytest.raises(ValueError, match="ends"):
+        threads_guest().runqueue_wait_s(2, 1)
+
+
 # -- serial lines
 
 

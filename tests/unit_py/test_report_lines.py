@@ -1,0 +1,52 @@
+"""tests/report_lines.py on the synthetic two-pause RTC run of test_report_html_pure: each
+figure read from the line or check it comes from, and a clear error for one that is missing."""
+
+import pytest
+
+import harness
+import report_lines as lines
+
+from .test_report_html_pure import GUEST, STARTED
+
+
+def result(guest_lines):
+    stamped = [(STARTED + t, text) for t, text in guest_lines]
+    return harness.Result(argv=["qemu"], lines=stamped, all_lines=stamped, raw="", qemu_rc=0,
+                          status=0, timed_out=False, stderr="",
+                          tap=harness.parse_tap([text for _, text in stamped]),
+                          started=STARTED, duration=4.0)
+
+
+def test_stats_and_backlog_lines_in_order():
+    r = result(GUEST)
+    stats = lines.stats(r)
+    assert [s.guest_s for s in stats] == sorted(s.guest_s for s in stats)
+    assert stats[0] == lines.StatsLine(0.5, 42, 110, 100.0, 414)
+    assert stats[1].behind_us == 296926 and stats[1].at_most_us == 296926
+    backlogs = lines.backlogs(r)
+    assert [(b.guest_s, b.peak_ticks, b.catchup, b.lost) for b in backlogs] == \
+        [(1.0, 38, 38, 0), (2.0, 38, 30, 8)]
+    # a line that is not one of them
+    assert lines.stats_line("# TimeTrackerStats rtc: 64 ints") is None
+    assert lines.backlog_line("# TimeTrackerStats at 0.500 s: behind by 42 us") is None
+
+
+def test_accounting_line_and_checks():
+    r = result(GUEST)
+    assert (lines.irq_ms(r), lines.stolen_ms(r)) == (13, 605)
+    assert lines.tick_source(r) == "rtc"
+    assert lines.tick_period_ms(r) == pytest.approx(1000 / 128)
+    assert lines.tick_clock(r)["lost"] == 8
+    assert lines.sponge(r)["absorbed"] == 68
+    assert sorted(lines.tasks(r)) == ["a", "b", "idle"]
+
+
+def test_a_missing_figure_says_what_is_missing():
+    bare = result([(0.5, "TAP version 13"), (0.6, "ok 1 - something else"), (0.7, "1..1")])
+    with pytest.raises(LookupError, match="no '# accounting:' line"):
+        lines.stolen_ms(bare)
+    with pytest.raises(KeyError, match="no tick clock check"):
+        lines.tick_source(bare)
+    with pytest.raises(KeyError, match="sponge absorbed"):
+        lines.sponge(bare)
+    assert lines.stats(bare) == [] and lines.backlogs(bare) == []
