@@ -406,7 +406,7 @@ static bool fire_one_shot(struct oneshot *o, uint64_t *armed)
 		*armed = rdtsc();
 		if (hpet_arm_oneshot(o->delay_counts) == 0)
 			break;
-		if (++tries == REFCHK_ONESHOT_ARM_TRIES) {
+		if (++tries == TICK_ONESHOT_ARM_TRIES) {
 			o->arm_failures++;
 			return false;
 		}

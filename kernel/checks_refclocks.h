@@ -33,7 +33,6 @@
 #define REFCHK_ONESHOT_SHOTS            5
 #define REFCHK_ONESHOT_DELAY_US         1000
 #define REFCHK_ONESHOT_TIMEOUT_MS       100
-#define REFCHK_ONESHOT_ARM_TRIES        3
 
 /*
  * Measure: call with interrupts off, the 8259 set up and the TSC calibrated, before anything

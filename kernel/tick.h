@@ -18,6 +18,15 @@
 #define TICK_CAP_PERIODIC (1u << 0)
 #define TICK_CAP_ONESHOT  (1u << 1)
 
+/*
+ * How many times a caller arms a one-shot the device refused before giving up.  A refusal
+ * needs the vCPU held off for the whole delay between reading the counter and writing the
+ * comparator, which a loaded host does now and then (under TCG an HPET access waits for
+ * QEMU's main loop lock, and the main loop thread for a CPU): a rare, independent event per
+ * try, so eight in a row is a device that never arms, not bad luck.
+ */
+#define TICK_ONESHOT_ARM_TRIES 8
+
 struct trapframe;
 
 struct tick_source {
@@ -47,7 +56,9 @@ struct tick_source {
 	/*
 	 * TICK_CAP_ONESHOT only: one interrupt no sooner than delay_ns from now (the device
 	 * rounds up to its own resolution).  Returns 0, or -1 with the reason in why.  stop()
-	 * cancels it.
+	 * cancels it.  A device whose comparator matches only on equality (the HPET) refuses
+	 * when its deadline passed before the write landed; the caller arms again, up to
+	 * TICK_ONESHOT_ARM_TRIES times in all.
 	 */
 	int (*arm_oneshot)(uint64_t delay_ns, char *why, size_t whylen);
 };

@@ -554,6 +554,11 @@ class Result:
                f"{self.duration:.1f} s{', timed out' if self.timed_out else ''}"]
         if self.tap.errors:
             out.append("TAP errors: " + "; ".join(self.tap.errors[:10]))
+        # the serial tail below may not reach back to them
+        failed = self.tap.failed()
+        if failed:
+            out.append(f"failed checks ({len(failed)}): " +
+                       "; ".join(t.line.strip() for t in failed[:10]))
         if self.stderr.strip():
             out.append("stderr:\n" + "\n".join(self.stderr.rstrip().splitlines()[-tail:]))
         shown = self.all_lines[-tail:]

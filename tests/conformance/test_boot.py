@@ -52,15 +52,21 @@ def test_share_run_passes(share_run):
 
 @pytest.mark.parametrize("task, expected_pct", [("a", 200 / 3), ("b", 100 / 3)])
 def test_weighted_share(share_run, task, expected_pct):
-    """Two always-runnable spinners with weights 2:1 get 2/3 and 1/3 of the CPU."""
+    """Two always-runnable spinners with weights 2:1 get 2/3 and 1/3 of the CPU.
+
+    Of the spinners' exact (TSC) time, that is, which is how the scheduler shares the CPU:
+    quanta are counted in ticks, and ticks keep the host's time.  Not of their true time: a
+    loaded host takes a share of the run from the VM, the guest sees it as stolen, and it
+    falls on whichever task ran, so each task's true share of the run shrinks with the load
+    (52 % and 27 % in one run on a busy host) and their ratio wanders with where the steal
+    fell.  The sampling check is against the true share, with its binomial interval."""
     tap = share_run.tap
 
     t = tap.test(f"task {task}:")
     assert t.ok and t.directive is None, t.line
     y = t.yaml or {}
-    for key in ("true_share_pct", "sampled_share_pct", "interval_lo_pct", "interval_hi_pct"):
+    for key in ("exact_ms", "sampled_share_pct", "interval_lo_pct", "interval_hi_pct"):
         assert key in y, f"{t.line}: YAML has no {key}: {y}"
-    assert float(y["true_share_pct"]) == pytest.approx(expected_pct, abs=1.0), y
     assert float(y["interval_lo_pct"]) <= float(y["sampled_share_pct"]) \
         <= float(y["interval_hi_pct"]), y
 
@@ -71,6 +77,10 @@ def test_weighted_share(share_run, task, expected_pct):
         assert key in ys, f"{s.line}: YAML has no {key}: {ys}"
     assert float(ys["expected_pct"]) == pytest.approx(expected_pct, abs=0.05), ys
     assert abs(float(ys["exact_pct"]) - float(ys["expected_pct"])) <= float(ys["tolerance_pp"]), ys
+    # the guest's share, from its own exact figures (printed to the microsecond)
+    spinners_exact = sum(float(tap.test(f"task {n}:").yaml["exact_ms"]) for n in ("a", "b"))
+    assert 100 * float(y["exact_ms"]) / spinners_exact == \
+        pytest.approx(float(ys["exact_pct"]), abs=0.001), (y, ys)
 
 
 @pytest.mark.parametrize("cmdline, key", [

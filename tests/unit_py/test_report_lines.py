@@ -50,3 +50,11 @@ def test_a_missing_figure_says_what_is_missing():
     with pytest.raises(KeyError, match="sponge absorbed"):
         lines.sponge(bare)
     assert lines.stats(bare) == [] and lines.backlogs(bare) == []
+
+
+def test_a_summary_names_the_failed_checks_the_serial_tail_would_miss():
+    guest = [(0.5, "TAP version 13"), (0.6, "not ok 1 - hpet one-shot fires once")] + \
+        [(0.7, f"# filler {i}") for i in range(60)] + [(0.8, "ok 2 - the rest"), (0.9, "1..2")]
+    summary = result(guest).summary(tail=5)
+    assert "failed checks (1): not ok 1 - hpet one-shot fires once" in summary
+    assert "ok 2 - the rest" in summary and "# filler 10" not in summary
