@@ -180,13 +180,20 @@ def test_a_schedule_longer_than_the_run_stops_when_qemu_exits(kernel):
     """A schedule with pauses planned far past the guest's end: the guest runs its 2 s (its
     TSC goes on through SIGSTOP, so the pauses do not lengthen it), exits by itself between
     two pauses, and the thread stops there; wait() does not wait for the rest of the plan,
-    and every pause applied was closed before QEMU's exit."""
+    and every pause applied was closed before QEMU's exit.
+
+    The guest's verdict is not this test's subject, only that it gave one.  Its sampling
+    checks can fail here, rightly: on the PIT, a lossy device, the tick that ends each pause
+    and the next one are charged to the task that ran, a period each, for about one period
+    of its real time; with 150 ms of every 500 ms paused and a 2 s run, that bias is a few
+    points of share, and a loaded host adds its own long gaps.  Seen once in three loaded
+    `make test` runs: task a's sampled share outside its 99 % interval, status 1."""
     g = harness.Guest(kernel=kernel, cmdline="suite=accounting duration=2s")
     with g:
         thread = g.run_pauses(FixedPauses(0.5, 0.3), horizon_s=60.0)
         r = g.wait()
     left = time.monotonic()
-    assert r.status == 0, r.summary()
+    assert r.status in (0, 1) and r.tap.exit_line is not None, r.summary()
     assert not thread.is_alive()
     assert g.pause_error is None, g.pause_error
     assert len(g.pause_plan) == 120
