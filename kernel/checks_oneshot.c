@@ -48,7 +48,10 @@ static void oneshot_interrupt(struct trapframe *tf)
 
 /*
  * Arm one shot and wait it out; returns the armed-to-fired time in TSC cycles, or 0.  A
- * refused arm is tried again (kernel/tick.h), the delay measured from the try that took.
+ * refused arm is tried again (kernel/tick.h), the delay measured from the try that took.  A
+ * refusal means the deadline was reached around the time it was written, so the device may
+ * have raised the interrupt after all: wait the quiet time with interrupts on before the next
+ * try, so that stale interrupt lands here and not in the next shot, where it would look early.
  */
 static uint64_t shoot(struct oneshot_result *r)
 {
@@ -62,6 +65,7 @@ static uint64_t shoot(struct oneshot_result *r)
 		if (r->src->arm_oneshot(ONESHOT_DELAY_NS, why, sizeof(why)) == 0)
 			break;
 		sti();
+		tsc_spin_until(rdtsc() + ONESHOT_QUIET_NS * tsc_refclock.freq_hz / 1000000000ull);
 		if (tries == TICK_ONESHOT_ARM_TRIES) {
 			kmemcpy(r->why, why, sizeof(r->why));
 			return 0;

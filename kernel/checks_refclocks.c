@@ -406,6 +406,8 @@ static bool fire_one_shot(struct oneshot *o, uint64_t *armed)
 		*armed = rdtsc();
 		if (hpet_arm_oneshot(o->delay_counts) == 0)
 			break;
+		/* the refused deadline may still have raised IRQ 0: take it before the next try */
+		drain_irq0();
 		if (++tries == TICK_ONESHOT_ARM_TRIES) {
 			o->arm_failures++;
 			return false;
