@@ -102,26 +102,6 @@ class Case:
             records.append(report_html.record_from(self.r, g.pauses, name,
                                                    method if sched else "none"))
 
-    # -- the guest's report
-
-    def clock(self):
-        return lines.tick_clock(self.r)
-
-    def period_ms(self):
-        return lines.tick_period_ms(self.r)
-
-    def stolen_ms(self):
-        return lines.stolen_ms(self.r)
-
-    def irq_ms(self):
-        return lines.irq_ms(self.r)
-
-    def tasks(self):
-        return lines.tasks(self.r)
-
-    def backlogs(self):
-        return lines.backlogs(self.r)
-
     # -- the host's view
 
     def off_cpu_ms(self):
@@ -136,7 +116,7 @@ def check_steal(c):
     that falls inside an interrupt handler, where no probe runs; never more than the vCPU thread
     really spent off the CPU."""
     paused_ms = sum(c.pauses) * 1000
-    stolen = c.stolen_ms()
+    stolen = lines.stolen_ms(c.r)
     if c.pauses:
         low = paused_ms - max(c.pauses) * 1000 - PROBE_MISS_MS * len(c.pauses)
         assert stolen >= low, (stolen, c.pauses)
@@ -144,11 +124,11 @@ def check_steal(c):
 
 
 def check_device(c):
-    clock, p = c.clock(), c.period_ms()
+    clock, p = lines.tick_clock(c.r), lines.tick_period_ms(c.r)
     if c.src in CATCHUP:
         # slew mode loses nothing, and re-injects at two to eight ticks a period
         assert clock["lost"] == 0, clock
-        for b in c.backlogs():
+        for b in lines.backlogs(c.r):
             assert b.closed_ms <= (b.peak_ticks + 1) * p, b
     else:
         expected = sum(round(d * 1000 / p) - 1 for d in c.pauses)
@@ -160,7 +140,7 @@ def check_device(c):
 
 
 def check_accounting(c):
-    tasks = c.tasks()
+    tasks = lines.tasks(c.r)
     catchup = sum(int(t.yaml["catchup_ticks"]) for t in tasks.values())
     if c.sponge != "off":
         s = lines.sponge(c.r)
@@ -171,8 +151,8 @@ def check_accounting(c):
         # true time is n periods less the stolen time and the interrupt time.  The excess is
         # the stolen time, to within the interrupt time and a period at each end.
         excess = sum(t.yaml["sampled_ms"] - t.yaml["true_ms"] for t in tasks.values())
-        assert abs(excess - c.stolen_ms()) <= c.irq_ms() + 2 * c.period_ms() + 1, \
-            (excess, c.stolen_ms(), catchup)
+        stolen, irq, p = lines.stolen_ms(c.r), lines.irq_ms(c.r), lines.tick_period_ms(c.r)
+        assert abs(excess - stolen) <= irq + 2 * p + 1, (excess, stolen, catchup)
         assert catchup > 0
 
 
@@ -219,7 +199,7 @@ def test_w_factor_from_the_host_view(kernel, run_records):
     t0 = next(t for t, line in c.r.lines if line.startswith("# running "))
     t1 = next(t for t, line in c.r.lines if line.startswith("# accounting:"))
     host_share = 1 - c.guest.vcpu_off_cpu_s(t0, t1) / (t1 - t0)
-    tasks = {name: t.yaml for name, t in c.tasks().items()}
+    tasks = {name: t.yaml for name, t in lines.tasks(c.r).items()}
     ticks = sum(y["ticks"] for y in tasks.values())
     busy = sum(y["ticks"] for name, y in tasks.items() if name != "idle") / ticks
     w = host_share / busy
