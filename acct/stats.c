@@ -173,6 +173,33 @@ static uint64_t cycles_to_unit(uint64_t cycles, uint64_t hz, unsigned digits)
 	return s * per_second + frac;
 }
 
+uint64_t muldiv64(uint64_t a, uint64_t b, uint64_t c)
+{
+	/* a * b / c = (a / c) * b + (a % c) * b / c; the second term by binary long
+	 * multiplication, keeping (a % c) * (the bits of b so far) as q * c + r with r < c */
+	uint64_t whole = a / c * b, q = 0, r = 0;
+
+	a %= c;
+	for (int bit = 63; bit >= 0; bit--) {
+		q <<= 1;
+		if (r >= c - r) {
+			r -= c - r;
+			q++;
+		} else {
+			r <<= 1;
+		}
+		if (b >> bit & 1) {
+			if (r >= c - a) {
+				r -= c - a;
+				q++;
+			} else {
+				r += a;
+			}
+		}
+	}
+	return whole + q;
+}
+
 uint64_t cycles_to_us(uint64_t cycles, uint64_t hz)
 {
 	return cycles_to_unit(cycles, hz, 6);

@@ -32,6 +32,10 @@ void binom_interval99(int64_t p_ppm, uint64_t n, struct binom_interval *out);
 /* Sort a few values in place, ascending (insertion sort: the lists here are a handful long). */
 void sort_i64(int64_t *v, unsigned n);
 
+/* floor(a * b / c), exact for any a, b and c > 0 whose result fits in 64 bits (no 128-bit
+ * arithmetic on i686: the product is reduced modulo c a bit at a time). */
+uint64_t muldiv64(uint64_t a, uint64_t b, uint64_t c);
+
 /* Convert a cycle count to a time, exactly for any 64-bit count (no intermediate overflow). */
 uint64_t cycles_to_us(uint64_t cycles, uint64_t hz);
 uint64_t cycles_to_ns(uint64_t cycles, uint64_t hz);

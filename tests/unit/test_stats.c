@@ -382,6 +382,33 @@ static void test_cycles_random(void **state)
 	}
 }
 
+static void test_muldiv_hand_values(void **state)
+{
+	(void)state;
+	assert_int_equal(muldiv64(0, 5, 3), 0);
+	assert_int_equal(muldiv64(7, 5, 3), 11);
+	assert_int_equal(muldiv64(UINT64_MAX, UINT64_MAX, UINT64_MAX), UINT64_MAX);
+	/* a product far past 64 bits: 12 s in ns times 11.98 s in ns, over 12 s in ns */
+	assert_int_equal(muldiv64(12000000000ull, 11980000000ull, 12000000000ull), 11980000000ull);
+	assert_int_equal(muldiv64(1ull << 63, 6, 4), (1ull << 63) / 2 * 3);
+}
+
+static void test_muldiv_random(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		uint64_t a = rng_any(), b = rng_any(), c = rng_any();
+		u128 want;
+
+		if (c == 0)
+			continue;
+		want = (u128)a * b / c;
+		if (want > UINT64_MAX)
+			continue;
+		assert_int_equal(muldiv64(a, b, c), (uint64_t)want);
+	}
+}
+
 static void test_sort_i64(void **state)
 {
 	int64_t v[] = { 5, -2, 9, 0, -2, 7 };
@@ -416,6 +443,8 @@ int main(void)
 		cmocka_unit_test(test_cycles_simple),
 		cmocka_unit_test(test_cycles_huge),
 		cmocka_unit_test(test_cycles_random),
+		cmocka_unit_test(test_muldiv_hand_values),
+		cmocka_unit_test(test_muldiv_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
