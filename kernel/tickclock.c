@@ -15,6 +15,16 @@ uint64_t tickclock_tick_ns(const struct tickclock *c)
 	return (c->delivered - 1 + c->compensated) * c->period_ps / PS_PER_NS;
 }
 
+uint64_t tickclock_late_ns(const struct tickclock *c)
+{
+	uint64_t due_ns;
+
+	if (!c->started)
+		return 0;
+	due_ns = c->origin_ns + (c->delivered - 1 + c->lost) * c->period_ps / PS_PER_NS;
+	return c->now_ns > due_ns ? c->now_ns - due_ns : 0;
+}
+
 const char *tickclock_kind_name(enum tick_kind k)
 {
 	static const char *const names[TICK_NR_KINDS] = {

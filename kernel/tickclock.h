@@ -104,6 +104,14 @@ void tickclock_init(struct tickclock *c, uint64_t period_ps, bool compensate);
 enum tick_kind tickclock_tick(struct tickclock *c, uint64_t now_ns, bool *episode_over);
 /* Tick time since the origin: ticks counted, plus compensation, in periods. */
 uint64_t tickclock_tick_ns(const struct tickclock *c);
+/*
+ * How long after its due time the latest tick came (0 when it came early).  Tick k is due k
+ * periods after the origin, counting the ticks judged lost as delivered: after a gap the
+ * late tick is due where its own period ended, while the ticks after a backlog judged lost are
+ * due on the device's grid again.  Stolen time inside that lateness belongs to the periods
+ * after this tick's own (acct/steal.h).
+ */
+uint64_t tickclock_late_ns(const struct tickclock *c);
 /* Backlog still owed (0 when none): what a sponge waits for. */
 static inline uint64_t tickclock_owed(const struct tickclock *c)
 {

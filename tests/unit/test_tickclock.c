@@ -56,6 +56,8 @@ static void test_steady_ticks_are_on_time(void **state)
 	assert_int_equal(s.c.lost, 0);
 	assert_int_equal(s.c.owed, 0);
 	assert_int_equal(tickclock_tick_ns(&s.c), 500 * P_NS);
+	/* late by the latency's wobble only */
+	assert_true(tickclock_late_ns(&s.c) <= 2 * LAT);
 	/* behind by the latency's wobble only */
 	assert_true(s.c.behind_ns >= -(int64_t)(2 * LAT) && s.c.behind_ns <= (int64_t)(2 * LAT));
 	assert_true(s.c.max_behind_ns < (int64_t)P_NS / 2);
@@ -78,6 +80,8 @@ static void test_pause_then_catchup(void **state)
 	t = 131 * P_NS + LAT;
 	assert_int_equal(tick(&s, t), TICK_KIND_LATE);
 	assert_int_equal(s.c.owed, 30);
+	/* due at 101, where its own period ended: thirty periods late */
+	assert_in_range(tickclock_late_ns(&s.c), 30 * P_NS - 2 * LAT, 30 * P_NS + 2 * LAT);
 	assert_true(s.c.behind_ns > (int64_t)(30 * P_NS - P_NS / 10) &&
 		    s.c.behind_ns < (int64_t)(30 * P_NS + P_NS / 10));
 	/* the rest: every P/8 a re-injected tick, the device's own every period */
@@ -118,9 +122,12 @@ static void pause_merged(struct stream *s)
 	/* resume at 130.4 periods: the merged tick comes then, the next on the grid at 131 */
 	assert_int_equal(tick(s, 130 * P_NS + 4 * P_NS / 10), TICK_KIND_LATE);
 	assert_int_equal(s->c.owed, 29);
+	assert_in_range(tickclock_late_ns(&s->c), 29 * P_NS, 29 * P_NS + P_NS / 2);
 	/* two periods on the grid paying nothing: then the 29 are judged lost */
 	assert_int_equal(tick(s, 131 * P_NS + LAT), TICK_KIND_BEHIND);
 	assert_int_equal(tick(s, 132 * P_NS + LAT), TICK_KIND_LOST);
+	/* counted as delivered, the lost ones put the grid back under the ticks */
+	assert_true(tickclock_late_ns(&s->c) <= 2 * LAT);
 	steady(s, 133, 200);
 }
 
