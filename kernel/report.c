@@ -61,6 +61,19 @@ void report_skip(const char *why, const char *fmt, ...)
 	kprintf(" # SKIP %s\n", why);
 }
 
+bool report_todo(bool ok, const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	kprintf("%s %u - ", ok ? "ok" : "not ok", checks);
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf(" # TODO %s\n", why);
+	return ok;
+}
+
 void report_yaml_begin(void)
 {
 	kprintf("  ---\n");
