@@ -2,7 +2,8 @@
  * CPU time accounting, two ways at once.
  *
  * Sampling: every tick charges one tick period to the task it interrupted (acct_tick), the way
- * tick-counting kernels have always done it.  Exact: the TSC is read at every change of owner
+ * tick-counting kernels have always done it; steal-aware sampling charges the same tick less
+ * the stolen time it stands for (steal.h).  Exact: the TSC is read at every change of owner
  * of the CPU -- a context switch, an interrupt entry, an interrupt exit -- and the cycles since
  * the previous reading go to the previous owner.  Interrupt handlers are an owner of their
  * own, so their time is kept apart from the tasks'.
@@ -17,6 +18,7 @@
 struct acct {
 	uint64_t ticks;                 /* sampled: ticks charged to this task */
 	uint64_t catchup_ticks;         /* of those, catch-up ticks (kernel/tickclock.h) */
+	uint64_t steal_taken;           /* steal-aware: cycles taken off those ticks (steal.h) */
 	uint64_t cycles;                /* exact: TSC cycles this task owned the CPU */
 	uint64_t dispatches;            /* times the scheduler switched to it */
 	uint64_t max_run_cycles;        /* longest single stretch on the CPU */
@@ -33,10 +35,12 @@ void acct_dispatch(struct acct *from, struct acct *to, uint64_t now);
 /* Stop measuring: the cycles since the last change go to the current owner. */
 void acct_end(uint64_t now);
 
-static inline void acct_tick(struct acct *a, bool catchup)
+/* A tick charged to a; steal-aware sampling took `taken` cycles off its period first. */
+static inline void acct_tick(struct acct *a, bool catchup, uint64_t taken)
 {
 	a->ticks++;
 	a->catchup_ticks += catchup;
+	a->steal_taken += taken;
 }
 
 /* Cycles spent in interrupt handlers (and in switches made from them). */

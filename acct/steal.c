@@ -37,7 +37,42 @@ uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold,
 	if (gap >= long_gap)
 		p->stolen_long += gap;
 	p->events++;
+	p->events_long += gap >= long_gap;
 	if (gap > p->longest)
 		p->longest = gap;
 	return gap;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t steal_ledger_tick(struct steal_ledger *l, uint64_t seen_total,
+			   const struct steal_tick *t)
+{
+	/* owed * period cannot overflow: owed counts ticks of a run of hours at most */
+	uint64_t room = t->owed * l->period, fresh, after, avail, take, keep;
+
+	keep = min_u64(l->reserved, t->lost * l->period);
+	l->reserved -= keep;
+	l->dropped += keep;
+	if (l->reserved > room) {               /* the backlog was paid down: release */
+		l->carry += l->reserved - room;
+		l->reserved = room;
+	}
+	fresh = seen_total - l->seen;
+	l->seen = seen_total;
+	after = min_u64(fresh, t->late);
+	avail = l->carry + fresh - after;
+	take = min_u64(avail, l->period);
+	keep = min_u64(after, room - l->reserved);
+	l->reserved += keep;
+	l->carry = avail - take + after - keep;
+	if (l->reserved > l->reserved_max)
+		l->reserved_max = l->reserved;
+	l->taken += take;
+	if (t->catchup)
+		l->catchup_untaken += l->period - take;
+	return take;
 }

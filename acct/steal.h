@@ -33,12 +33,13 @@
 #define STEAL_DECADES           5
 
 struct steal_probe {
-	bool primed;
+	bool primed;            /* probed once: a busy loop owns this probe */
 	uint64_t last_own;      /* the task's exact cycles at the previous probe */
 	uint64_t probes;
 	uint64_t stolen;        /* cycles in gaps over the threshold */
 	uint64_t stolen_long;   /* of those, in gaps of long_gap or more (a tick period) */
 	uint64_t events;        /* such gaps */
+	uint64_t events_long;   /* of those, a tick period or more */
 	uint64_t longest;       /* the longest of them */
 	uint64_t noise_max;     /* the longest gap under the threshold */
 	/* Every gap by size against the threshold T: < T/10, < T, < 10 T, < 100 T, more. */
@@ -56,5 +57,75 @@ struct steal_probe {
  */
 uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold,
 		       uint64_t long_gap);
+
+/*
+ * Steal-aware sampling: the tick charges its period less the stolen time it stands for, the
+ * way Linux's account_process_tick() takes steal off a tick before charging the rest, but with
+ * the steal the probes saw instead of a hypervisor's steal clock.
+ *
+ * A tick stands for the period that ends at its due time.  A gap usually ends in the tick that
+ * was pending through it (sched_irq_enter probes for it), so the steal the probes saw since
+ * the previous tick is known at the tick, and the tick clock (kernel/tickclock.h) says where
+ * it belongs:
+ *
+ *   before the due time   This tick's own period: taken off it, up to the period, so the tick
+ *                         charges the task it finds only for the part of its period that
+ *                         really ran.  (Seen at the tick, the gap ended there: the part of it
+ *                         that lies before the due time is all of it but the lateness.)
+ *   after it, owed        The periods after this tick's own.  A gap of several periods leaves
+ *                         the device owing ticks; a device that catches up delivers them
+ *                         later, and each stands for a stolen period, so that steal is
+ *                         reserved for them, up to owed periods.  Only ticks that pay the
+ *                         backlog (owed shrinks) release it, a period each; ticks that merely
+ *                         keep the device's schedule while owed stands (a device that does
+ *                         not catch up) really ran, and take none of it.
+ *   after it, the rest    Part of the next period (a tick late by less than a period is not
+ *                         owed): carried to the next tick.
+ *   lost                  When the clock judges owed ticks lost (the device merged them),
+ *                         they will never come: their periods were never sampled, so their
+ *                         steal was never charged to anyone.  It is dropped from the reserve,
+ *                         not carried onto the ticks after, which really ran.
+ *
+ * So stolen time is taken once: by the tick whose period it fell in, by the catch-up tick that
+ * pays it back, or not at all when the device dropped the tick.  A tick never charges less
+ * than zero; what it cannot take (more steal than a period) is carried.
+ *
+ * Cycles throughout; pure arithmetic, tested on the host (tests/unit/test_steal.c).
+ */
+struct steal_ledger {
+	uint64_t period;        /* a tick period, in TSC cycles */
+	uint64_t seen;          /* the probes' stolen total at the latest tick */
+	uint64_t reserved;      /* for owed ticks, at most owed periods */
+	uint64_t carry;         /* for the next tick */
+	uint64_t taken;         /* taken off ticks so far */
+	uint64_t dropped;       /* dropped with ticks judged lost */
+	uint64_t reserved_max;  /* the most ever reserved */
+	/* Catch-up ticks stand for stolen periods; what the probes had not seen of those periods
+	 * could not be taken, and is charged like a plain tick: a blind spot, counted. */
+	uint64_t catchup_untaken;
+};
+
+/*
+ * What the tick clock made of a tick: its backlog after it (owed, in ticks), the ticks it
+ * judged lost at it, how long after its due time it came (late, cycles), and whether it was a
+ * catch-up tick.
+ */
+struct steal_tick {
+	uint64_t owed, lost, late;
+	bool catchup;
+};
+
+/*
+ * One tick.  seen_total: all the stolen cycles the probes have seen so far (never decreasing).
+ * Returns the cycles taken off this tick: it charges period - that to its task.
+ */
+uint64_t steal_ledger_tick(struct steal_ledger *l, uint64_t seen_total,
+			   const struct steal_tick *t);
+
+/* Seen, and neither taken nor dropped yet. */
+static inline uint64_t steal_ledger_untaken(const struct steal_ledger *l)
+{
+	return l->reserved + l->carry;
+}
 
 #endif

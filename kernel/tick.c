@@ -79,8 +79,9 @@ static void print_episode(void)
 
 static void tick_interrupt(struct trapframe *tf)
 {
-	uint64_t now, now_ns;
+	uint64_t now, now_ns, lost_before = ts.clock.lost;
 	enum tick_kind kind = TICK_KIND_ON_TIME;
+	struct tick_verdict verdict;
 	bool episode_over = false;
 
 	(void)tf;
@@ -108,7 +109,12 @@ static void tick_interrupt(struct trapframe *tf)
 		ts.stats_max_behind_ns = ts.clock.behind_ns;
 	ts.last_ref = now;
 	ts.count++;
-	sched_tick(now, kind == TICK_KIND_CATCHUP, tickclock_owed(&ts.clock));
+	verdict = (struct tick_verdict){
+		.catchup = kind == TICK_KIND_CATCHUP, .owed = tickclock_owed(&ts.clock),
+		.lost = ts.clock.lost > lost_before ? ts.clock.lost - lost_before : 0,
+		.late_ns = tickclock_late_ns(&ts.clock),
+	};
+	sched_tick(now, &verdict);
 	if (episode_over)
 		print_episode();
 	if (ts.opt.stats_us && now_ns >= ts.stats_next_ns) {

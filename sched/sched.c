@@ -3,8 +3,10 @@
 #include "sched/workload.h"
 #include "kernel/panic.h"
 #include "kernel/x86.h"
+#include "acct/stats.h"
 
 #define TASK_STACK_SIZE 8192
+#define NS_PER_S        1000000000ull
 
 static struct task tasks[SCHED_MAX_TASKS];
 static uint8_t stacks[SCHED_MAX_TASKS][TASK_STACK_SIZE] __attribute__((aligned(16)));
@@ -16,6 +18,7 @@ static enum sponge_mode sponge_mode;
 static volatile uint64_t backlog;       /* the tick clock's, after the latest tick */
 static uint64_t steal_threshold;        /* STEAL_THRESHOLD_US in TSC cycles */
 static uint64_t steal_long_gap = UINT64_MAX;    /* a tick period in TSC cycles */
+static struct steal_ledger ledger;      /* steal-aware sampling's (acct/steal.h) */
 static struct context *boot_ctx;        /* kmain, waiting in sched_run() for the end */
 
 static uint64_t ticks;
@@ -149,15 +152,33 @@ void sched_run(uint64_t duration_cycles)
 	/* Back here from switch_to() once the run is over, interrupts still off. */
 }
 
-void sched_tick(uint64_t now_ref, bool catchup, uint64_t owed)
+/*
+ * The tick's accounting decision, in one place (the role of Linux's account_process_tick):
+ * the task it is charged to -- the one it interrupted, or the sponge for a catch-up tick with
+ * sponge=charge -- and how much of its period steal-aware sampling takes off first.  Both
+ * methods charge the same task, so they differ only by the steal.
+ */
+static void account_tick(const struct tick_verdict *v)
+{
+	struct task *to = sponge_mode == SPONGE_CHARGE && v->catchup ? sponge : current;
+	struct steal_tick st = {
+		.owed = v->owed, .lost = v->lost, .catchup = v->catchup,
+		.late = muldiv64(v->late_ns, tsc_hz, NS_PER_S),
+	};
+	uint64_t taken = steal_ledger_tick(&ledger, sched_stolen_cycles(), &st);
+
+	acct_tick(&to->acct, v->catchup, taken);
+}
+
+void sched_tick(uint64_t now_ref, const struct tick_verdict *v)
 {
 	if (!running)
 		return;
 	if (ticks++ == 0)
 		run_start_ref = now_ref;
-	backlog = owed;
-	acct_tick(sponge_mode == SPONGE_CHARGE && catchup ? &sponge->acct : &current->acct, catchup);
-	if (sponge_mode == SPONGE_RUN && owed > 0 && sponge->state == TASK_BLOCKED) {
+	backlog = v->owed;
+	account_tick(v);
+	if (sponge_mode == SPONGE_RUN && v->owed > 0 && sponge->state == TASK_BLOCKED) {
 		sponge->state = TASK_RUNNABLE;
 		sponge->wakeups++;
 		need_resched = true;
@@ -182,8 +203,21 @@ void sched_tick(uint64_t now_ref, bool catchup, uint64_t owed)
 
 void sched_irq_enter(void)
 {
-	if (running)
-		acct_charge_to(0, rdtsc());
+	struct steal_probe *p;
+
+	if (!running)
+		return;
+	acct_charge_to(0, rdtsc());
+	/*
+	 * A pause usually ends in an interrupt: a tick is pending when the vCPU runs again.  The
+	 * busy loop it interrupted would see the gap only at its next probe, after the handler,
+	 * and the tick is what has to know of it.  So probe here for the interrupted task, with
+	 * its exact time as of this entry.  Only for a task whose busy loop has probed (primed):
+	 * a halted idle task owns the CPU while it waits, and that is not a gap.
+	 */
+	p = &current->acct.steal;
+	if (p->primed)
+		steal_observe(p, current->acct.cycles, steal_threshold, steal_long_gap);
 }
 
 void sched_irq_exit(void)
@@ -241,6 +275,7 @@ void sched_steal_probe(void)
 void sched_set_tick_period(uint64_t cycles)
 {
 	steal_long_gap = cycles;
+	ledger.period = cycles;
 }
 
 uint64_t sched_stolen_cycles(void)
@@ -250,6 +285,11 @@ uint64_t sched_stolen_cycles(void)
 	for (unsigned i = 0; i < ntasks; i++)
 		sum += tasks[i].acct.steal.stolen;
 	return sum;
+}
+
+const struct steal_ledger *sched_steal_ledger(void)
+{
+	return &ledger;
 }
 
 uint64_t sched_my_cycles(void)

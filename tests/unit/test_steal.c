@@ -1,6 +1,6 @@
 /*
  * Host tests of the stolen-time probe (acct/steal.c): a loop's own exact time, probed once an
- * iteration, with and without gaps.
+ * iteration, with and without gaps; and of the ledger that takes the steal off the ticks.
  * Build: make build/host/test_steal
  */
 #include <stdarg.h>
@@ -44,6 +44,7 @@ static void test_gap_over_threshold_is_stolen(void **state)
 	assert_int_equal(steal_observe(&p, own += THRESH, THRESH, LONG), 0);
 	assert_int_equal(steal_observe(&p, own += THRESH + 1, THRESH, LONG), THRESH + 1);
 	assert_int_equal(p.events, 2);
+	assert_int_equal(p.events_long, 1);
 	assert_int_equal(p.stolen, 690000000u + THRESH + 1);
 	/* only the pause was a tick period or more */
 	assert_int_equal(p.stolen_long, 690000000u);
@@ -81,6 +82,158 @@ static void test_decades(void **state)
 	assert_int_equal(p.decades[4], 2);
 }
 
+/* -- the ledger of steal-aware sampling: a 10 ms period, in 1 GHz cycles (ns) */
+
+#define P       10000000u
+#define MS      1000000u
+
+/* One tick of the ledger, with the probes' total so far and the tick clock's view. */
+static uint64_t tick(struct steal_ledger *l, uint64_t seen, uint64_t owed, uint64_t lost,
+		     uint64_t late)
+{
+	struct steal_tick t = { .owed = owed, .lost = lost, .late = late };
+
+	return steal_ledger_tick(l, seen, &t);
+}
+
+static uint64_t catchup_tick(struct steal_ledger *l, uint64_t seen, uint64_t owed,
+			     uint64_t late)
+{
+	struct steal_tick t = { .owed = owed, .late = late, .catchup = true };
+
+	return steal_ledger_tick(l, seen, &t);
+}
+
+/* Steal in slices shorter than a period (a contended host), ticks on time: each tick takes
+ * what it saw. */
+static void test_ledger_takes_short_steal_at_the_tick_that_saw_it(void **state)
+{
+	struct steal_ledger l = { .period = P };
+
+	(void)state;
+	assert_int_equal(tick(&l, 0, 0, 0, 0), 0);
+	assert_int_equal(tick(&l, 3 * MS, 0, 0, 0), 3 * MS);
+	assert_int_equal(tick(&l, 3 * MS, 0, 0, 0), 0);
+	assert_int_equal(tick(&l, 9 * MS, 0, 0, 0), 6 * MS);
+	assert_int_equal(l.taken, 9 * MS);
+	assert_int_equal(steal_ledger_untaken(&l), 0);
+}
+
+/*
+ * A gap of 0.9 period over a due time, the tick coming 0.5 period late (not owed): the 0.4
+ * before its due time is its own, the 0.5 after it belongs to the next period, whoever runs
+ * then.
+ */
+static void test_ledger_carries_steal_after_the_due_time(void **state)
+{
+	struct steal_ledger l = { .period = P };
+
+	(void)state;
+	assert_int_equal(tick(&l, 9 * MS, 0, 0, 5 * MS), 4 * MS);
+	assert_int_equal(l.carry, 5 * MS);
+	assert_int_equal(tick(&l, 9 * MS, 0, 0, 0), 5 * MS);
+	assert_int_equal(tick(&l, 9 * MS, 0, 0, 0), 0);
+}
+
+/* More steal than a period before the due time (the tick before came early): the tick takes
+ * its period, never more, and the rest waits for the next. */
+static void test_ledger_never_takes_more_than_a_period(void **state)
+{
+	struct steal_ledger l = { .period = P };
+
+	(void)state;
+	assert_int_equal(tick(&l, 14 * MS, 0, 0, 0), P);
+	assert_int_equal(l.carry, 4 * MS);
+	assert_int_equal(tick(&l, 14 * MS, 0, 0, 0), 4 * MS);
+}
+
+/*
+ * A 300 ms pause on a device that catches up, 2 ms into a period: the tick held over it comes
+ * at the resume, 292 ms after its due time, with 29 ticks owed.  It takes the 8 ms of its own
+ * period; 290 ms are reserved for the 29 owed and 2 carried (the pause ran 2 ms into the
+ * period after the last owed one).  Each catch-up tick takes a period, down to the last.  All
+ * 300 ms taken, once.
+ */
+static void test_ledger_reserves_steal_for_catch_up_ticks(void **state)
+{
+	struct steal_ledger l = { .period = P };
+	uint64_t late = 292 * MS;
+
+	(void)state;
+	assert_int_equal(tick(&l, 300 * MS, 29, 0, late), 8 * MS);
+	assert_int_equal(l.reserved, 29ull * P);
+	assert_int_equal(l.carry, 2 * MS);
+	for (uint64_t owed = 28; owed > 0; owed--)
+		assert_int_equal(catchup_tick(&l, 300 * MS, owed, late -= P), P);
+	assert_int_equal(tick(&l, 300 * MS, 0, 0, late -= P), P);   /* pays the last: on time */
+	assert_int_equal(tick(&l, 300 * MS, 0, 0, 0), 2 * MS);
+	assert_int_equal(l.taken, 300 * MS);
+	assert_int_equal(steal_ledger_untaken(&l), 0);
+	assert_int_equal(l.catchup_untaken, 0);
+}
+
+/* A pause the probes did not see (the idle task halted through it): the catch-up ticks find
+ * nothing to take, and the ledger counts them as its blind spot. */
+static void test_ledger_counts_catch_up_it_could_not_take(void **state)
+{
+	struct steal_ledger l = { .period = P };
+
+	(void)state;
+	assert_int_equal(tick(&l, 0, 29, 0, 292 * MS), 0);
+	for (uint64_t owed = 28; owed > 0; owed--)
+		assert_int_equal(catchup_tick(&l, 0, owed, 0), 0);
+	assert_int_equal(l.catchup_untaken, 28ull * P);
+}
+
+/*
+ * The same pause on a device that merged the missed ticks: the ticks after the resume come
+ * on schedule and really ran, so they take only the 2 ms of the period the pause ran into,
+ * and when the clock judges the 29 lost their steal goes with them, not onto the ticks after.
+ */
+static void test_ledger_drops_steal_of_lost_ticks(void **state)
+{
+	struct steal_ledger l = { .period = P };
+
+	(void)state;
+	assert_int_equal(tick(&l, 300 * MS, 29, 0, 292 * MS), 8 * MS);
+	assert_int_equal(tick(&l, 300 * MS, 29, 0, 290 * MS), 2 * MS);     /* behind */
+	assert_int_equal(tick(&l, 300 * MS, 0, 29, 0), 0);                 /* judged lost */
+	assert_int_equal(l.dropped, 29ull * P);
+	assert_int_equal(steal_ledger_untaken(&l), 0);
+	assert_int_equal(tick(&l, 300 * MS, 0, 0, 0), 0);
+	assert_int_equal(l.taken, P);
+}
+
+/*
+ * A gap of 1.8 periods from just after a tick: the late tick owes one, the next pays it.  The
+ * late tick lands on the task that was robbed and takes its whole period; the next takes the
+ * 0.8 left, and charges the 0.2 period that really ran to whoever ran it.
+ */
+static void test_ledger_gap_of_under_two_periods(void **state)
+{
+	struct steal_ledger l = { .period = P };
+
+	(void)state;
+	assert_int_equal(tick(&l, 18 * MS, 1, 0, 8 * MS), P);
+	assert_int_equal(l.reserved, 8 * MS);
+	assert_int_equal(tick(&l, 18 * MS, 0, 0, 0), 8 * MS);
+	assert_int_equal(l.taken, 18 * MS);
+}
+
+/* Ticks judged lost with less steal seen than they stand for (part of the pause fell where no
+ * probe runs): only what is there is dropped. */
+static void test_ledger_drops_no_more_than_it_holds(void **state)
+{
+	struct steal_ledger l = { .period = P };
+
+	(void)state;
+	assert_int_equal(tick(&l, 50 * MS, 29, 0, 292 * MS), 0);
+	assert_int_equal(l.reserved, 50 * MS);          /* short of the 29 periods owed */
+	assert_int_equal(tick(&l, 50 * MS, 0, 29, 0), 0);
+	assert_int_equal(l.dropped, 50 * MS);
+	assert_int_equal(steal_ledger_untaken(&l), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -88,6 +241,14 @@ int main(void)
 		cmocka_unit_test(test_gap_over_threshold_is_stolen),
 		cmocka_unit_test(test_first_probe_primes),
 		cmocka_unit_test(test_decades),
+		cmocka_unit_test(test_ledger_takes_short_steal_at_the_tick_that_saw_it),
+		cmocka_unit_test(test_ledger_carries_steal_after_the_due_time),
+		cmocka_unit_test(test_ledger_never_takes_more_than_a_period),
+		cmocka_unit_test(test_ledger_reserves_steal_for_catch_up_ticks),
+		cmocka_unit_test(test_ledger_counts_catch_up_it_could_not_take),
+		cmocka_unit_test(test_ledger_drops_steal_of_lost_ticks),
+		cmocka_unit_test(test_ledger_gap_of_under_two_periods),
+		cmocka_unit_test(test_ledger_drops_no_more_than_it_holds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
