@@ -1,24 +1,27 @@
 /*
- * One task's line of the final accounting table: sampled, exact and true CPU time, the errors
- * of the two methods against the true figure, and whether the sampled share lies inside the
- * 99 % binomial interval of the true one.  Pure arithmetic, tested on the host
- * (tests/unit/test_figures.c); acct_report.c prints it.
+ * The arithmetic of the accounting report: one task's line (its time by each method, each
+ * method's error against true time, whether each lies inside the 99 % binomial interval) and
+ * the figure tickguest exists for, the share of all stolen time a method charged to the
+ * workload.  Pure, tested on the host (tests/unit/test_figures.c); acct_report.c prints it.
  *
- * Times.  sampled = ticks x period; exact = TSC cycles the task owned the CPU (acct.h);
- * stolen = the part of exact its busy loop saw it not run (steal.h); true = exact - stolen.
+ * Times.  exact = TSC cycles the task owned the CPU (acct.h); stolen = the part of exact its
+ * busy loop saw it not run (steal.h); true = exact - stolen, everywhere the word is used.
+ * The methods: sampled = ticks x period (plain sampling: a sponge, when there is one, has
+ * already taken the catch-up ticks it could); steal-aware = the same ticks less the steal
+ * taken off them (steal.h); exact = exact, which keeps every stolen cycle.
  *
- * Shares.  n ticks were sampled.  Each fell on the task the tick interrupted, so with no
- * stolen time a task that truly ran for t gets t / B of them on average, where B is the time
- * the ticks stand for: n periods, less the time spent in interrupt handlers (a tick never
- * samples a handler: it waits for it to end).  With stolen time and a device that catches up,
- * n periods include the stolen time too, and the catch-up ticks land on whoever runs: a task's
- * sampled share then exceeds its true share t / B by about its part of the stolen time, which
- * is what a sponge is for.  With a device that loses the missed ticks, n shrinks with the
- * stolen time and B with it, and sampling stays fair.  The check is the binomial one: the
- * sampled share ticks / n inside the 99 % interval that n samples allow around r / B, where r
- * is the task's exact time less only the stolen time in gaps of a tick period or more: a
- * shorter gap only delays a tick, which then charges the whole period to the task it finds,
- * stolen part included, sponge or not (steal.h).  r is true time plus those short gaps.
+ * Shares.  n ticks were sampled; they stand for B = n periods less the time spent in interrupt
+ * handlers (a tick never samples a handler: it waits for it to end).  A task's true share is
+ * true / B; plain sampling's share is ticks / n, steal-aware sampling's is its time / n periods.
+ * With no stolen time, a task that truly ran for t gets t / B of the ticks on average, and n
+ * samples put its share within the 99 % binomial interval around t / B.  Stolen time that a
+ * method charges to the task pushes its share above that, by the stolen share it was charged.
+ *
+ * The interval is for sampling error alone, so the check widens it by an allowance for stolen
+ * time no probe can see, and says how much (acct_report.c derives it).  Steal-aware sampling's
+ * charge per tick lies between 0 and a period, so its spread is no wider than plain
+ * sampling's (a variable in [0, 1] with mean m has variance at most m(1 - m)): the same
+ * interval holds it.
  */
 #ifndef TICKGUEST_FIGURES_H
 #define TICKGUEST_FIGURES_H
@@ -31,27 +34,64 @@ struct acct_inputs {
 	uint64_t ticks;                 /* sampled to the task */
 	uint64_t exact_cycles;
 	uint64_t stolen_cycles;
-	uint64_t stolen_long_cycles;    /* of those, in gaps of a tick period or more */
+	uint64_t steal_taken_cycles;    /* steal-aware sampling took this off its ticks */
+};
+
+/* The run's figures every row is computed against. */
+struct acct_run {
+	uint64_t n;                     /* ticks sampled */
+	uint64_t period_ps;
+	uint64_t base_ns;               /* acct_base_ns() */
+	uint64_t tsc_hz;
+	int64_t allowance_ns;           /* what the probes cannot see (acct_report.c) */
+	uint32_t w_ppm;                 /* the correction factor w in ppm, 0 when not given */
 };
 
 struct acct_row {
-	int64_t sampled_ns, exact_ns, stolen_ns, true_ns;
-	int64_t sampled_err_ns;         /* sampled - true */
-	int64_t exact_err_ns;           /* exact - true: the stolen time exact measurement keeps */
-	int64_t sampling_ref_ns;        /* exact - stolen in long gaps: what sampling can see */
-	int64_t sampled_ppm, true_ppm;  /* shares: ticks / n, true / base */
-	int64_t ref_ppm;                /* sampling_ref / base */
-	struct binom_interval interval; /* around ref_ppm, for n samples */
-	bool inside;
+	int64_t exact_ns, stolen_ns, true_ns;
+	int64_t sampled_ns, steal_aware_ns;
+	int64_t sampled_err_ns, steal_aware_err_ns, exact_err_ns;      /* method - true */
+	int64_t true_ppm;               /* true / base */
+	int64_t sampled_ppm;            /* ticks / n */
+	int64_t steal_aware_ppm;        /* steal-aware / n periods */
+	struct binom_interval interval; /* around true_ppm, for n samples */
+	int64_t allowance_ppm;          /* the allowance, as a share of base */
+	bool sampled_inside, steal_aware_inside;        /* within interval + allowance */
 	int64_t w_corrected_ns;         /* sampled x w, when w was given (else 0) */
 };
 
-/*
- * base_ns: the time n ticks stand for, n x period - interrupt time (acct_base_ns);
- * w_ppm: the correction factor w in ppm, 0 when not given.
- */
+/* The time n ticks stand for: n x period - interrupt time. */
 uint64_t acct_base_ns(uint64_t n, uint64_t period_ps, uint64_t irq_ns);
-void acct_row_compute(const struct acct_inputs *in, uint64_t n, uint64_t period_ps,
-		      uint64_t base_ns, uint64_t tsc_hz, uint32_t w_ppm, struct acct_row *out);
+void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
+		      struct acct_row *out);
+
+/*
+ * How much of the stolen time a method charged to the workload tasks (all but the sponge and
+ * idle), from their totals: charged by the method, and true.  A sampled charge is a share of
+ * n periods and true time a share of B, so the excess is taken between shares (charged / n
+ * periods - true / B) and given in ns of B; exact time is not sampled and is compared as it
+ * is.
+ *
+ * The bound is the sampling error of the workload's total, plus the allowance.  Stolen time
+ * does not make that total random: every tick charges its period less what was taken off it,
+ * whichever workload task it lands on.  What is random is how many ticks land on the sponge or
+ * the idle task instead, each with the chance of that task's share of the time the ticks
+ * sample (exact time, stolen time in it included): so the interval is the 99 % binomial one of
+ * the workload's share of exact time, workload_ppm.  With spinners alone it is a half tick.
+ * (What a tick on the sponge or idle takes off lies between nothing and its period, so its
+ * spread is no wider than a whole tick's.)  A share is judged only when the stolen time is more
+ * than the bound: with less, no share of it can be told from sampling error.
+ */
+struct steal_share {
+	int64_t excess_ns;              /* charged - true */
+	int64_t share_ppm;              /* excess / stolen */
+	int64_t interval_ns;            /* sampling error, 99 % */
+	int64_t bound_ns;               /* interval + allowance */
+	int64_t bound_ppm;              /* bound / stolen */
+	bool judged;                    /* stolen > bound */
+	bool inside;                    /* |excess| <= bound */
+};
+void acct_steal_share(int64_t charged_ns, int64_t true_ns, int64_t stolen_ns, bool sampled,
+		      int64_t workload_ppm, const struct acct_run *run, struct steal_share *out);
 
 #endif
