@@ -419,16 +419,16 @@ static void sponge_check(void)
 /* The table, one line a task, for people; the YAML of the checks has the same figures. */
 static void table(void)
 {
-	char c[9][24];
+	char c[8][24];
 
-	report_note("%-8s %7s %7s %11s %11s %11s %11s %11s %11s %11s %11s", "task", "ticks",
-		    "catchup", "sampled_ms", "st_awar_ms", "exact_ms", "stolen_ms", "true_ms",
-		    "samp_err_ms", "st_aw_err_ms", "exact_err_ms");
+	report_note("%-8s %7s %7s %11s %14s %11s %11s %11s %11s %12s %12s", "task", "ticks",
+		    "catchup", "sampled_ms", "steal_aware_ms", "exact_ms", "stolen_ms", "true_ms",
+		    "samp_err_ms", "aware_err_ms", "exact_err_ms");
 	for (unsigned i = 0; i < sched_ntasks(); i++) {
 		const struct task *t = sched_task(i);
 		const struct acct_row *r = &rows[i];
 
-		report_note("%-8s %7llu %7llu %11s %11s %11s %11s %11s %11s %11s %11s", t->name,
+		report_note("%-8s %7llu %7llu %11s %14s %11s %11s %11s %11s %12s %12s", t->name,
 			    (unsigned long long)t->acct.ticks,
 			    (unsigned long long)t->acct.catchup_ticks,
 			    ms(c[0], sizeof(c[0]), r->sampled_ns),

@@ -40,7 +40,9 @@ from report_lines import ACCOUNTING_RE, DEVICE_RE
 
 TABLE_HEADER_RE = re.compile(r"^# task\s+ticks\s+catchup\s+sampled_ms\b")
 RUNNING_RE = re.compile(r"^# running (\d+) tasks")
-BIAS_RE = re.compile(r"^# sponge off: (.*)$")
+# Lines about the accounting methods as a whole, shown above a run's figures: the share of the
+# stolen time each method charged to the workload (older reports: the sponge-off bias lines).
+NOTE_RE = re.compile(r"^# ((?:stolen time charged to the workload|sponge off): .*)$")
 
 METHODS = {
     "signal": "SIGSTOP/SIGCONT of QEMU's process group",
@@ -51,6 +53,7 @@ METHODS = {
 # What each way of charging CPU time is called on the page, in the order the bars are drawn.
 CHARGES = [
     ("sampled_ms", "sampled (ticks x period)"),
+    ("steal_aware_ms", "steal-aware (ticks less the steal seen)"),
     ("exact_ms", "exact (TSC, stolen time included)"),
     ("true_ms", "true (exact less stolen)"),
     ("w_corrected_ms", "sampled x w"),
@@ -103,7 +106,7 @@ class RunView:
     table: dict = field(default_factory=dict)          # name -> accounting table row
     tasks_start: Optional[float] = None
     accounting_stolen_ms: Optional[float] = None
-    bias_notes: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
     last_x: float = 0.0
 
     # -- verdict
@@ -266,17 +269,18 @@ def read_run(record: dict) -> RunView:
         if m:
             view.accounting_stolen_ms = float(m.group(2))
             continue
-        m = BIAS_RE.match(text)
+        m = NOTE_RE.match(text)
         if m:
-            view.bias_notes.append(m.group(1))
+            view.notes.append(m.group(1))
 
-    # Each task's figures from its sampling check; what the checks do not cover (the sponge,
-    # a check skipped without YAML) from the accounting table.
+    # Each task's figures from its sampling checks (one a method); what the checks do not
+    # cover (the sponge, a check skipped without YAML) from the accounting table.
     view.table = _table_rows(texts)
     for t in view.tap.tests:
         y = t.yaml or {}
         if t.description.startswith("task ") and "task" in y:
-            view.tasks[str(y["task"])] = {k: float(y[k]) for k, _ in CHARGES if k in y}
+            view.tasks.setdefault(str(y["task"]), {}).update(
+                {k: float(y[k]) for k, _ in CHARGES if k in y})
     for task, row in view.table.items():
         if task not in view.tasks:
             view.tasks[task] = {k: row[k] for k, _ in CHARGES if k in row}
@@ -534,8 +538,8 @@ def _run_section(i: int, v: RunView) -> str:
     if failed:
         out.append("<p class=\"note failed\">not ok: " +
                    "; ".join(_e(t.description) for t in failed) + "</p>")
-    for note in v.bias_notes:
-        out.append(f"<p class=\"note\">sponge off: {_e(note)}</p>")
+    for note in v.notes:
+        out.append(f"<p class=\"note\">{_e(note)}</p>")
     out.append(f'<table class="figures" id="run-{i}-figures">')
     out += [f'<tr><th class="l">{_e(k)}</th><td class="l">{_e(val)}</td></tr>'
             for k, val in _key_figures(v)]

@@ -22,6 +22,12 @@ BACKLOG_RE = re.compile(r"^# TimeTrackerBacklog at ([\d.]+) s: (-?\d+) ticks beh
                         r"(\d+) catchup, (\d+) lost; closed after ([\d.]+) ms")
 # The accounting summary above the table.
 ACCOUNTING_RE = re.compile(r"^# accounting: .* (\d+) ms in interrupts, (\d+) ms stolen seen")
+# Each method's share of the stolen time charged to the workload, in one line.
+SHARES_RE = re.compile(r"^# stolen time charged to the workload: plain sampling (-?[\d.]+)%, "
+                       r"steal-aware sampling (-?[\d.]+)%, exact (-?[\d.]+)% of ([\d.]+) ms")
+
+# The accounting methods as the checks name them.
+PLAIN, STEAL_AWARE = "plain sampling", "steal-aware sampling"
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,33 @@ def sponge(r) -> dict:
     return _check_yaml(r, "sponge absorbed")
 
 
-def tasks(r) -> dict:
-    """{task name: its check} for every task row of the accounting report."""
+def tasks(r, method: str = PLAIN) -> dict:
+    """{task name: its check by method} for every task of the accounting report.  The plain
+    sampling check's YAML has the task's whole row (every method's figures, the probe's); the
+    steal-aware one has that method's."""
     return {t.yaml["task"]: t for t in r.tap.tests
-            if t.description.startswith("task ") and t.yaml}
+            if t.description.startswith("task ") and f": {method} " in t.description
+            and t.yaml}
+
+
+def share_check(r, method: str = STEAL_AWARE):
+    """The check of the share of all stolen time the method charged to the workload; its YAML
+    has stolen_ms, excess_ms, share_of_stolen_pct, bound_ms and what the bound is made of.
+    Plain sampling's name carries the sponge mode when there is a sponge."""
+    for t in r.tap.tests:
+        if t.description.startswith(method) and "of the stolen time to the workload" in \
+                t.description:
+            return t
+    have = "; ".join(t.description for t in r.tap.tests) or "no tests"
+    raise KeyError(f"no share check for {method!r} (have: {have})\n" + r.summary())
+
+
+def shares(r) -> dict:
+    """{method: % of the stolen time charged to the workload} for plain sampling, steal-aware
+    sampling and exact time, and "stolen_ms", from the one line that gives them all."""
+    for _, text in r.lines:
+        m = SHARES_RE.match(text)
+        if m:
+            return {PLAIN: float(m.group(1)), STEAL_AWARE: float(m.group(2)),
+                    "exact": float(m.group(3)), "stolen_ms": float(m.group(4))}
+    raise LookupError("no '# stolen time charged to the workload:' line\n" + r.summary())

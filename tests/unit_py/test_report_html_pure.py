@@ -17,9 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 STARTED = 100.0
 
 def task_check(number, task, sampled, exact, true):
-    """A task's sampling check with the YAML keys the page reads (w= given as 1.25)."""
-    return [(3.70, f"ok {number} - task {task}: sampled share inside the 99% binomial "
-                   "interval of its true share"),
+    """A task's plain sampling check with the YAML keys the page reads (w= given as 1.25)."""
+    return [(3.70, f"ok {number} - task {task}: plain sampling charged its true share, within "
+                   "the 99% binomial interval"),
             (3.70, "  ---"),
             (3.70, f"  task: {task}"),
             (3.70, f"  sampled_ms: {sampled:.3f}"),
