@@ -92,7 +92,7 @@ def test_every_tick_source_drives_the_accounting(kernel, timer, irq):
     assert all(t.ok for t in lines.tasks(r, lines.STEAL_AWARE).values()), r.summary()
 
 
-# Deterministic mode: every clock follows the instruction count (DOMAIN.md), with a fixed RTC base.
+# Deterministic mode: every clock follows the instruction count, with a fixed RTC base.
 ICOUNT_ARGS = ["-icount", "shift=4,sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
 # The windows of kernel/checks_pit.h and kernel/checks_rtc.c, in interrupts: the PIT's by
 # divisor (N periods after the first interrupt), the RTC's by rate (hz x window).

@@ -38,7 +38,7 @@ SOURCES = ["pit", "rtc", "lapic", "hpet"]
 SPONGES = ["off", "run", "charge"]
 LEVELS = [0.0, 0.2, 0.4]
 PATTERNS = ["fixed", "random", "long"]
-CATCHUP = {"rtc"}       # the sources that pay backlogs back under TCG (DOMAIN.md)
+CATCHUP = {"rtc"}       # the sources that pay backlogs back under TCG (docs/timekeeping.md)
 
 # The cases `make test` runs: every source, every sponge mode, both steal levels, every
 # pattern, each at least once.
@@ -170,7 +170,7 @@ def test_matrix(kernel, run_records, src, sponge, level, pattern):
 
 def test_rtc_slew_through_the_8259_is_a_finding_not_a_crash(kernel):
     """QEMU 7.2's RTC in slew mode misfires through the 8259: an interrupt storm at many times
-    the programmed rate, with no pause at all (DOMAIN.md).  The guest must come through it and
+    the programmed rate, with no pause at all (docs/rtc.md).  The guest must come through it and
     report it: the tick rate check fails, saying the measured rate is every tick over the run,
     and tick time runs ahead.  Should a QEMU deliver the rate it was asked for, the run passes."""
     r = harness.run(kernel=kernel, cmdline="suite=accounting timer=rtc irq=pic duration=3s",
