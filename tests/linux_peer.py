@@ -23,24 +23,28 @@ nobody), its steal field (0 here: under TCG there is no paravirtual steal clock,
 kernel is built without CONFIG_PARAVIRT_TIME_ACCOUNTING anyway), the jiffies counter, and the
 guest's monotonic clock from /proc/timer_list (or /proc/uptime).
 
-The run's length T is the guest's monotonic time from just before the spinners are forked to
-just after both are stopped (SIGSTOP) at the end.  Under TCG the guest's clocks follow the
-host's, SIGSTOP pauses included, so T is also the host's wall time of the run, within a few
-ms of serial-line latency (PeerResult.host_run_ms shows both).
+The run.  /init takes a snapshot ("before"), forks the spinners, sleeps, stops both spinners
+(SIGSTOP) and takes another ("after"); each snapshot line goes out on the serial port at once.
+The run's length W is the host's wall time between the arrival of those two lines, the
+ground truth; the guest's own measure of it, T, is its monotonic clock between the two
+snapshots.  Under TCG the guest's clocks follow the host's through a SIGSTOP, a CPU cap or
+contention, so T and W agree to a few ms of serial latency; through a QMP stop they do not
+(QEMU stops the guest's clocks too), which is why W and not T is the length below.  A line
+held up because the vCPU was descheduled just before sending it lengthens W and S alike.
 
 Stolen time and the share charged to the tasks.  The stolen time S is what the host says it
-took from the vCPU over the run; the caller supplies it (run_peer's stolen=), and the default,
-host_stolen_s(), is Σ Guest.pauses (SIGSTOP) plus the vCPU thread's run-queue wait from
-Guest.vcpu_samples.  Two spinners are always runnable, so the CPU was theirs whenever the
-guest ran, except for what the guest itself spent elsewhere: the kernel's threads, /init's
-wake-ups and the forks around the run.  Linux measures that too (the run time of all tasks
-from /proc/schedstat's cpu0 line, less the spinners'); call it O.  So the time the spinners
-could really have run is
+took from the vCPU between the two lines; the caller supplies it (run_peer's stolen=), and
+the default, host_stolen_s(), is Σ Guest.pauses (SIGSTOP) plus the vCPU thread's run-queue
+wait from Guest.vcpu_samples (on Linux a CPU cap's throttled time shows there too).  Two
+spinners are always runnable, so the CPU was theirs whenever the guest ran, except for what
+the guest itself spent elsewhere: the kernel's threads, /init's wake-ups and the forks at the
+start.  Linux measures that too (the run time of all tasks from /proc/schedstat's cpu0 line,
+less the spinners'); call it O.  So the time the spinners could really have run is
 
-    true = T - S - O
+    true = W - S - O
 
 and what Linux charged them is C = Σ (utime + stime).  Charging exactly true time gives C =
-true; charging every stolen ms to whichever spinner was current gives C = T - O = true + S.
+true; charging every stolen ms to whichever spinner was current gives C = W - O = true + S.
 So
 
     share = (C - true) / S
@@ -626,10 +630,10 @@ class PeerResult:
     config_hz: Optional[int]          # from the package's config file
     measured_hz: Optional[float]      # jiffies over the run / its length
     user_hz: int
-    boot_s: Optional[float]           # host seconds from QEMU's start to the running line
+    boot_s: Optional[float]           # host seconds from QEMU's start to the before line
     init_uptime_s: Optional[float]    # the guest's uptime when /init began
-    run_ms: Optional[float]           # T: guest monotonic time of the run
-    host_run_ms: Optional[float]      # the host's time between the running and the after lines
+    run_ms: Optional[float]           # T: the guest's monotonic time of the run
+    host_run_ms: Optional[float]      # W: the host's time between the before and after lines
     spinners: list                    # SpinnerCharge, nice 0 first
     charged_ms: Optional[float]       # C: Σ utime + stime, ms
     sum_exec_ms: Optional[float]      # Σ se.sum_exec_runtime
@@ -637,7 +641,7 @@ class PeerResult:
     stat_ms: dict                     # /proc/stat cpu line change per field, ms
     steal_ms: Optional[float]         # its steal field
     stolen_ms: float                  # S: what the host says it took, as the caller measured
-    true_ms: Optional[float]          # T - S - O
+    true_ms: Optional[float]          # W - S - O (T - S - O without host times)
     share_pct: Optional[float]        # (C - true) / S
     share_exec_pct: Optional[float]   # the same from sum_exec_runtime
     kmsg: list = field(default_factory=list)   # the kernel's messages about its clocks
@@ -677,21 +681,22 @@ def summarize(lines: PeerLines, stolen_ms: float, host: dict = None,
     if len(rq_b) > SCHEDSTAT_RUN_FIELD and len(rq_a) > SCHEDSTAT_RUN_FIELD and sum_exec is not None:
         rq_ms = (rq_a[SCHEDSTAT_RUN_FIELD] - rq_b[SCHEDSTAT_RUN_FIELD]) / 1e6
         other = max(0.0, rq_ms - sum_exec)
-    tru = true_ms(run, stolen_ms, other)
+    t = lines.times
+    host_run = ((t["after"] - t["before"]) * 1000.0
+                if t.get("after") is not None and t.get("before") is not None else None)
+    tru = true_ms(host_run if host_run is not None else run, stolen_ms, other)
 
     stat_ms = stat_delta_ms(lines.before, lines.after, user_hz)
     jb, ja = _num(lines.before, "jiffies", int), _num(lines.after, "jiffies", int)
     measured_hz = (ja - jb) / (run / 1000.0) if None not in (ja, jb) and run else None
-    t = lines.times
-    host_run = ((t["after"] - t["running"]) * 1000.0
-                if t.get("after") is not None and t.get("running") is not None else None)
     return PeerResult(
         ok=not missing, problem=("missing: " + ", ".join(missing)) if missing else None,
         kernel_release=lines.boot.get("release"), clocksource=lines.boot.get("clocksource"),
         clocksource_end=lines.after.get("clocksource"), kmsg=list(lines.kmsg),
         clocksources=[c for c in lines.boot.get("available", "").split(",") if c],
         config_hz=config_hz, measured_hz=measured_hz, user_hz=user_hz,
-        boot_s=None, init_uptime_s=_num(lines.boot, "uptime"), run_ms=run, host_run_ms=host_run, spinners=spinners,
+        boot_s=None, init_uptime_s=_num(lines.boot, "uptime"), run_ms=run,
+        host_run_ms=host_run, spinners=spinners,
         charged_ms=charged, sum_exec_ms=sum_exec, other_ms=other,
         stat_ms=stat_ms, steal_ms=stat_ms.get("steal"), stolen_ms=stolen_ms, true_ms=tru,
         share_pct=share_of_stolen(charged, tru, stolen_ms),
@@ -749,7 +754,7 @@ def run_peer(duration_s: float = DEFAULT_DURATION_S,
              deschedule: Optional[Callable[[harness.Guest], object]] = None,
              stolen: Callable[[harness.Guest, float, float], float] = host_stolen_s,
              payload: Payload = None, extra_cmdline: str = "", timeout: float = None,
-             memory: str = MEMORY, on_line=None) -> PeerResult:
+             memory: str = MEMORY, qmp: bool = False, on_line=None) -> PeerResult:
     """Boot the Linux peer once: duration_s of two spinners, descheduled by deschedule(guest)
     (called once QEMU has started, before waiting for the result; None for an undisturbed
     run), e.g.
@@ -758,8 +763,10 @@ def run_peer(duration_s: float = DEFAULT_DURATION_S,
 
     (run_pauses' default horizon is the run less a second, read from duration= on the
     command line).  The host's stolen time over the run comes from stolen(guest, t0, t1),
-    called after QEMU has exited with the host times of the "# running" and "after" lines;
-    host_stolen_s by default.  The Guest samples its vCPU (sample_vcpu=True) for it.
+    called after QEMU has exited with the host times of the "before" and "after" lines;
+    host_stolen_s by default.  The Guest samples its vCPU (sample_vcpu=True) for it; qmp=True
+    gives it a QMP socket, for a deschedule that pauses with method="qmp".  on_line is Guest's
+    (called with every serial line as it arrives).
 
     Never raises for a guest that misbehaves: the record's ok and problem say what went wrong
     and .result has the harness's Result (its status is 125, "no verdict", for a clean power
@@ -770,13 +777,13 @@ def run_peer(duration_s: float = DEFAULT_DURATION_S,
     timeout = timeout if timeout is not None else timeout_for(duration_s)
     with harness.Guest(kernel=payload.kernel, cmdline=cmdline_for(duration_s, extra_cmdline),
                        extra_args=["-initrd", str(initrd), *QEMU_ARGS], memory=memory,
-                       timeout=timeout, debug_exit=False, sample_vcpu=True,
+                       timeout=timeout, debug_exit=False, sample_vcpu=True, qmp=qmp,
                        on_line=on_line) as g:
         if deschedule is not None:
             deschedule(g)
         r = g.wait()
     lines = parse_lines(r.all_lines)
-    t0, t1 = lines.times.get("running"), lines.times.get("after")
+    t0, t1 = lines.times.get("before"), lines.times.get("after")
     host, stolen_s = {}, 0.0
     if t0 is not None and t1 is not None:
         host = host_stolen_parts(g, t0, t1)

@@ -32,7 +32,7 @@ CAPTURE = [
     "# linux-peer: end",
     "[    5.196513] reboot: Power down",
 ]
-TIMES = [10.0, 11.0, 11.01, 11.02, 14.04, 14.05, 14.05, 14.06, 14.06, 14.1]
+TIMES = [10.0, 11.0, 11.01, 11.02, 14.0255, 14.05, 14.05, 14.06, 14.06, 14.1]
 
 
 # -- the newc writer
@@ -149,7 +149,7 @@ def test_parse_lines_reads_a_capture_with_its_host_times():
     assert lines.running == "# running 2 tasks for 3000 ms"
     assert lines.kmsg == ["[    2.112685] clocksource: Switched to clocksource tsc"]
     assert lines.ended
-    assert lines.times["running"] == 11.02 and lines.times["after"] == 14.04
+    assert lines.times["running"] == 11.02 and lines.times["after"] == 14.0255
     # plain strings work too, without times
     assert lp.parse_lines(CAPTURE).times["running"] is None
 
@@ -159,7 +159,7 @@ def test_summarize_a_paused_run():
     r = lp.summarize(lines, stolen_ms=602.0, host={"pauses": 0.6}, config_hz=250)
     assert r.ok and r.problem is None
     assert r.run_ms == pytest.approx(3015.495427)
-    assert r.host_run_ms == pytest.approx(3020.0)
+    assert r.host_run_ms == pytest.approx(3015.5)        # before at 11.01, after at 14.0255
     nice0, nice3 = r.spinners
     assert (nice0.nice, nice0.weight, nice0.charged_ms) == (0, 1024, 1970.0)
     assert (nice3.nice, nice3.weight, nice3.charged_ms) == (3, 526, 1010.0)
@@ -168,7 +168,7 @@ def test_summarize_a_paused_run():
     assert r.sum_exec_ms == pytest.approx(2995.106325)
     # cpu0's tasks ran 3012.407224 ms over the run, the spinners 2995.106325 of it
     assert r.other_ms == pytest.approx(17.300899)
-    assert r.true_ms == pytest.approx(3015.495427 - 602.0 - 17.300899)
+    assert r.true_ms == pytest.approx(3015.5 - 602.0 - 17.300899)
     assert r.share_pct == pytest.approx((2980.0 - r.true_ms) / 602.0 * 100)
     assert r.share_exec_pct == pytest.approx((2995.106325 - r.true_ms) / 602.0 * 100)
     assert 99 < r.share_exec_pct < 100
@@ -180,6 +180,19 @@ def test_summarize_a_paused_run():
     assert r.config_hz == 250 and r.user_hz == 100
     assert r.clocksource == r.clocksource_end == "tsc"
     assert r.init_uptime_s == 1.66
+
+
+def test_the_share_holds_when_the_guest_clock_stops_too():
+    # A QMP stop freezes the guest's clocks: the guest sees a run of T and charges T - O, the
+    # host saw T + S.  None of the stolen time was charged.
+    lines = lp.parse_lines(list(zip(TIMES, CAPTURE)))
+    t_guest = lp.guest_run_ms(lines.before, lines.after)
+    lines.times["after"] = lines.times["before"] + (t_guest + 1000.0) / 1000.0
+    r = lp.summarize(lines, stolen_ms=1000.0)
+    assert r.share_exec_pct == pytest.approx(0.0, abs=0.5)     # C is 3 ms short of T - O
+    # without host times the guest's T stands in for W, and the same run reads as 100 %
+    lines.times = {}
+    assert lp.summarize(lines, stolen_ms=1000.0).share_exec_pct == pytest.approx(100.0, abs=0.5)
 
 
 def test_summarize_says_what_is_missing():
