@@ -50,21 +50,20 @@ So
     share = (C - true) / S
 
 is the share of the stolen time Linux charged to the tasks: 0 for a kernel that accounts steal
-away, 1 (100 %) for one that cannot see it.  It is undefined when S is 0; when S is a few ms
-(an undisturbed run on a quiet host) it is dominated by C's tick rounding and means little.
-The same share from sum_exec_runtime is kept beside it (share_exec_pct).
+away, 1 (100 %) for one that cannot see it.  It is not given (None) for S under
+SHARE_MIN_STOLEN_MS: a few ms of steal, as in an undisturbed run on a quiet host, would only
+magnify C's tick rounding.  The same share from sum_exec_runtime is kept beside it
+(share_exec_pct).
 """
 
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import shutil
 import stat
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -365,7 +364,8 @@ while [ "$cur" = tsc-early ] && [ $n -lt 100 ]; do
 done
 read settled _ < /proc/uptime
 read avail < $cs/available_clocksource
-say boot release=$rel uptime=$up settled=$settled clocksource=$cur available=$(join $avail) user_hz=$hz user_hz_from=$hz_from
+say boot release=$rel uptime=$up settled=$settled clocksource=$cur \
+	available=$(join $avail) user_hz=$hz user_hz_from=$hz_from
 
 # One line of the machine's clocks and counters: monotonic ns, uptime, jiffies, /proc/stat's
 # cpu line and /proc/schedstat's cpu0 line.
@@ -385,7 +385,8 @@ snapshot() {
 		esac
 	done < /proc/schedstat
 	read cur < $cs/current_clocksource
-	say $1 now_ns=$now uptime=$up jiffies=$jiffies clocksource=$cur stat=$(join $cpu) schedstat=$(join $rq)
+	say $1 now_ns=$now uptime=$up jiffies=$jiffies clocksource=$cur \
+		stat=$(join $cpu) schedstat=$(join $rq)
 }
 
 # Everything /proc says about one spinner, stopped.
@@ -404,7 +405,8 @@ spinner() {
 		esac
 	done < /proc/$pid/sched
 	read run wait slices < /proc/$pid/schedstat
-	say spinner pid=$pid nice=$nice utime=$utime stime=$stime starttime=$start sum_exec_ms=$sum load_weight=$weight schedstat=$run,$wait,$slices
+	say spinner pid=$pid nice=$nice utime=$utime stime=$stime starttime=$start \
+		sum_exec_ms=$sum load_weight=$weight schedstat=$run,$wait,$slices
 }
 
 snapshot before
