@@ -18,7 +18,7 @@
 struct acct {
 	uint64_t ticks;                 /* sampled: ticks charged to this task */
 	uint64_t catchup_ticks;         /* of those, catch-up ticks (kernel/tickclock.h) */
-	uint64_t steal_taken;           /* steal-aware: cycles taken off those ticks (steal.h) */
+	uint64_t taken;                 /* steal-aware: cycles taken off those ticks (steal.h) */
 	uint64_t cycles;                /* exact: TSC cycles this task owned the CPU */
 	uint64_t dispatches;            /* times the scheduler switched to it */
 	uint64_t max_run_cycles;        /* longest single stretch on the CPU */
@@ -40,7 +40,7 @@ static inline void acct_tick(struct acct *a, bool catchup, uint64_t taken)
 {
 	a->ticks++;
 	a->catchup_ticks += catchup;
-	a->steal_taken += taken;
+	a->taken += taken;
 }
 
 /* Cycles spent in interrupt handlers (and in switches made from them). */

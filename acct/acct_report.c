@@ -21,7 +21,8 @@
  *   - steal in gaps shorter than a tick period (a contended host): the next tick still comes
  *     on time and charges its whole period to the task it finds;
  *   - a period at each long gap: the late tick that ends it lands on whoever ran;
- *   - every catch-up tick not on a sponge.
+ *   - every catch-up tick not on a sponge;
+ *   - every extra tick, which puts tick time ahead of the reference (steal.h).
  * Steal-aware sampling cannot remove catch-up ticks that stand for steal no probe saw (the
  * vCPU stopped while the idle task halted, or inside a handler): the ledger counts them.
  *
@@ -66,7 +67,7 @@ static int64_t untaken_ns;              /* left in the ledger at the end */
 static int64_t stolen_ns;               /* all the probes saw */
 /* The stolen time each method is known not to remove, and its parts (see the top). */
 static int64_t blind_ns[SAMPLING_METHODS];
-static int64_t short_gaps_ns;
+static int64_t short_gaps_ns, extra_ns;
 static uint64_t long_gaps, catchup_off_sponge;
 
 static uint64_t period_ns(void)
@@ -106,11 +107,12 @@ static void compute_rows(void)
 		.allowance_ns = (int64_t)irq_ns + untaken_ns + (int64_t)(tick_state()->period_ps /
 									 PS_PER_NS),
 	};
-	blind_ns[PLAIN] = short_gaps_ns + (int64_t)((long_gaps + catchup) * period_ns());
+	extra_ns = (int64_t)cycles_to_ns(l->extra, tsc_hz);
+	blind_ns[PLAIN] = short_gaps_ns + (int64_t)((long_gaps + catchup) * period_ns()) + extra_ns;
 	blind_ns[STEAL_AWARE] = (int64_t)cycles_to_ns(l->catchup_untaken, tsc_hz);
 	for (unsigned i = 0; i < sched_ntasks(); i++) {
 		const struct acct *a = &sched_task(i)->acct;
-		struct acct_inputs in = { a->ticks, a->cycles, a->steal.stolen, a->steal_taken };
+		struct acct_inputs in = { a->ticks, a->cycles, a->steal.stolen, a->taken };
 
 		acct_row_compute(&in, &run, &rows[i]);
 	}
@@ -156,7 +158,7 @@ static void row_yaml(const struct task *t, const struct acct_row *r)
 	yaml_ms("stolen_ms", r->stolen_ns);
 	yaml_ms("true_ms", r->true_ns);
 	yaml_ms("stolen_in_long_gaps_ms", (int64_t)cycles_to_ns(a->steal.stolen_long, tsc_hz));
-	yaml_ms("steal_taken_ms", (int64_t)cycles_to_ns(a->steal_taken, tsc_hz));
+	yaml_ms("taken_off_ticks_ms", (int64_t)cycles_to_ns(a->taken, tsc_hz));
 	yaml_ms("sampled_error_ms", r->sampled_err_ns);
 	yaml_ms("steal_aware_error_ms", r->steal_aware_err_ns);
 	yaml_ms("exact_error_ms", r->exact_err_ns);
@@ -191,16 +193,17 @@ static void row_yaml(const struct task *t, const struct acct_row *r)
  * less than `tolerance_ns`, the most the check allows. */
 static const char *known_failure(enum method m, int64_t tolerance_ns, char *why, size_t n)
 {
-	char b[2][24];
+	char b[3][24];
 
 	if (blind_ns[m] < tolerance_ns)
 		return 0;
 	if (m == PLAIN)
-		ksnprintf(why, n, "plain sampling charges the task a tick finds for up to %s ms of "
-			  "steal: %s ms in gaps shorter than a tick, a period for each of %llu longer "
-			  "gaps, %llu catch-up ticks not on a sponge", ms(b[0], sizeof(b[0]), blind_ns[m]),
-			  ms(b[1], sizeof(b[1]), short_gaps_ns), (unsigned long long)long_gaps,
-			  (unsigned long long)catchup_off_sponge);
+		ksnprintf(why, n, "plain sampling charges the task a tick finds for up to %s ms it "
+			  "did not run: %s ms of steal in gaps shorter than a tick, a period for each of "
+			  "%llu longer gaps, %llu catch-up ticks not on a sponge, %s ms of extra ticks",
+			  ms(b[0], sizeof(b[0]), blind_ns[m]), ms(b[1], sizeof(b[1]), short_gaps_ns),
+			  (unsigned long long)long_gaps, (unsigned long long)catchup_off_sponge,
+			  ms(b[2], sizeof(b[2]), extra_ns));
 	else
 		ksnprintf(why, n, "catch-up ticks stood for %s ms no probe saw (the vCPU stopped "
 			  "while idle halted or in a handler)", ms(b[0], sizeof(b[0]), blind_ns[m]));
@@ -448,7 +451,7 @@ void acct_report_checks(void)
 	const struct steal_ledger *l = sched_steal_ledger();
 	uint64_t cycles = 0;
 	struct workload w;
-	char b[4][24];
+	char b[5][24];
 
 	compute_rows();
 	for (unsigned i = 0; i < sched_ntasks(); i++)
@@ -459,11 +462,13 @@ void acct_report_checks(void)
 		    (unsigned long long)irq_ns / 1000000,
 		    (unsigned long long)cycles_to_us(sched_stolen_cycles(), tsc_hz) / 1000,
 		    STEAL_THRESHOLD_US, ms(b[0], sizeof(b[0]), (int64_t)run.base_ns));
-	report_note("steal-aware sampling: %s ms taken off ticks, %s ms dropped with lost ticks, "
-		    "%s ms left untaken, %s ms of catch-up ticks no probe saw",
+	report_note("steal-aware sampling: %s ms of steal taken off ticks, %s ms dropped with lost "
+		    "ticks, %s ms left untaken, %s ms of catch-up ticks no probe saw; %s ms of extra "
+		    "ticks taken off whole",
 		    ms(b[0], sizeof(b[0]), (int64_t)cycles_to_ns(l->taken, tsc_hz)),
 		    ms(b[1], sizeof(b[1]), (int64_t)cycles_to_ns(l->dropped, tsc_hz)),
-		    ms(b[2], sizeof(b[2]), untaken_ns), ms(b[3], sizeof(b[3]), blind_ns[STEAL_AWARE]));
+		    ms(b[2], sizeof(b[2]), untaken_ns), ms(b[3], sizeof(b[3]), blind_ns[STEAL_AWARE]),
+		    ms(b[4], sizeof(b[4]), extra_ns));
 	table();
 	for (unsigned m = 0; m < SAMPLING_METHODS; m++)
 		for (unsigned i = 0; i < sched_ntasks(); i++)

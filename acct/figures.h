@@ -34,7 +34,7 @@ struct acct_inputs {
 	uint64_t ticks;                 /* sampled to the task */
 	uint64_t exact_cycles;
 	uint64_t stolen_cycles;
-	uint64_t steal_taken_cycles;    /* steal-aware sampling took this off its ticks */
+	uint64_t taken_cycles;          /* steal-aware sampling took this off its ticks */
 };
 
 /* The run's figures every row is computed against. */

@@ -65,6 +65,12 @@ uint64_t steal_ledger_tick(struct steal_ledger *l, uint64_t seen_total,
 	l->seen = seen_total;
 	after = min_u64(fresh, t->late);
 	avail = l->carry + fresh - after;
+	if (t->extra) {
+		/* no time of the reference behind it; the steal seen waits for a real tick */
+		l->carry = avail + after;
+		l->extra += l->period;
+		return l->period;
+	}
 	take = min_u64(avail, l->period);
 	keep = min_u64(after, room - l->reserved);
 	l->reserved += keep;

@@ -90,10 +90,18 @@ uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold,
  * pays it back, or not at all when the device dropped the tick.  A tick never charges less
  * than zero; what it cannot take (more steal than a period) is carried.
  *
+ * One more kind of tick stands for no time the task ran: one that puts tick time further
+ * ahead of the reference (an extra tick).  QEMU's RTC does that after a QMP stop, which
+ * freezes the TSC but not the host clock the RTC counts: it delivers the ticks of the stop
+ * afterwards, for time that by the TSC never passed.  A tick judged lost and compensated for
+ * that comes after all is another: its period's steal was dropped with it.  The whole period
+ * of an extra tick is taken off (counted apart, as `extra`, since it is no stolen time).
+ *
  * Cycles throughout; pure arithmetic, tested on the host (tests/unit/test_steal.c).
  */
 struct steal_ledger {
 	uint64_t period;        /* a tick period, in TSC cycles */
+	uint64_t extra;         /* taken off as extra ticks: whole periods */
 	uint64_t seen;          /* the probes' stolen total at the latest tick */
 	uint64_t reserved;      /* for owed ticks, at most owed periods */
 	uint64_t carry;         /* for the next tick */
@@ -107,12 +115,12 @@ struct steal_ledger {
 
 /*
  * What the tick clock made of a tick: its backlog after it (owed, in ticks), the ticks it
- * judged lost at it, how long after its due time it came (late, cycles), and whether it was a
- * catch-up tick.
+ * judged lost at it, how long after its due time it came (late, cycles), whether it was a
+ * catch-up tick, and whether it was an extra one.
  */
 struct steal_tick {
 	uint64_t owed, lost, late;
-	bool catchup;
+	bool catchup, extra;
 };
 
 /*

@@ -80,6 +80,7 @@ static void print_episode(void)
 static void tick_interrupt(struct trapframe *tf)
 {
 	uint64_t now, now_ns, lost_before = ts.clock.lost;
+	int64_t owed_before = ts.clock.owed;
 	enum tick_kind kind = TICK_KIND_ON_TIME;
 	struct tick_verdict verdict;
 	bool episode_over = false;
@@ -113,6 +114,7 @@ static void tick_interrupt(struct trapframe *tf)
 		.catchup = kind == TICK_KIND_CATCHUP, .owed = tickclock_owed(&ts.clock),
 		.lost = ts.clock.lost > lost_before ? ts.clock.lost - lost_before : 0,
 		.late_ns = tickclock_late_ns(&ts.clock),
+		.extra = ts.clock.owed < 0 && ts.clock.owed < owed_before,
 	};
 	sched_tick(now, &verdict);
 	if (episode_over)

@@ -162,7 +162,7 @@ static void account_tick(const struct tick_verdict *v)
 {
 	struct task *to = sponge_mode == SPONGE_CHARGE && v->catchup ? sponge : current;
 	struct steal_tick st = {
-		.owed = v->owed, .lost = v->lost, .catchup = v->catchup,
+		.owed = v->owed, .lost = v->lost, .catchup = v->catchup, .extra = v->extra,
 		.late = muldiv64(v->late_ns, tsc_hz, NS_PER_S),
 	};
 	uint64_t taken = steal_ledger_tick(&ledger, sched_stolen_cycles(), &st);

@@ -403,8 +403,8 @@ def plot_charged(view: RunView) -> Optional[bytes]:
     if not tasks:
         return None
     charges = [(k, label) for k, label in CHARGES if any(k in view.tasks[t] for t in tasks)]
-    colours = {"sampled_ms": "#1f5fbf", "exact_ms": "#c2410c", "true_ms": "#2e9d4a",
-               "w_corrected_ms": "#7e57c2"}
+    colours = {"sampled_ms": "#1f5fbf", "steal_aware_ms": "#0e9aa7", "exact_ms": "#c2410c",
+               "true_ms": "#2e9d4a", "w_corrected_ms": "#7e57c2"}
     fig, ax = _figure(3.6)
     width = 0.8 / len(charges)
     for i, (k, label) in enumerate(charges):

@@ -35,7 +35,7 @@ static struct acct_row row(struct acct_inputs in, uint64_t ticks, uint64_t taken
 	struct acct_row r;
 
 	in.ticks = ticks;
-	in.steal_taken_cycles = taken;
+	in.taken_cycles = taken;
 	acct_row_compute(&in, &run, &r);
 	return r;
 }
@@ -124,7 +124,7 @@ static void test_allowance_widens_the_interval(void **state)
 
 	(void)state;
 	in.ticks = 533;
-	in.steal_taken_cycles = 0;
+	in.taken_cycles = 0;
 	acct_row_compute(&in, &run, &narrow);
 	off = narrow.sampled_ppm - narrow.true_ppm;
 	/* a charge just outside the interval comes inside with an allowance of the gap, not less */

@@ -220,6 +220,21 @@ static void test_ledger_gap_of_under_two_periods(void **state)
 	assert_int_equal(l.taken, 18 * MS);
 }
 
+/* Extra ticks (tick time running ahead of the reference, as after a QMP stop with QEMU's RTC
+ * on the host clock) stand for no time: taken off whole, apart from the steal, which waits. */
+static void test_ledger_takes_extra_ticks_whole(void **state)
+{
+	struct steal_ledger l = { .period = P };
+	struct steal_tick extra = { .extra = true };
+
+	(void)state;
+	assert_int_equal(steal_ledger_tick(&l, 3 * MS, &extra), P);
+	assert_int_equal(steal_ledger_tick(&l, 3 * MS, &extra), P);
+	assert_int_equal(l.extra, 2ull * P);
+	assert_int_equal(l.taken, 0);
+	assert_int_equal(tick(&l, 3 * MS, 0, 0, 0), 3 * MS);
+}
+
 /* Ticks judged lost with less steal seen than they stand for (part of the pause fell where no
  * probe runs): only what is there is dropped. */
 static void test_ledger_drops_no_more_than_it_holds(void **state)
@@ -249,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_ledger_drops_steal_of_lost_ticks),
 		cmocka_unit_test(test_ledger_gap_of_under_two_periods),
 		cmocka_unit_test(test_ledger_drops_no_more_than_it_holds),
+		cmocka_unit_test(test_ledger_takes_extra_ticks_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
