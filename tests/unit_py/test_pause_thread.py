@@ -1,100 +1,20 @@
 """Guest's pause thread, QMP client and vCPU figures, without QEMU.
 
-A small Python script stands in for QEMU (Guest's qemu= option): it prints the line a schedule
-starts at, then a line every 10 ms for as long as its command line's duration= says, and
-serves QMP on the socket Guest asks for.  Like QEMU under TCG, its clock goes on through a
-SIGSTOP and stands still through a QMP stop.  That is enough to hold the thread to its
-promises: every planned pause applied and recorded, QEMU never left stopped, the thread gone
-when QEMU is, and its failures raised by wait() instead of lost.
+A small Python script stands in for QEMU (Guest's qemu= option; tests/unit_py/fake_qemu.py):
+it prints the line a schedule starts at, then a line every 10 ms for as long as its command
+line's duration= says, and serves QMP on the socket Guest asks for.  Like QEMU under TCG, its
+clock goes on through a SIGSTOP and stands still through a QMP stop.  That is enough to hold
+the thread to its promises: every planned pause applied and recorded, QEMU never left
+stopped, the thread gone when QEMU is, and its failures raised by wait() instead of lost.
 """
 
 import os
-import stat
 import time
 
 import pytest
 
 import harness
 from harness import FixedPauses, Guest, OnePause, PauseThreadError, QMPError
-
-FAKE_QEMU = r'''#!/usr/bin/python3
-# Stands in for qemu-system-x86_64 in tests/unit_py/test_pause_thread.py.
-import json, os, re, socket, sys, threading, time
-
-args = sys.argv[1:]
-cmdline = args[args.index("-append") + 1] if "-append" in args else ""
-m = re.search(r"duration=([\d.]+)s", cmdline)
-run_s = float(m.group(1)) if m else 0.5
-running = threading.Event()
-running.set()
-out = threading.Lock()
-
-def say(text):
-    with out:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-
-def serve(conn):
-    f = conn.makefile("rwb", buffering=0)
-    def send(obj):
-        f.write(json.dumps(obj).encode() + b"\r\n")
-    send({"QMP": {"version": {"fake": True}, "capabilities": []}})
-    for line in f:
-        req = json.loads(line)
-        cmd, rid = req["execute"], req.get("id")
-        if cmd == "qmp_capabilities":
-            send({"return": {}, "id": rid})
-        elif cmd in ("stop", "cont"):
-            if cmd == "stop":
-                running.clear()
-                say("# vm stopped")
-            else:
-                running.set()
-                say("# vm running")
-            # an event first, as QEMU sends it: the client must skip it
-            send({"event": "STOP" if cmd == "stop" else "RESUME", "timestamp": {}})
-            send({"return": {}, "id": rid})
-        elif cmd == "query-status":
-            send({"return": {"running": running.is_set()}, "id": rid})
-        else:
-            send({"error": {"class": "CommandNotFound",
-                            "desc": "The command %s has not been found" % cmd}, "id": rid})
-
-if "-qmp" in args:
-    path = args[args.index("-qmp") + 1].split(",")[0][len("unix:"):]
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    threading.Thread(target=lambda: serve(srv.accept()[0]), daemon=True).start()
-
-if "silent" not in cmdline:
-    say("TAP version 13")
-    say("# running 2 tasks for %d ms" % (run_s * 1000))
-    # the run's clock: wall time, less the time QMP kept the vCPUs stopped
-    ran, last, n = 0.0, time.monotonic(), 0
-    while ran < run_s:
-        time.sleep(0.01)
-        now = time.monotonic()
-        if running.is_set():
-            ran += now - last
-            n += 1
-            say("# tick %d" % n)
-        last = now
-    say("1..0")
-    say("# exit: skipped (status 77)")
-    sys.exit(77 << 1 | 1)
-time.sleep(run_s)
-sys.exit(77 << 1 | 1)
-'''
-
-
-@pytest.fixture(scope="module")
-def fake_qemu(tmp_path_factory):
-    path = tmp_path_factory.mktemp("fake") / "qemu-system-x86_64"
-    path.write_text(FAKE_QEMU)
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
-
 
 def guest(fake_qemu, cmdline="duration=0.4s", **kw):
     kw.setdefault("timeout", 10)
