@@ -709,7 +709,9 @@ class Guest:
         by QMP stop, and records what it applied in Guest.pauses.
       * sample_vcpu=True samples the CPU time of QEMU's threads every 10 ms (Guest.vcpu_samples
         for the vCPU, Guest.thread_samples for all); vcpu_off_cpu_s() turns the samples into
-        the time the vCPU could not run, runqueue_wait_s() into the time the threads waited.
+        the time the vCPU could not run, runqueue_wait_s() into the time the threads waited,
+        vcpu_runqueue_wait_s() into the time the vCPU waited, vcpu_timeslices() into how
+        many times it was given the CPU.
     All of it uses time.monotonic(), the clock the serial lines are stamped with.
     """
 
@@ -778,8 +780,9 @@ class Guest:
         self.pauses: list = []                     # (start, end) of every pause applied
         self.pause_error: Optional[BaseException] = None
         self._pause_error_reported = False
-        # With sample_vcpu=True: (host time, on-CPU ns, runqueue-wait ns) of the vCPU thread,
-        # and (host time, thread_times()) of all of QEMU's threads, from the same reads.
+        # With sample_vcpu=True: (host time, on-CPU ns, runqueue-wait ns, timeslices) of the
+        # vCPU thread, and (host time, thread_times()) of all of QEMU's threads, from the
+        # same reads.
         self.vcpu_samples: list = []
         self.thread_samples: list = []
 
@@ -849,9 +852,10 @@ class Guest:
 
     def thread_times(self) -> dict:
         """How QEMU's threads have used the host CPU so far, the hypervisor's view of the run:
-        {thread name: (on-CPU ns, ns runnable but waiting for a CPU)}, summed over threads of one
-        name ("CPU 0/TCG" is the vCPU), from /proc/PID/task/*/schedstat.  Empty when QEMU is not
-        running or the kernel keeps no scheduler statistics."""
+        {thread name: (on-CPU ns, ns runnable but waiting for a CPU, timeslices)}, summed over
+        threads of one name ("CPU 0/TCG" is the vCPU), from /proc/PID/task/*/schedstat, whose
+        three fields they are; a timeslice is one time the thread was given the CPU.  Empty
+        when QEMU is not running or the kernel keeps no scheduler statistics."""
         with self._reap_lock:           # a reaped pid's /proc may be someone else's
             return self._thread_times()
 
@@ -869,14 +873,14 @@ class Guest:
                 with open(f"{base}/{tid}/comm") as f:
                     name = f.read().strip()
                 with open(f"{base}/{tid}/schedstat") as f:
-                    on_cpu, waiting = (int(x) for x in f.read().split()[:2])
+                    figures = tuple(int(x) for x in f.read().split()[:3])
             except (OSError, ValueError):
                 continue        # the thread ended between listdir and open
-            prev = out.get(name, (0, 0))
-            out[name] = (prev[0] + on_cpu, prev[1] + waiting)
+            prev = out.get(name, (0, 0, 0))
+            out[name] = tuple(a + b for a, b in zip(prev, figures))
         return out
 
-    # -- QMP
+    # -- QMP    # -- QMP
 
     def qmp(self, cmd: str, **args):
         """Run a QMP command (Guest(qmp=True) only) and return its "return" value; QMPError
@@ -1043,6 +1047,19 @@ class Guest:
         after = [s for s in samples if s[0] >= t1]
         return (before[-1] if before else samples[0]), (after[0] if after else samples[-1])
 
+    @classmethod
+    def _bracketing(cls, samples: list, of: str, t0: Optional[float], t1: Optional[float]):
+        """_bracket() for a window given as the figures' methods take it: by default from the
+        first sample to the last; LookupError without samples, ValueError if it ends first."""
+        if not samples:
+            raise LookupError(f"no samples of {of} (make the Guest with sample_vcpu=True, and "
+                              f"let QEMU start its vCPU)")
+        t0 = samples[0][0] if t0 is None else t0
+        t1 = samples[-1][0] if t1 is None else t1
+        if t1 < t0:
+            raise ValueError(f"the window ends ({t1}) before it starts ({t0})")
+        return cls._bracket(samples, t0, t1)
+
     def vcpu_off_cpu_s(self, t0: float, t1: float) -> float:
         """An upper bound on how long the vCPU thread was off the CPU between monotonic times
         t0 and t1 (stopped, or runnable and waiting): no stolen time the guest reports for
@@ -1056,13 +1073,7 @@ class Guest:
         the least it can have had at t1: still an upper bound.  Each sample is stamped when
         its read of /proc ends, about 0.1 ms after it starts (measured here: 78 us median),
         a blur far below anything the bound is used for."""
-        if t1 < t0:
-            raise ValueError(f"the window ends ({t1}) before it starts ({t0})")
-        samples = list(self.vcpu_samples)
-        if not samples:
-            raise LookupError("no samples of the vCPU thread (make the Guest with "
-                              "sample_vcpu=True, and let QEMU start its vCPU)")
-        a, b = self._bracket(samples, t0, t1)
+        a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
         wall = max(b[0], t1) - min(a[0], t0)
         on_cpu = max(0, b[1] - a[1]) / 1e9
         return wall - on_cpu
@@ -1078,19 +1089,31 @@ class Guest:
         upper bound on how long the host's load can have held ticks back: the allowance for
         ticks a loaded host bunched up.  A thread missing from the first sample (not started
         yet) counts from zero."""
-        samples = list(self.thread_samples)
-        if not samples:
-            raise LookupError("no samples of QEMU's threads (make the Guest with "
-                              "sample_vcpu=True, and let QEMU start its vCPU)")
-        if t0 is None:
-            t0 = samples[0][0]
-        if t1 is None:
-            t1 = samples[-1][0]
-        if t1 < t0:
-            raise ValueError(f"the window ends ({t1}) before it starts ({t0})")
-        (_, first), (_, last) = self._bracket(samples, t0, t1)
-        return sum(max(0, wait - first.get(name, (0, 0))[1])
-                   for name, (_, wait) in last.items()) / 1e9
+        (_, first), (_, last) = self._bracketing(list(self.thread_samples), "QEMU's threads",
+                                                 t0, t1)
+        return sum(max(0, figures[1] - first.get(name, (0, 0))[1])
+                   for name, figures in last.items()) / 1e9
+
+    def vcpu_runqueue_wait_s(self, t0: float = None, t1: float = None) -> float:
+        """How long the vCPU thread was runnable but had no CPU, from the samples that bracket
+        [t0, t1] (by default the first and the last), as runqueue_wait_s brackets: the host's
+        ground truth for a CPU cap or contention, where the vCPU is kept waiting rather than
+        stopped.  Widened to the samples, it can only be more than the wait inside [t0, t1],
+        by at most a sample period at each end.  Needs sample_vcpu=True.
+
+        The kernel counts as waiting a thread throttled by a cgroup's quota as well as one
+        behind another on its CPU; a stopped thread (SIGSTOP, QMP stop) is not runnable and
+        does not wait."""
+        a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
+        return max(0, b[2] - a[2]) / 1e9
+
+    def vcpu_timeslices(self, t0: float = None, t1: float = None) -> int:
+        """How many times the vCPU thread was given the CPU over the samples that bracket
+        [t0, t1], bracketed as vcpu_runqueue_wait_s.  Every separate wait ends in one, so the
+        window held at most one wait more than this (one still going on at its end).  Needs
+        sample_vcpu=True."""
+        a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
+        return max(0, b[3] - a[3])
 
     def kill(self) -> None:
         """Kill the group and reap QEMU; safe to call any number of times, from anywhere.

@@ -257,6 +257,55 @@ def test_runqueue_wait_needs_samples_and_a_window():
         threads_guest().runqueue_wait_s(2, 1)
 
 
+def slices_guest():
+    """(t, on-CPU ns, wait ns, timeslices) of the vCPU: waiting 30 ms of every 50 from 10.1
+    on, once a period."""
+    g = Guest(kernel="unused.elf")
+    ms = 1_000_000
+    g.vcpu_samples = [(10.00, 0, 0, 0), (10.05, 50 * ms, 0, 1), (10.10, 100 * ms, 0, 2),
+                      (10.15, 120 * ms, 30 * ms, 3), (10.20, 140 * ms, 60 * ms, 4),
+                      (10.25, 160 * ms, 90 * ms, 5)]
+    return g
+
+
+def test_vcpu_runqueue_wait_over_the_bracketing_samples():
+    g = slices_guest()
+    assert g.vcpu_runqueue_wait_s() == pytest.approx(0.09)                 # whole run
+    assert g.vcpu_runqueue_wait_s(10.10, 10.20) == pytest.approx(0.06)     # on samples
+    # inside one interval: widened to the samples around it, so never less than the truth
+    assert g.vcpu_runqueue_wait_s(10.16, 10.19) == pytest.approx(0.03)
+    assert g.vcpu_runqueue_wait_s(10.12, 10.21) == pytest.approx(0.09)
+    # past the samples: the nearest ones
+    assert g.vcpu_runqueue_wait_s(9.0, 10.05) == 0
+    assert g.vcpu_runqueue_wait_s(10.2, 11.0) == pytest.approx(0.03)
+
+
+def test_vcpu_timeslices_over_the_bracketing_samples():
+    g = slices_guest()
+    assert g.vcpu_timeslices() == 5
+    assert g.vcpu_timeslices(10.10, 10.20) == 2
+    assert g.vcpu_timeslices(10.12, 10.21) == 3
+
+
+def test_vcpu_figures_need_samples_and_a_window():
+    for figure in (Guest.vcpu_runqueue_wait_s, Guest.vcpu_timeslices):
+        with pytest.raises(LookupError, match="sample_vcpu=True"):
+            figure(Guest(kernel="unused.elf"))
+        with pytest.raises(ValueError, match="ends"):
+            figure(slices_guest(), 2, 1)
+
+
+def test_samples_carry_the_timeslices_of_a_real_thread(fake_qemu):
+    with guest(fake_qemu, cmdline="vcpu=spin duration=0.5s", sample_vcpu=True) as g:
+        assert g.wait_for_line(r"^# running", 5)
+        times = g.thread_times()
+        assert len(times["CPU 0/TCG"]) == 3 and times["CPU 0/TCG"][2] >= 1
+        g.wait()
+    assert all(len(s) == 4 for s in g.vcpu_samples)
+    assert g.vcpu_timeslices() >= 1
+    assert g.runqueue_wait_s() >= g.vcpu_runqueue_wait_s() >= 0
+
+
 # -- serial lines
 
 
