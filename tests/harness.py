@@ -15,11 +15,16 @@ Design notes, for the work that builds on this:
     applied by Guest.run_pauses from a thread, with SIGSTOP or QMP stop; what was applied is
     kept in host monotonic time beside the serial lines, and the vCPU thread's CPU time is
     sampled (sample_vcpu=True), so the guest's figures can be held to what the host did.
+  * Host load that leaves the VM runnable but without the CPU (a CPU cap, contention for the
+    vCPU's CPU: tests/host_steal.py) is applied by Guest.run_host_steal the same way, from a
+    thread between a serial line and a horizon; the vCPU thread's run-queue wait
+    (vcpu_runqueue_wait_s) is what the guest should see of it as stolen time.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import math
 import os
@@ -38,6 +43,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
 import yaml
+
+# The host loads run_host_steal applies, here beside the pause schedules for the tests' sake.
+from host_steal import Contention, CpuCap, HostSteal  # noqa: F401
 
 # The statuses of docs/exit-status.md, by number.  124 and 125 are given by the host side only.
 STATUS_NAMES = {
@@ -661,8 +669,14 @@ class PauseThreadError(RuntimeError):
     result = None
 
 
+class HostStealError(PauseThreadError):
+    """The thread applying host load (Guest.run_host_steal) failed, or lifting the load did;
+    raised like PauseThreadError, of which it is a kind, so one except catches either."""
+
+
 # Host-side figures of pausing and sampling.
 UNPAUSED_TAIL_S = 1.0        # run_pauses' default horizon leaves this much of the run unpaused
+RUNNING_LINE = r"^# running \d+ tasks"   # where run_pauses and run_host_steal start by default
 QMP_CONNECT_S = 10.0         # how long Guest.qmp waits for QEMU's socket to appear
 VCPU_SAMPLE_PERIOD_S = 0.01  # sample_vcpu's period
 
@@ -707,9 +721,14 @@ class Guest:
       * qmp=True gives QEMU a QMP socket; Guest.qmp(cmd, **args) runs a command on it.
       * run_pauses(schedule) pauses QEMU on a schedule from a background thread, by SIGSTOP or
         by QMP stop, and records what it applied in Guest.pauses.
+      * run_host_steal(steal) applies a CpuCap or a Contention (tests/host_steal.py) from a
+        background thread, between a serial line and a horizon, and records when in
+        Guest.host_steal_window.
       * sample_vcpu=True samples the CPU time of QEMU's threads every 10 ms (Guest.vcpu_samples
         for the vCPU, Guest.thread_samples for all); vcpu_off_cpu_s() turns the samples into
-        the time the vCPU could not run, runqueue_wait_s() into the time the threads waited.
+        the time the vCPU could not run, runqueue_wait_s() into the time the threads waited,
+        vcpu_runqueue_wait_s() into the time the vCPU waited, vcpu_timeslices() into how
+        many times it was given the CPU.
     All of it uses time.monotonic(), the clock the serial lines are stamped with.
     """
 
@@ -778,8 +797,12 @@ class Guest:
         self.pauses: list = []                     # (start, end) of every pause applied
         self.pause_error: Optional[BaseException] = None
         self._pause_error_reported = False
-        # With sample_vcpu=True: (host time, on-CPU ns, runqueue-wait ns) of the vCPU thread,
-        # and (host time, thread_times()) of all of QEMU's threads, from the same reads.
+        # What run_host_steal was given, and its thread's failure if it had one.
+        self.host_steal: Optional[HostSteal] = None
+        self.host_steal_error: Optional[BaseException] = None
+        # With sample_vcpu=True: (host time, on-CPU ns, runqueue-wait ns, timeslices) of the
+        # vCPU thread, and (host time, thread_times()) of all of QEMU's threads, from the
+        # same reads.
         self.vcpu_samples: list = []
         self.thread_samples: list = []
 
@@ -830,10 +853,10 @@ class Guest:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.kill()
-        # A failed pause thread must not go unnoticed when nobody called wait() to hear it;
+        # A failed helper thread must not go unnoticed when nobody called wait() to hear it;
         # an exception already on its way out is the more useful one and goes on.
         if exc_type is None and not self._pause_error_reported:
-            self._raise_pause_error()
+            self._raise_helper_error()
 
     def signal(self, sig: int) -> bool:
         """Send sig to QEMU's process group while QEMU is alive (not yet reaped: a reaped pid
@@ -849,9 +872,10 @@ class Guest:
 
     def thread_times(self) -> dict:
         """How QEMU's threads have used the host CPU so far, the hypervisor's view of the run:
-        {thread name: (on-CPU ns, ns runnable but waiting for a CPU)}, summed over threads of one
-        name ("CPU 0/TCG" is the vCPU), from /proc/PID/task/*/schedstat.  Empty when QEMU is not
-        running or the kernel keeps no scheduler statistics."""
+        {thread name: (on-CPU ns, ns runnable but waiting for a CPU, timeslices)}, summed over
+        threads of one name ("CPU 0/TCG" is the vCPU), from /proc/PID/task/*/schedstat, whose
+        three fields they are; a timeslice is one time the thread was given the CPU.  Empty
+        when QEMU is not running or the kernel keeps no scheduler statistics."""
         with self._reap_lock:           # a reaped pid's /proc may be someone else's
             return self._thread_times()
 
@@ -869,12 +893,40 @@ class Guest:
                 with open(f"{base}/{tid}/comm") as f:
                     name = f.read().strip()
                 with open(f"{base}/{tid}/schedstat") as f:
-                    on_cpu, waiting = (int(x) for x in f.read().split()[:2])
+                    figures = tuple(int(x) for x in f.read().split()[:3])
             except (OSError, ValueError):
                 continue        # the thread ended between listdir and open
-            prev = out.get(name, (0, 0))
-            out[name] = (prev[0] + on_cpu, prev[1] + waiting)
+            prev = out.get(name, (0, 0, 0))
+            out[name] = tuple(a + b for a, b in zip(prev, figures))
         return out
+
+    def vcpu_thread_id(self) -> Optional[int]:
+        """The TID of QEMU's first vCPU thread (named as vcpu_thread_name() picks), or None if
+        it has none (yet) or QEMU is not running."""
+        with self._reap_lock:
+            if self.proc is None or self.proc.returncode is not None:
+                return None
+            base = f"/proc/{self.proc.pid}/task"
+            names = {}
+            try:
+                for tid in os.listdir(base):
+                    with open(f"{base}/{tid}/comm") as f:
+                        names.setdefault(f.read().strip(), int(tid))
+            except OSError:
+                pass            # a thread ended mid-listing, or QEMU did: take what was read
+            name = vcpu_thread_name(names)
+            return None if name is None else names[name]
+
+    @contextlib.contextmanager
+    def unreaped(self):
+        """A block in which QEMU cannot be reaped, so its pid and its threads' ids cannot pass
+        to another process: yields QEMU's pid if it is running, None if it never ran or has
+        exited.  QEMU may still exit inside the block (acting on it then fails with ESRCH);
+        keep the block short, as kill() and the sampler wait for it."""
+        with self._reap_lock:
+            running = self.proc is not None and self.proc.returncode is None \
+                and not self._exited()
+            yield self.proc.pid if running else None
 
     # -- QMP
 
@@ -910,7 +962,7 @@ class Guest:
 
     # -- pausing the run
 
-    def run_pauses(self, schedule: PauseSchedule, start_after_line=r"^# running \d+ tasks",
+    def run_pauses(self, schedule: PauseSchedule, start_after_line=RUNNING_LINE,
                    horizon_s: float = None, method: str = "signal") -> Optional[threading.Thread]:
         """Apply schedule from a background thread, starting when a serial line matches
         start_after_line: each pause at the line's arrival time plus its offset, for its
@@ -944,33 +996,60 @@ class Guest:
             raise ValueError("method='qmp' needs a Guest made with qmp=True")
         if not isinstance(schedule, PauseSchedule):
             raise TypeError(f"schedule must be a PauseSchedule, got {type(schedule).__name__}")
-        if self.proc is None and self.start_error is None:
-            raise RuntimeError("start the guest (or enter its with block) before run_pauses()")
+        self._refuse_before_start("run_pauses")
         if self.pause_schedule is not None:
             raise RuntimeError("a Guest runs one pause schedule")
-        if horizon_s is None:
-            horizon_s = max(0.0, cmdline_duration_s(self.cmdline) - UNPAUSED_TAIL_S)
+        horizon_s = self._horizon(horizon_s, "run_pauses")
         rx = re.compile(start_after_line)
-        plan = list(schedule.pauses(horizon_s))   # a bad horizon fails here, in the caller
+        plan = list(schedule.pauses(horizon_s))
         self.pause_schedule, self.pause_plan = schedule, plan
         self.timeout += sum(length for _, length in plan)
-        if self.proc is None:      # QEMU could not start; wait() reports it
-            return None
-        return self._start_helper(self._apply_pauses, "pauses", (rx, plan, method))
+        return self._start_at_line("pauses", rx, "pause_error", self._apply_pauses, plan, method)
 
-    def _apply_pauses(self, rx, plan, method) -> None:
-        try:
-            line = self.wait_for_line(rx, timeout=self.timeout)
-            if line is None:
+    def _apply_pauses(self, origin: float, plan, method) -> None:
+        self.pause_origin = origin
+        for offset, length in plan:
+            if not self._sleep_until(origin + offset):
                 return
-            self.pause_origin = origin = line[0]
-            for offset, length in plan:
-                if not self._sleep_until(origin + offset):
-                    return
-                if not self._pause_once(origin + offset + length, method):
-                    return
-        except BaseException as e:   # kept for wait() to raise: a thread's own would be lost
-            self.pause_error = e
+            if not self._pause_once(origin + offset + length, method):
+                return
+
+    # What run_pauses and run_host_steal have in common: refused before start(), a horizon
+    # counted from a serial line, and a helper thread that waits for the line and keeps its
+    # failure for wait() to raise.
+
+    def _refuse_before_start(self, what: str) -> None:
+        if self.proc is None and self.start_error is None:
+            raise RuntimeError(f"start the guest (or enter its with block) before {what}()")
+
+    def _horizon(self, horizon_s: Optional[float], what: str) -> float:
+        """horizon_s, checked here so a bad one fails in the caller, or by default the command
+        line's duration= less UNPAUSED_TAIL_S."""
+        if horizon_s is None:
+            return max(0.0, cmdline_duration_s(self.cmdline) - UNPAUSED_TAIL_S)
+        _require(_finite(horizon_s) and horizon_s >= 0, what,
+                 f"the horizon horizon_s must be a finite number of seconds >= 0, got "
+                 f"{horizon_s!r}")
+        return float(horizon_s)
+
+    def _start_at_line(self, what: str, rx, error_attr: str, act, *args) \
+            -> Optional[threading.Thread]:
+        """Start a helper thread that waits for a serial line matching rx, then calls
+        act(the line's stamp, *args); nothing happens if the line never comes.  Its exception
+        goes to self.<error_attr>.  None, and no thread, if QEMU could not be started (wait()
+        reports that)."""
+        if self.proc is None:
+            return None
+
+        def helper():
+            try:
+                line = self.wait_for_line(rx, timeout=self.timeout)
+                if line is not None:
+                    act(line[0], *args)
+            except BaseException as e:   # kept for wait() to raise: a thread's own is lost
+                setattr(self, error_attr, e)
+
+        return self._start_helper(helper, what)
 
     def _sleep_until(self, t: float) -> bool:
         """Sleep until monotonic time t, never less; False, at once, if QEMU ends first."""
@@ -1023,6 +1102,66 @@ class Guest:
             if not self._gone():
                 raise
 
+    # -- host load: the VM runnable but without the CPU
+
+    def run_host_steal(self, steal: HostSteal, start_after_line=RUNNING_LINE,
+                       horizon_s: float = None) -> Optional[threading.Thread]:
+        """Apply host load (a host_steal.CpuCap or Contention) from a background thread: from
+        when a serial line matches start_after_line until horizon_s seconds after that line,
+        or until QEMU exits or is killed if that comes first.  Returns the thread (kill() and
+        wait() join it), or None if QEMU could not be started.
+
+        horizon_s defaults, as for run_pauses, to the command line's duration= less
+        UNPAUSED_TAIL_S.  Unlike a pause, the load stops neither the guest's clocks nor QEMU's,
+        so the run takes no longer in wall time and the timeout stays as it was.
+
+        Guest.host_steal is the load; Guest.host_steal_window is when it was in place, in
+        time.monotonic() seconds.  The load is lifted whatever happens: at the horizon, when
+        QEMU exits, by kill() (before QEMU is killed), on leaving the with block, at exit.  A
+        failure of the thread, or of lifting the load, is kept in Guest.host_steal_error and
+        raised by wait() or on leaving the block as HostStealError.  A host that cannot apply
+        the load (steal.unavailable()) is refused here, in the caller: RuntimeError."""
+        if not isinstance(steal, HostSteal):
+            raise TypeError(f"steal must be a host_steal.HostSteal (CpuCap, Contention), got "
+                            f"{type(steal).__name__}")
+        self._refuse_before_start("run_host_steal")
+        if self.host_steal is not None:
+            raise RuntimeError("a Guest runs one host steal")
+        horizon_s = self._horizon(horizon_s, "run_host_steal")
+        rx = re.compile(start_after_line)
+        why = steal.unavailable()
+        if why:
+            raise RuntimeError(f"{steal.describe()}: {why}")
+        self.host_steal = steal
+        return self._start_at_line("host-steal", rx, "host_steal_error", self._apply_host_steal,
+                                   steal, horizon_s)
+
+    def _apply_host_steal(self, origin: float, steal: HostSteal, horizon_s: float) -> None:
+        try:
+            steal.begin(self)
+            self._sleep_until(origin + horizon_s)
+        finally:
+            steal.end()
+
+    @property
+    def host_steal_window(self) -> Optional[tuple]:
+        """(t_applied, t_released) of run_host_steal's load in time.monotonic() seconds, a
+        window inside the time it was in force: None if it has not been (or never was)
+        applied, t_released None while it still is."""
+        s = self.host_steal
+        if s is None or s.applied is None:
+            return None
+        return (s.applied, s.released)
+
+    def _end_host_steal(self) -> None:
+        if self.host_steal is None:
+            return
+        try:
+            self.host_steal.end()
+        except Exception as e:
+            if self.host_steal_error is None:
+                self.host_steal_error = e
+
     # -- the hypervisor's view: the vCPU thread's CPU time
 
     def _sample_vcpu(self) -> None:
@@ -1043,6 +1182,19 @@ class Guest:
         after = [s for s in samples if s[0] >= t1]
         return (before[-1] if before else samples[0]), (after[0] if after else samples[-1])
 
+    @classmethod
+    def _bracketing(cls, samples: list, of: str, t0: Optional[float], t1: Optional[float]):
+        """_bracket() for a window given as the figures' methods take it: by default from the
+        first sample to the last; LookupError without samples, ValueError if it ends first."""
+        if not samples:
+            raise LookupError(f"no samples of {of} (make the Guest with sample_vcpu=True, and "
+                              f"let QEMU start its vCPU)")
+        t0 = samples[0][0] if t0 is None else t0
+        t1 = samples[-1][0] if t1 is None else t1
+        if t1 < t0:
+            raise ValueError(f"the window ends ({t1}) before it starts ({t0})")
+        return cls._bracket(samples, t0, t1)
+
     def vcpu_off_cpu_s(self, t0: float, t1: float) -> float:
         """An upper bound on how long the vCPU thread was off the CPU between monotonic times
         t0 and t1 (stopped, or runnable and waiting): no stolen time the guest reports for
@@ -1056,13 +1208,7 @@ class Guest:
         the least it can have had at t1: still an upper bound.  Each sample is stamped when
         its read of /proc ends, about 0.1 ms after it starts (measured here: 78 us median),
         a blur far below anything the bound is used for."""
-        if t1 < t0:
-            raise ValueError(f"the window ends ({t1}) before it starts ({t0})")
-        samples = list(self.vcpu_samples)
-        if not samples:
-            raise LookupError("no samples of the vCPU thread (make the Guest with "
-                              "sample_vcpu=True, and let QEMU start its vCPU)")
-        a, b = self._bracket(samples, t0, t1)
+        a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
         wall = max(b[0], t1) - min(a[0], t0)
         on_cpu = max(0, b[1] - a[1]) / 1e9
         return wall - on_cpu
@@ -1078,23 +1224,38 @@ class Guest:
         upper bound on how long the host's load can have held ticks back: the allowance for
         ticks a loaded host bunched up.  A thread missing from the first sample (not started
         yet) counts from zero."""
-        samples = list(self.thread_samples)
-        if not samples:
-            raise LookupError("no samples of QEMU's threads (make the Guest with "
-                              "sample_vcpu=True, and let QEMU start its vCPU)")
-        if t0 is None:
-            t0 = samples[0][0]
-        if t1 is None:
-            t1 = samples[-1][0]
-        if t1 < t0:
-            raise ValueError(f"the window ends ({t1}) before it starts ({t0})")
-        (_, first), (_, last) = self._bracket(samples, t0, t1)
-        return sum(max(0, wait - first.get(name, (0, 0))[1])
-                   for name, (_, wait) in last.items()) / 1e9
+        (_, first), (_, last) = self._bracketing(list(self.thread_samples), "QEMU's threads",
+                                                 t0, t1)
+        return sum(max(0, figures[1] - first.get(name, (0, 0))[1])
+                   for name, figures in last.items()) / 1e9
+
+    def vcpu_runqueue_wait_s(self, t0: float = None, t1: float = None) -> float:
+        """How long the vCPU thread was runnable but had no CPU, from the samples that bracket
+        [t0, t1] (by default the first and the last), as runqueue_wait_s brackets: the host's
+        ground truth for a CPU cap or contention, where the vCPU is kept waiting rather than
+        stopped.  Widened to the samples, it can only be more than the wait inside [t0, t1],
+        by at most a sample period at each end.  Needs sample_vcpu=True.
+
+        The kernel counts as waiting a thread throttled by a cgroup's quota as well as one
+        behind another on its CPU; a stopped thread (SIGSTOP, QMP stop) is not runnable and
+        does not wait."""
+        a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
+        return max(0, b[2] - a[2]) / 1e9
+
+    def vcpu_timeslices(self, t0: float = None, t1: float = None) -> int:
+        """How many times the vCPU thread was given the CPU over the samples that bracket
+        [t0, t1], bracketed as vcpu_runqueue_wait_s.  Every separate wait ends in one, so the
+        window held at most one wait more than this (one still going on at its end).  Needs
+        sample_vcpu=True."""
+        a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
+        return max(0, b[3] - a[3])
 
     def kill(self) -> None:
         """Kill the group and reap QEMU; safe to call any number of times, from anywhere.
-        SIGKILL ends a stopped process as well, so a pause in progress cannot keep QEMU."""
+        SIGKILL ends a stopped process as well, so a pause in progress cannot keep QEMU.  Host
+        load is lifted first, while QEMU still runs, so its threads go back where they were
+        and the cgroup or the busy processes go with it."""
+        self._end_host_steal()
         if self.proc is not None:
             with self._reap_lock:
                 self.signal(signal.SIGKILL)
@@ -1130,9 +1291,10 @@ class Guest:
     def wait(self, timeout: float = None) -> Result:
         """Wait for QEMU to exit, at most timeout (default: the Guest's) seconds from its start;
         past that kill it and report status 124.  If the pause thread failed, raises
-        PauseThreadError (the Result is its .result) instead of returning."""
+        PauseThreadError (the Result is its .result) instead of returning; if the host-steal
+        thread did, HostStealError."""
         if self._result is not None:
-            self._raise_pause_error()
+            self._raise_helper_error()
             return self._result
         if self.proc is None and self.start_error is None:
             self.start()
@@ -1149,16 +1311,18 @@ class Guest:
         else:
             ended = self.started
         self._result = self._make_result(timed_out, ended)
-        self._raise_pause_error()
+        self._raise_helper_error()
         return self._result
 
-    def _raise_pause_error(self) -> None:
-        if self.pause_error is None:
-            return
-        self._pause_error_reported = True
-        err = PauseThreadError(f"the pause thread failed: {self.pause_error!r}")
-        err.result = self._result
-        raise err from self.pause_error
+    def _raise_helper_error(self) -> None:
+        for error, kind, what in ((self.pause_error, PauseThreadError, "the pause thread"),
+                                  (self.host_steal_error, HostStealError,
+                                   "the host-steal thread")):
+            if error is not None:
+                self._pause_error_reported = True
+                err = kind(f"{what} failed: {error!r}")
+                err.result = self._result
+                raise err from error
 
     # -- reading
 

@@ -8,6 +8,16 @@ way the conformance suite does; loading it twice is harmless.
 import sys
 from pathlib import Path
 
+import pytest
+
+from .fake_qemu import write_fake_qemu
+
 TESTS = str(Path(__file__).resolve().parents[1])
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
+
+
+@pytest.fixture(scope="module")
+def fake_qemu(tmp_path_factory):
+    """The path of a stand-in for QEMU (fake_qemu.py), for Guest's qemu= option."""
+    return write_fake_qemu(tmp_path_factory.mktemp("fake"))

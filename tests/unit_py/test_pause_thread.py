@@ -1,100 +1,20 @@
 """Guest's pause thread, QMP client and vCPU figures, without QEMU.
 
-A small Python script stands in for QEMU (Guest's qemu= option): it prints the line a schedule
-starts at, then a line every 10 ms for as long as its command line's duration= says, and
-serves QMP on the socket Guest asks for.  Like QEMU under TCG, its clock goes on through a
-SIGSTOP and stands still through a QMP stop.  That is enough to hold the thread to its
-promises: every planned pause applied and recorded, QEMU never left stopped, the thread gone
-when QEMU is, and its failures raised by wait() instead of lost.
+A small Python script stands in for QEMU (Guest's qemu= option; tests/unit_py/fake_qemu.py):
+it prints the line a schedule starts at, then a line every 10 ms for as long as its command
+line's duration= says, and serves QMP on the socket Guest asks for.  Like QEMU under TCG, its
+clock goes on through a SIGSTOP and stands still through a QMP stop.  That is enough to hold
+the thread to its promises: every planned pause applied and recorded, QEMU never left
+stopped, the thread gone when QEMU is, and its failures raised by wait() instead of lost.
 """
 
 import os
-import stat
 import time
 
 import pytest
 
 import harness
 from harness import FixedPauses, Guest, OnePause, PauseThreadError, QMPError
-
-FAKE_QEMU = r'''#!/usr/bin/python3
-# Stands in for qemu-system-x86_64 in tests/unit_py/test_pause_thread.py.
-import json, os, re, socket, sys, threading, time
-
-args = sys.argv[1:]
-cmdline = args[args.index("-append") + 1] if "-append" in args else ""
-m = re.search(r"duration=([\d.]+)s", cmdline)
-run_s = float(m.group(1)) if m else 0.5
-running = threading.Event()
-running.set()
-out = threading.Lock()
-
-def say(text):
-    with out:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-
-def serve(conn):
-    f = conn.makefile("rwb", buffering=0)
-    def send(obj):
-        f.write(json.dumps(obj).encode() + b"\r\n")
-    send({"QMP": {"version": {"fake": True}, "capabilities": []}})
-    for line in f:
-        req = json.loads(line)
-        cmd, rid = req["execute"], req.get("id")
-        if cmd == "qmp_capabilities":
-            send({"return": {}, "id": rid})
-        elif cmd in ("stop", "cont"):
-            if cmd == "stop":
-                running.clear()
-                say("# vm stopped")
-            else:
-                running.set()
-                say("# vm running")
-            # an event first, as QEMU sends it: the client must skip it
-            send({"event": "STOP" if cmd == "stop" else "RESUME", "timestamp": {}})
-            send({"return": {}, "id": rid})
-        elif cmd == "query-status":
-            send({"return": {"running": running.is_set()}, "id": rid})
-        else:
-            send({"error": {"class": "CommandNotFound",
-                            "desc": "The command %s has not been found" % cmd}, "id": rid})
-
-if "-qmp" in args:
-    path = args[args.index("-qmp") + 1].split(",")[0][len("unix:"):]
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(1)
-    threading.Thread(target=lambda: serve(srv.accept()[0]), daemon=True).start()
-
-if "silent" not in cmdline:
-    say("TAP version 13")
-    say("# running 2 tasks for %d ms" % (run_s * 1000))
-    # the run's clock: wall time, less the time QMP kept the vCPUs stopped
-    ran, last, n = 0.0, time.monotonic(), 0
-    while ran < run_s:
-        time.sleep(0.01)
-        now = time.monotonic()
-        if running.is_set():
-            ran += now - last
-            n += 1
-            say("# tick %d" % n)
-        last = now
-    say("1..0")
-    say("# exit: skipped (status 77)")
-    sys.exit(77 << 1 | 1)
-time.sleep(run_s)
-sys.exit(77 << 1 | 1)
-'''
-
-
-@pytest.fixture(scope="module")
-def fake_qemu(tmp_path_factory):
-    path = tmp_path_factory.mktemp("fake") / "qemu-system-x86_64"
-    path.write_text(FAKE_QEMU)
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
-
 
 def guest(fake_qemu, cmdline="duration=0.4s", **kw):
     kw.setdefault("timeout", 10)
@@ -335,6 +255,55 @@ def test_runqueue_wait_needs_samples_and_a_window():
         Guest(kernel="unused.elf").runqueue_wait_s()
     with pytest.raises(ValueError, match="ends"):
         threads_guest().runqueue_wait_s(2, 1)
+
+
+def slices_guest():
+    """(t, on-CPU ns, wait ns, timeslices) of the vCPU: waiting 30 ms of every 50 from 10.1
+    on, once a period."""
+    g = Guest(kernel="unused.elf")
+    ms = 1_000_000
+    g.vcpu_samples = [(10.00, 0, 0, 0), (10.05, 50 * ms, 0, 1), (10.10, 100 * ms, 0, 2),
+                      (10.15, 120 * ms, 30 * ms, 3), (10.20, 140 * ms, 60 * ms, 4),
+                      (10.25, 160 * ms, 90 * ms, 5)]
+    return g
+
+
+def test_vcpu_runqueue_wait_over_the_bracketing_samples():
+    g = slices_guest()
+    assert g.vcpu_runqueue_wait_s() == pytest.approx(0.09)                 # whole run
+    assert g.vcpu_runqueue_wait_s(10.10, 10.20) == pytest.approx(0.06)     # on samples
+    # inside one interval: widened to the samples around it, so never less than the truth
+    assert g.vcpu_runqueue_wait_s(10.16, 10.19) == pytest.approx(0.03)
+    assert g.vcpu_runqueue_wait_s(10.12, 10.21) == pytest.approx(0.09)
+    # past the samples: the nearest ones
+    assert g.vcpu_runqueue_wait_s(9.0, 10.05) == 0
+    assert g.vcpu_runqueue_wait_s(10.2, 11.0) == pytest.approx(0.03)
+
+
+def test_vcpu_timeslices_over_the_bracketing_samples():
+    g = slices_guest()
+    assert g.vcpu_timeslices() == 5
+    assert g.vcpu_timeslices(10.10, 10.20) == 2
+    assert g.vcpu_timeslices(10.12, 10.21) == 3
+
+
+def test_vcpu_figures_need_samples_and_a_window():
+    for figure in (Guest.vcpu_runqueue_wait_s, Guest.vcpu_timeslices):
+        with pytest.raises(LookupError, match="sample_vcpu=True"):
+            figure(Guest(kernel="unused.elf"))
+        with pytest.raises(ValueError, match="ends"):
+            figure(slices_guest(), 2, 1)
+
+
+def test_samples_carry_the_timeslices_of_a_real_thread(fake_qemu):
+    with guest(fake_qemu, cmdline="vcpu=spin duration=0.5s", sample_vcpu=True) as g:
+        assert g.wait_for_line(r"^# running", 5)
+        times = g.thread_times()
+        assert len(times["CPU 0/TCG"]) == 3 and times["CPU 0/TCG"][2] >= 1
+        g.wait()
+    assert all(len(s) == 4 for s in g.vcpu_samples)
+    assert g.vcpu_timeslices() >= 1
+    assert g.runqueue_wait_s() >= g.vcpu_runqueue_wait_s() >= 0
 
 
 # -- serial lines
