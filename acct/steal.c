@@ -78,7 +78,5 @@ uint64_t steal_ledger_tick(struct steal_ledger *l, uint64_t seen_total,
 	if (l->reserved > l->reserved_max)
 		l->reserved_max = l->reserved;
 	l->taken += take;
-	if (t->catchup)
-		l->catchup_untaken += l->period - take;
 	return take;
 }

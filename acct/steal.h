@@ -108,19 +108,16 @@ struct steal_ledger {
 	uint64_t taken;         /* taken off ticks so far */
 	uint64_t dropped;       /* dropped with ticks judged lost */
 	uint64_t reserved_max;  /* the most ever reserved */
-	/* Catch-up ticks stand for stolen periods; what the probes had not seen of those periods
-	 * could not be taken, and is charged like a plain tick: a blind spot, counted. */
-	uint64_t catchup_untaken;
 };
 
 /*
  * What the tick clock made of a tick: its backlog after it (owed, in ticks), the ticks it
- * judged lost at it, how long after its due time it came (late, cycles), whether it was a
- * catch-up tick, and whether it was an extra one.
+ * judged lost at it, how long after its due time it came (late, cycles), and whether it was
+ * an extra one.
  */
 struct steal_tick {
 	uint64_t owed, lost, late;
-	bool catchup, extra;
+	bool extra;
 };
 
 /*

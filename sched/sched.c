@@ -19,6 +19,7 @@ static volatile uint64_t backlog;       /* the tick clock's, after the latest ti
 static uint64_t steal_threshold;        /* STEAL_THRESHOLD_US in TSC cycles */
 static uint64_t steal_long_gap = UINT64_MAX;    /* a tick period in TSC cycles */
 static struct steal_ledger ledger;      /* steal-aware sampling's (acct/steal.h) */
+static uint64_t unseen_owed;            /* ticks owed after gaps no probe could see */
 static struct context *boot_ctx;        /* kmain, waiting in sched_run() for the end */
 
 static uint64_t ticks;
@@ -162,11 +163,15 @@ static void account_tick(const struct tick_verdict *v)
 {
 	struct task *to = sponge_mode == SPONGE_CHARGE && v->catchup ? sponge : current;
 	struct steal_tick st = {
-		.owed = v->owed, .lost = v->lost, .catchup = v->catchup, .extra = v->extra,
+		.owed = v->owed, .lost = v->lost, .extra = v->extra,
 		.late = muldiv64(v->late_ns, tsc_hz, NS_PER_S),
 	};
 	uint64_t taken = steal_ledger_tick(&ledger, sched_stolen_cycles(), &st);
 
+	/* A gap that ends while a task that never probes has the CPU (the idle task halting)
+	 * leaves ticks owed that no probe can have seen stolen: steal-aware sampling's blind spot. */
+	if (!current->acct.steal.primed && v->owed > backlog)
+		unseen_owed += v->owed - backlog;
 	acct_tick(&to->acct, v->catchup, taken);
 }
 
@@ -176,8 +181,8 @@ void sched_tick(uint64_t now_ref, const struct tick_verdict *v)
 		return;
 	if (ticks++ == 0)
 		run_start_ref = now_ref;
-	backlog = v->owed;
 	account_tick(v);
+	backlog = v->owed;
 	if (sponge_mode == SPONGE_RUN && v->owed > 0 && sponge->state == TASK_BLOCKED) {
 		sponge->state = TASK_RUNNABLE;
 		sponge->wakeups++;
@@ -290,6 +295,11 @@ uint64_t sched_stolen_cycles(void)
 const struct steal_ledger *sched_steal_ledger(void)
 {
 	return &ledger;
+}
+
+uint64_t sched_unseen_owed_ticks(void)
+{
+	return unseen_owed;
 }
 
 uint64_t sched_my_cycles(void)

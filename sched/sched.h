@@ -97,6 +97,9 @@ void sched_set_tick_period(uint64_t cycles);
 uint64_t sched_stolen_cycles(void);
 /* The ledger steal-aware sampling took the steal off the ticks with (acct/steal.h). */
 const struct steal_ledger *sched_steal_ledger(void);
+/* Ticks owed after gaps that ended while a task that never probes (a halted idle task) had the
+ * CPU: periods whose stolen time, if they were stolen, no probe can have seen. */
+uint64_t sched_unseen_owed_ticks(void);
 uint64_t sched_my_cycles(void);
 uint64_t sched_tsc_hz(void);
 uint32_t sched_tick_hz(void);

@@ -22,6 +22,8 @@ BACKLOG_RE = re.compile(r"^# TimeTrackerBacklog at ([\d.]+) s: (-?\d+) ticks beh
                         r"(\d+) catchup, (\d+) lost; closed after ([\d.]+) ms")
 # The accounting summary above the table.
 ACCOUNTING_RE = re.compile(r"^# accounting: .* (\d+) ms in interrupts, (\d+) ms stolen seen")
+# Its count of the gaps the probes took for stolen time, and their threshold.
+GAPS_RE = re.compile(r"^# accounting: .* stolen seen in (\d+) gaps \(probe threshold (\d+) us\)")
 # Each method's share of the stolen time charged to the workload, in one line.
 SHARES_RE = re.compile(r"^# stolen time charged to the workload: plain sampling (-?[\d.]+)%, "
                        r"steal-aware sampling (-?[\d.]+)%, exact (-?[\d.]+)% of ([\d.]+) ms")
@@ -86,6 +88,15 @@ def irq_ms(r) -> int:
 def stolen_ms(r) -> int:
     """All the stolen time the guest's probes saw, the sponge's and idle's included, whole ms."""
     return _accounting(r)[1]
+
+
+def steal_gaps(r) -> tuple:
+    """(how many gaps the probes counted as stolen time, the threshold in us)."""
+    for _, text in r.lines:
+        m = GAPS_RE.match(text)
+        if m:
+            return int(m.group(1)), int(m.group(2))
+    raise LookupError("no gap count on the '# accounting:' line\n" + r.summary())
 
 
 def _check_yaml(r, prefix: str) -> dict:
