@@ -683,6 +683,29 @@ VCPU_SAMPLE_PERIOD_S = 0.01  # sample_vcpu's period
 _VCPU_NAME_RE = re.compile(r"^CPU (\d+)/(?:TCG|KVM)$")
 
 
+def host_tick_s() -> float:
+    """The host kernel's scheduler tick, from its build configuration (CONFIG_HZ), or 10 ms,
+    the longest Linux offers (HZ=100), when that cannot be read.  /proc brings a running
+    thread's on-CPU time up to date at the scheduler's tick and at switches, so a sample of it
+    can be short by up to one tick."""
+    release = os.uname().release
+    for path in (f"/boot/config-{release}", "/proc/config.gz"):
+        try:
+            if path.endswith(".gz"):
+                import gzip
+                with gzip.open(path, "rt") as f:
+                    text = f.read()
+            else:
+                with open(path) as f:
+                    text = f.read()
+        except OSError:
+            continue
+        m = re.search(r"^CONFIG_HZ=(\d+)$", text, re.MULTILINE)
+        if m and int(m.group(1)) > 0:
+            return 1.0 / int(m.group(1))
+    return 0.01
+
+
 def vcpu_thread_name(times: dict) -> Optional[str]:
     """The first vCPU's thread among thread_times()'s names: "CPU 0/TCG" under TCG, "CPU 0/KVM"
     under KVM (QEMU names them so with -name debug-threads=on), the lowest number if there are
@@ -1241,6 +1264,13 @@ class Guest:
         does not wait."""
         a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
         return max(0, b[2] - a[2]) / 1e9
+
+    def vcpu_bracket_margin_s(self, t0: float, t1: float) -> float:
+        """How far the vCPU samples that bracket [t0, t1] reach outside it, both ends together:
+        what the figures above may have counted beyond the window (a sample period or so at
+        each end, more when a busy host held the sampler up).  Needs sample_vcpu=True."""
+        a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
+        return max(0.0, t0 - a[0]) + max(0.0, b[0] - t1)
 
     def vcpu_timeslices(self, t0: float = None, t1: float = None) -> int:
         """How many times the vCPU thread was given the CPU over the samples that bracket

@@ -47,6 +47,8 @@ NOTE_RE = re.compile(r"^# ((?:stolen time charged to the workload|sponge off): .
 METHODS = {
     "signal": "SIGSTOP/SIGCONT of QEMU's process group",
     "qmp": "QMP stop/cont",
+    "cap": "a CPU cap on QEMU's threads (cgroup quota); the band is while it held",
+    "contention": "busy processes on the vCPU thread's host CPU; the band is while they ran",
     "none": "not paused",
 }
 

@@ -216,6 +216,19 @@ def test_vcpu_off_cpu_past_the_samples_is_still_an_upper_bound():
     assert g.vcpu_off_cpu_s(9.90, 10.04) == pytest.approx(0.14 - 0.04)
 
 
+def test_bracket_margin_is_how_far_the_samples_reach_outside():
+    g = samples_guest()
+    assert g.vcpu_bracket_margin_s(10.04, 10.10) == pytest.approx(0.0)      # on samples
+    assert g.vcpu_bracket_margin_s(10.05, 10.11) == pytest.approx(0.01 + 0.09)
+    # past the last sample: from it to the window's start, nothing after the end
+    assert g.vcpu_bracket_margin_s(10.25, 10.30) == pytest.approx(0.05)
+
+
+def test_host_tick_is_one_of_linux_s_rates():
+    tick = harness.host_tick_s()
+    assert any(tick == pytest.approx(1 / hz) for hz in (100, 250, 300, 1000)), tick
+
+
 def test_vcpu_off_cpu_needs_samples_and_a_window():
     g = Guest(kernel="unused.elf")
     with pytest.raises(LookupError, match="sample_vcpu=True"):
