@@ -18,6 +18,7 @@
 struct acct {
 	uint64_t ticks;                 /* sampled: ticks charged to this task */
 	uint64_t catchup_ticks;         /* of those, catch-up ticks (kernel/tickclock.h) */
+	uint64_t aware_ticks;           /* steal-aware: ticks charged to it (the interrupted task) */
 	uint64_t taken;                 /* steal-aware: cycles taken off those ticks (steal.h) */
 	uint64_t cycles;                /* exact: TSC cycles this task owned the CPU */
 	uint64_t dispatches;            /* times the scheduler switched to it */
@@ -35,11 +36,17 @@ void acct_dispatch(struct acct *from, struct acct *to, uint64_t now);
 /* Stop measuring: the cycles since the last change go to the current owner. */
 void acct_end(uint64_t now);
 
-/* A tick charged to a; steal-aware sampling took `taken` cycles off its period first. */
-static inline void acct_tick(struct acct *a, bool catchup, uint64_t taken)
+/* A tick charged to a by plain sampling. */
+static inline void acct_tick(struct acct *a, bool catchup)
 {
 	a->ticks++;
 	a->catchup_ticks += catchup;
+}
+
+/* A tick charged to a by steal-aware sampling, which took `taken` cycles off its period. */
+static inline void acct_aware_tick(struct acct *a, uint64_t taken)
+{
+	a->aware_ticks++;
 	a->taken += taken;
 }
 

@@ -116,7 +116,8 @@ static void compute_rows(void)
 	blind_ns[STEAL_AWARE] = (int64_t)(sched_unseen_owed_ticks() * period_ns());
 	for (unsigned i = 0; i < sched_ntasks(); i++) {
 		const struct acct *a = &sched_task(i)->acct;
-		struct acct_inputs in = { a->ticks, a->cycles, a->steal.stolen, a->taken };
+		struct acct_inputs in = { a->ticks, a->cycles, a->steal.stolen, a->aware_ticks,
+					  a->taken };
 
 		acct_row_compute(&in, &run, &rows[i]);
 	}

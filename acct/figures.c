@@ -33,8 +33,8 @@ void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
 	uint64_t span_ns = run->n * run->period_ps / PS_PER_NS;
 
 	out->sampled_ns = (int64_t)(in->ticks * run->period_ps / PS_PER_NS);
-	out->steal_aware_ns = out->sampled_ns - (int64_t)cycles_to_ns(in->taken_cycles,
-								     run->tsc_hz);
+	out->steal_aware_ns = (int64_t)(in->aware_ticks * run->period_ps / PS_PER_NS) -
+			      (int64_t)cycles_to_ns(in->taken_cycles, run->tsc_hz);
 	out->exact_ns = (int64_t)cycles_to_ns(in->exact_cycles, run->tsc_hz);
 	out->stolen_ns = (int64_t)cycles_to_ns(stolen, run->tsc_hz);
 	out->true_ns = out->exact_ns - out->stolen_ns;

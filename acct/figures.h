@@ -7,8 +7,8 @@
  * Times.  exact = TSC cycles the task owned the CPU (acct.h); stolen = the part of exact its
  * busy loop saw it not run (steal.h); true = exact - stolen, everywhere the word is used.
  * The methods: sampled = ticks x period (plain sampling: a sponge, when there is one, has
- * already taken the catch-up ticks it could); steal-aware = the same ticks less the steal
- * taken off them (steal.h); exact = exact, which keeps every stolen cycle.
+ * already taken the catch-up ticks it could); steal-aware = the ticks that interrupted the task
+ * less the steal taken off them (steal.h); exact = exact, which keeps every stolen cycle.
  *
  * Shares.  n ticks were sampled; they stand for B = n periods less the time spent in interrupt
  * handlers (a tick never samples a handler: it waits for it to end).  A task's true share is
@@ -34,7 +34,8 @@ struct acct_inputs {
 	uint64_t ticks;                 /* sampled to the task */
 	uint64_t exact_cycles;
 	uint64_t stolen_cycles;
-	uint64_t taken_cycles;          /* steal-aware sampling took this off its ticks */
+	uint64_t aware_ticks;           /* charged to it by steal-aware sampling */
+	uint64_t taken_cycles;          /* which took this off them */
 };
 
 /* The run's figures every row is computed against. */

@@ -154,10 +154,12 @@ void sched_run(uint64_t duration_cycles)
 }
 
 /*
- * The tick's accounting decision, in one place (the role of Linux's account_process_tick):
- * the task it is charged to -- the one it interrupted, or the sponge for a catch-up tick with
- * sponge=charge -- and how much of its period steal-aware sampling takes off first.  Both
- * methods charge the same task, so they differ only by the steal.
+ * The tick's accounting decision, in one place (the role of Linux's account_process_tick).
+ * Plain sampling charges the tick to the task it interrupted, or to the sponge for a catch-up
+ * tick with sponge=charge.  Steal-aware sampling charges the task it interrupted, less the
+ * stolen time its period held: it needs no sponge, since the stolen periods a catch-up tick
+ * stands for are taken off it, and what is left of a burst of catch-up ticks is time the
+ * interrupted task really ran while they came.
  */
 static void account_tick(const struct tick_verdict *v)
 {
@@ -172,7 +174,8 @@ static void account_tick(const struct tick_verdict *v)
 	 * leaves ticks owed that no probe can have seen stolen: steal-aware sampling's blind spot. */
 	if (!current->acct.steal.primed && v->owed > backlog)
 		unseen_owed += v->owed - backlog;
-	acct_tick(&to->acct, v->catchup, taken);
+	acct_tick(&to->acct, v->catchup);
+	acct_aware_tick(&current->acct, taken);
 }
 
 void sched_tick(uint64_t now_ref, const struct tick_verdict *v)

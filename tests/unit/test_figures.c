@@ -20,8 +20,8 @@
 #define MS      1000000ull              /* cycles (ns) per ms */
 
 /* a ran 2/3 of the 8 s that were not stolen, b 1/3; each lost 1/5 of its exact time */
-static const struct acct_inputs a_in = { 0, 6667 * MS, 1333 * MS, 0 };
-static const struct acct_inputs b_in = { 0, 3333 * MS, 667 * MS, 0 };
+static const struct acct_inputs a_in = { 0, 6667 * MS, 1333 * MS, 0, 0 };
+static const struct acct_inputs b_in = { 0, 3333 * MS, 667 * MS, 0, 0 };
 
 static struct acct_run run_of(uint64_t n, int64_t allowance_ns, uint32_t w_ppm)
 {
@@ -34,7 +34,7 @@ static struct acct_row row(struct acct_inputs in, uint64_t ticks, uint64_t taken
 	struct acct_run run = run_of(n, 0, 0);
 	struct acct_row r;
 
-	in.ticks = ticks;
+	in.ticks = in.aware_ticks = ticks;
 	in.taken_cycles = taken;
 	acct_row_compute(&in, &run, &r);
 	return r;
@@ -163,7 +163,7 @@ static void test_w_undoes_the_distortion(void **state)
 /* Stolen never exceeds exact, whatever the probe says (it cannot be more than the task had). */
 static void test_stolen_capped_by_exact(void **state)
 {
-	struct acct_inputs in = { 10, 100 * MS, 150 * MS, 0 };
+	struct acct_inputs in = { 10, 100 * MS, 150 * MS, 10, 0 };
 	struct acct_run run = run_of(100, 0, 0);
 	struct acct_row r;
 
