@@ -5,7 +5,8 @@
 #   make iso        build build/tickguest.iso (GRUB, serial console)
 #   make test       host unit tests, then the QEMU conformance tests (a representative subset)
 #   make conformance  the whole conformance matrix, on QEMU= with QEMUOPTS= (slow)
-#   make bench      print the measured rate error of every timer check (figures, no verdict)
+#   make bench      figures, no verdict: the rate error of every timer check; the share of stolen
+#                   time each accounting method charges, per way of descheduling, beside Linux's
 #
 # CROSS selects the toolchain prefix: Debian's i686-linux-gnu- by default, i686-elf- works too.
 
@@ -105,7 +106,8 @@ test: unit $(KERNEL) $(ISO)
 	$(PYTHON) -m pytest -q tests -m "not full" $(PYTEST_OUT)
 
 # Figures, not verdicts: the measured rate of every timer check on a few machine types, then
-# the timekeeping figures under injected steal (sampling error, steal seen, catch-up, lost).
+# the share of the stolen time each accounting method charged to the tasks under each way the
+# host can take the CPU, with Debian's Linux beside it (scripts/bench-timekeeping).
 bench: $(KERNEL)
 	$(PYTHON) scripts/bench-devices
 	$(PYTHON) scripts/bench-timekeeping
