@@ -147,6 +147,16 @@ static void allowance_yaml(void)
 	yaml_ms("allowance_edge_ms", (int64_t)period_ns());
 }
 
+/* What a task's share is held to, in both of its checks. */
+static void interval_yaml(const struct acct_row *r)
+{
+	yaml_pct("true_share_pct", r->true_ppm);
+	yaml_pct("interval_lo_pct", r->interval.lo_ppm);
+	yaml_pct("interval_hi_pct", r->interval.hi_ppm);
+	yaml_pct("allowance_pct", r->allowance_ppm);
+	allowance_yaml();
+}
+
 /* A task's whole line, with the probe's figures: in its plain sampling check. */
 static void row_yaml(const struct task *t, const struct acct_row *r)
 {
@@ -169,11 +179,7 @@ static void row_yaml(const struct task *t, const struct acct_row *r)
 	yaml_ms("exact_error_ms", r->exact_err_ns);
 	yaml_pct("sampled_share_pct", r->sampled_ppm);
 	yaml_pct("steal_aware_share_pct", r->steal_aware_ppm);
-	yaml_pct("true_share_pct", r->true_ppm);
-	yaml_pct("interval_lo_pct", r->interval.lo_ppm);
-	yaml_pct("interval_hi_pct", r->interval.hi_ppm);
-	yaml_pct("allowance_pct", r->allowance_ppm);
-	allowance_yaml();
+	interval_yaml(r);
 	if (w_ppm) {
 		yaml_ms("w_corrected_ms", r->w_corrected_ns);
 		yaml_ms("w_error_ms", r->w_corrected_ns - r->true_ns);
@@ -242,11 +248,7 @@ static void task_check(const struct task *t, enum method m)
 		yaml_ms("true_ms", r->true_ns);
 		yaml_ms("steal_aware_error_ms", r->steal_aware_err_ns);
 		yaml_pct("steal_aware_share_pct", r->steal_aware_ppm);
-		yaml_pct("true_share_pct", r->true_ppm);
-		yaml_pct("interval_lo_pct", r->interval.lo_ppm);
-		yaml_pct("interval_hi_pct", r->interval.hi_ppm);
-		yaml_pct("allowance_pct", r->allowance_ppm);
-		allowance_yaml();
+		interval_yaml(r);
 	}
 	yaml_ms("known_blind_ms", blind_ns[m]);
 	report_yaml_end();

@@ -265,6 +265,16 @@ def test_cap_holds_every_thread_to_its_shape_and_is_lifted_at_the_horizon(fake_q
     assert g.vcpu_timeslices(t0, t1) >= w / p - 2, (g.vcpu_timeslices(t0, t1), w)
 
 
+def end_run(g, ending: str) -> None:
+    """End a run with the load applied, one of the ways a run can end."""
+    if ending == "kill":
+        g.kill()
+    elif ending == "exception":
+        raise RuntimeError("the test's own")
+    else:
+        assert g.wait().status == 77
+
+
 @needs_cap
 @pytest.mark.parametrize("ending", ["kill", "exception", "qemu exits"])
 def test_cap_is_lifted_however_the_run_ends(fake_qemu, ending):
@@ -278,12 +288,7 @@ def test_cap_is_lifted_however_the_run_ends(fake_qemu, ending):
             before = cpu_cgroups(g.proc.pid)
             g.run_host_steal(cap, horizon_s=30)
             wait_until(lambda: g.host_steal_window, "the cap applied")
-            if ending == "kill":
-                g.kill()
-            elif ending == "exception":
-                raise RuntimeError("the test's own")
-            else:
-                assert g.wait().status == 77
+            end_run(g, ending)
     assert g.host_steal_error is None, g.host_steal_error
     assert g.host_steal_window[1] is not None
     assert not os.path.exists(cap.path)
@@ -388,12 +393,7 @@ def test_contention_ends_however_the_run_ends(fake_qemu, ending):
             allowed = os.sched_getaffinity(g.vcpu_thread_id())
             g.run_host_steal(steal, horizon_s=30)
             wait_until(lambda: g.host_steal_window, "contention applied")
-            if ending == "kill":
-                g.kill()
-            elif ending == "exception":
-                raise RuntimeError("the test's own")
-            else:
-                assert g.wait().status == 77
+            end_run(g, ending)
     assert g.host_steal_error is None, g.host_steal_error
     assert g.host_steal_window[1] is not None
     competitors_gone(steal)
