@@ -91,7 +91,7 @@ uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold,
  * than zero; what it cannot take (more steal than a period) is carried.
  *
  * One more kind of tick stands for no time the task ran: one that puts tick time further
- * ahead of the reference (an extra tick).  QEMU's RTC does that after a QMP stop, which
+ * ahead of the reference than it has ever been (an extra tick).  QEMU's RTC does that after a QMP stop, which
  * freezes the TSC but not the host clock the RTC counts: it delivers the ticks of the stop
  * afterwards, for time that by the TSC never passed.  A tick judged lost and compensated for
  * that comes after all is another: its period's steal was dropped with it.  The whole period

@@ -80,7 +80,6 @@ static void print_episode(void)
 static void tick_interrupt(struct trapframe *tf)
 {
 	uint64_t now, now_ns, lost_before = ts.clock.lost;
-	int64_t owed_before = ts.clock.owed;
 	enum tick_kind kind = TICK_KIND_ON_TIME;
 	struct tick_verdict verdict;
 	bool episode_over = false;
@@ -114,8 +113,12 @@ static void tick_interrupt(struct trapframe *tf)
 		.catchup = kind == TICK_KIND_CATCHUP, .owed = tickclock_owed(&ts.clock),
 		.lost = ts.clock.lost > lost_before ? ts.clock.lost - lost_before : 0,
 		.late_ns = tickclock_late_ns(&ts.clock),
-		.extra = ts.clock.owed < 0 && ts.clock.owed < owed_before,
+		/* further ahead than ever: a tick that merely pays back one that came late while
+		 * tick time was ahead (two bunched by a loaded host) goes no further */
+		.extra = ts.clock.owed < ts.owed_min,
 	};
+	if (ts.clock.owed < ts.owed_min)
+		ts.owed_min = ts.clock.owed;
 	sched_tick(now, &verdict);
 	if (episode_over)
 		print_episode();

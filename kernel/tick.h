@@ -99,6 +99,9 @@ struct tick_state {
 	/* Tick time against the reference, from the second tick on (the first may have waited
 	 * behind start-up with interrupts off, so it cannot be the origin). */
 	struct tickclock clock;
+	/* The furthest ahead of the reference tick time has been, in ticks (0 or less): a tick
+	 * that goes further is an extra one (acct/steal.h). */
+	int64_t owed_min;
 	/* The TimeTrackerStats interval in progress */
 	uint64_t stats_next_ns, stats_from_ns, stats_from_tick_ns, stats_from_count;
 	int64_t stats_max_behind_ns;    /* the most behind any tick of the interval found it */

@@ -66,7 +66,7 @@ struct tick_verdict {
 	uint64_t owed;          /* the backlog after it, in ticks */
 	uint64_t lost;          /* ticks judged lost at it */
 	uint64_t late_ns;       /* how long after its due time it came, reference time */
-	bool extra;             /* it put tick time further ahead of the reference */
+	bool extra;             /* it put tick time further ahead of the reference than ever */
 };
 
 /*
