@@ -124,8 +124,11 @@ def check_steal(c):
 def check_device(c):
     clock, p = lines.tick_clock(c.r), lines.tick_period_ms(c.r)
     if c.src in CATCHUP:
-        # slew mode loses nothing, and re-injects at two to eight ticks a period
-        assert clock["lost"] == 0, clock
+        # Slew mode re-injects the ticks of a pause at two to eight a period and loses none of
+        # them; only a host that held QEMU's threads off the CPU can leave a tick it never
+        # delivers (seen once in a loaded `make test`: one tick, status 0 all the same),
+        # and then no more than the periods they waited.
+        assert clock["lost"] <= c.runqueue_wait_ms() / p, (clock, c.runqueue_wait_ms())
         for b in lines.backlogs(c.r):
             assert b.closed_ms <= (b.peak_ticks + 1) * p, b
     else:

@@ -127,7 +127,7 @@ def test_pauses_rtc_slew_catch_up_lands_on_the_sponge(kernel, sponge):
     c = lines.tick_clock(run.r)
     # The RTC in slew mode loses nothing.  A loaded host can stall the catch-up for a period,
     # and the clock then judges ticks lost, but takes them back when they come (recovered).
-    assert c["lost"] == 0, c
+    assert c["lost"] <= run.runqueue_wait_ms() / p, (c, run.runqueue_wait_ms())
     expected = paused_ms / p
     assert c["catchup_ticks"] + c["recovered"] >= expected - 2 * PAUSES, (c, expected)
     s = lines.sponge(run.r)
