@@ -305,22 +305,40 @@ static int hpet_start_periodic(uint32_t hz, char *why, size_t whylen)
 	if (timer0_route(&conf, why, whylen) < 0)
 		return -1;
 	t0_period_counts = (uint32_t)counts;
-	/*
-	 * Periodic start (spec, "Periodic Mode"): with Tn_VAL_SET_CNF set, a comparator write
-	 * sets the first deadline and the bit clears itself.  The spec does not say where the
-	 * increment comes from: QEMU takes it from every write, some chipsets (Linux names the
-	 * AMD 81xx) and Xen only from a write made with the bit clear.  Two writes, deadline then
-	 * increment, suit both, as in Linux's hpet_clkevt_set_state_periodic().
-	 */
 	conf = (conf & ~Tn_INT_ENB_CNF) | Tn_TYPE_CNF | Tn_32MODE_CNF;
-	hpet_write32(HPET_Tn_CONF_CAP(HPET_TIMER0), conf | Tn_VAL_SET_CNF);
-	now = hpet_read32(HPET_MAIN_CNT);
-	hpet_write32(HPET_Tn_COMPARATOR(HPET_TIMER0), now + t0_period_counts);
-	io_delay();
-	hpet_write32(HPET_Tn_COMPARATOR(HPET_TIMER0), t0_period_counts);
-	/* Enable last: with a stale comparator in the past, QEMU would fire at once. */
-	hpet_write32(HPET_Tn_CONF_CAP(HPET_TIMER0), conf | Tn_INT_ENB_CNF);
-	return 0;
+	for (unsigned tries = 0; tries < TICK_ONESHOT_ARM_TRIES; tries++) {
+		/*
+		 * Periodic start (spec, "Periodic Mode"): with Tn_VAL_SET_CNF set, a comparator
+		 * write sets the first deadline and the bit clears itself.  The spec does not say
+		 * where the increment comes from: QEMU takes it from every write, some chipsets
+		 * (Linux names the AMD 81xx) and Xen only from a write made with the bit clear.
+		 * Two writes, deadline then increment, suit both, as in Linux's
+		 * hpet_clkevt_set_state_periodic().
+		 */
+		hpet_write32(HPET_Tn_CONF_CAP(HPET_TIMER0), conf | Tn_VAL_SET_CNF);
+		now = hpet_read32(HPET_MAIN_CNT);
+		hpet_write32(HPET_Tn_COMPARATOR(HPET_TIMER0), now + t0_period_counts);
+		io_delay();
+		hpet_write32(HPET_Tn_COMPARATOR(HPET_TIMER0), t0_period_counts);
+		/*
+		 * The two writes are not atomic.  If the first deadline passes between them (a
+		 * host that took the CPU for a period), QEMU has already added the first write's
+		 * value, the counter itself, as the increment: the next deadline is then a whole
+		 * counter's worth away, and the timer falls silent for seconds.  A sound start
+		 * leaves the next deadline within one period of the counter; else start again.
+		 */
+		if ((uint32_t)(hpet_read32(HPET_Tn_COMPARATOR(HPET_TIMER0)) -
+			       hpet_read32(HPET_MAIN_CNT)) <= t0_period_counts) {
+			/* Enable last: with a stale comparator in the past, QEMU would fire at once. */
+			hpet_write32(HPET_Tn_CONF_CAP(HPET_TIMER0), conf | Tn_INT_ENB_CNF);
+			return 0;
+		}
+		timer_disable(HPET_TIMER0);
+	}
+	t0_period_counts = 0;
+	ksnprintf(why, whylen, "HPET timer 0's first periodic deadline did not take in %u tries "
+		  "(the next deadline was over a period away each time)", TICK_ONESHOT_ARM_TRIES);
+	return -1;
 }
 
 static void hpet_stop(void)

@@ -1,6 +1,8 @@
 """The timer device suite across machine types, and every tick source driving the accounting
 run: what issue #3 asks `make test` to cover.  A device the machine lacks must be skipped with
-the true reason; anything else must pass."""
+the true reason; anything else must pass, or be not judged because the host took the CPU in
+every window the check had (kernel/window.h): a robbed window says nothing about the device,
+and the guest says how much was stolen."""
 
 import re
 
@@ -45,6 +47,16 @@ def run(kernel, cmdline, machine="pc", extra=()):
                        timeout=harness.timeout_for(harness.cmdline_duration_s(cmdline)))
 
 
+def held_or_not_judged(t) -> bool:
+    """The check passed, or was not judged because every window it had was robbed, which its
+    reason says, with the window's figures in its YAML.  Under -icount no window can be robbed
+    (the TSC follows the instructions), so the tests there ask for ok alone."""
+    if t.directive == "SKIP":
+        return t.reason.startswith("not judged:") and t.yaml is not None and \
+            ("window_longest_step_ms" in t.yaml or "robbed_shots" in t.yaml)
+    return t.ok and t.directive is None
+
+
 def assert_passed(r):
     assert r.status == 0, r.summary()
     assert harness.check_consistent(r) == [], r.summary()
@@ -58,7 +70,7 @@ def test_device_suite(kernel, machine, extra):
     for prefix in DEVICE_CHECKS:
         found = [t for t in r.tap.tests if t.description.startswith(prefix)]
         assert found, f"no check {prefix!r}\n{r.summary()}"
-        assert all(t.ok and t.directive is None for t in found), [t.line for t in found]
+        assert all(held_or_not_judged(t) for t in found), [t.line for t in found]
     # no workload ran
     assert not any(t.description.startswith("task ") for t in r.tap.tests)
     # every divider timed twice, by the TSC and by the PM timer (every machine here has one),
@@ -68,7 +80,8 @@ def test_device_suite(kernel, machine, extra):
         sorted(lapic)
     for t in lapic.values():
         assert RATE_KEYS <= t.yaml.keys(), (t.line, t.yaml)
-        assert abs(t.yaml["error_ppm"]) <= t.yaml["bound_ppm"], (t.line, t.yaml)
+        if t.directive is None:
+            assert abs(t.yaml["error_ppm"]) <= t.yaml["bound_ppm"], (t.line, t.yaml)
     # TSC-deadline mode is absent under TCG: skipped, saying why
     deadline = r.tap.test("lapic TSC-deadline")
     assert deadline.directive == "SKIP" and "CPUID" in deadline.reason, deadline.line
@@ -144,7 +157,7 @@ def test_lapic_second_reference_skipped_without_acpi(kernel):
     assert by == {"tsc", "pmtimer or hpet"} and len(lapic) == 2 * len(LAPIC_DIVIDERS), sorted(lapic)
     for (d, ref), t in lapic.items():
         if ref == "tsc":
-            assert t.ok and t.directive is None, t.line
+            assert held_or_not_judged(t), t.line
         else:
             assert t.directive == "SKIP" and "no ACPI PM timer" in t.reason, t.line
     clocks = r.tap.test("lapic timer clock measured by")

@@ -1,0 +1,43 @@
+/* Stolen time inside a device check's window; see window.h. */
+#include "kernel/window.h"
+#include "acct/steal.h"
+#include "drivers/tsc.h"
+#include "kernel/x86.h"
+
+static struct window_steal w;
+static uint64_t last;
+
+void window_begin(void)
+{
+	w = (struct window_steal){ 0, 0, 0 };
+	last = rdtsc();
+}
+
+void window_probe(void)
+{
+	uint64_t now = rdtsc(), step = now - last;
+
+	last = now;
+	if (step > w.longest)
+		w.longest = step;
+	/* the workload's threshold, for the same reasons (acct/steal.h) */
+	if (step > STEAL_THRESHOLD_US * tsc_refclock.freq_hz / 1000000) {
+		w.stolen += step;
+		w.gaps++;
+	}
+}
+
+void window_wait_until(uint64_t tsc_end)
+{
+	while ((int64_t)(rdtsc() - tsc_end) < 0) {
+		window_probe();
+		cpu_relax();
+	}
+	window_probe();
+}
+
+struct window_steal window_end(void)
+{
+	window_probe();
+	return w;
+}

@@ -1,0 +1,47 @@
+/*
+ * Stolen time inside a device check's measurement window.
+ *
+ * A device check cannot tell "the device was wrong" from "the host took the CPU while I was
+ * measuring" by its own figures alone: both look like late or missing interrupts.  But the
+ * guest can see the second from inside, the way the workload's busy loops see stolen time
+ * (acct/steal.h): every loop a check waits in reads the TSC once an iteration, and a step
+ * between two reads far longer than an iteration is time the vCPU did not run.  Interrupt
+ * handlers run inside those steps too; a device check's handler takes microseconds, far
+ * below the threshold.
+ *
+ * window_begin() opens a window, window_wait_until() and window_probe() are the waiting, and
+ * window_end() gives its figures.  A check decides from them, before it looks at its own
+ * result, whether the window was clean enough for its claim; a window that was not is
+ * measured again, up to WINDOW_TRIES times, and the claim is not judged if none was clean.
+ * One window at a time: checks measure one after another.
+ */
+#ifndef TICKGUEST_WINDOW_H
+#define TICKGUEST_WINDOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Windows tried before a claim is reported as not judged. */
+#define WINDOW_TRIES 4
+
+struct window_steal {
+	uint64_t stolen;        /* TSC cycles in steps over the threshold */
+	uint64_t longest;       /* the longest step, counted or not */
+	uint32_t gaps;          /* steps over the threshold */
+};
+
+void window_begin(void);
+/* Once an iteration of any loop that waits inside the window. */
+void window_probe(void);
+/* Wait, probing, until the TSC passes tsc_end (wrap-safe). */
+void window_wait_until(uint64_t tsc_end);
+/* The window so far. */
+struct window_steal window_end(void);
+
+/* A window is clean for a claim when no step of it was as long as `tolerable` TSC cycles. */
+static inline bool window_clean(const struct window_steal *w, uint64_t tolerable)
+{
+	return w->longest < tolerable;
+}
+
+#endif
