@@ -105,13 +105,14 @@ static void compute_rows(void)
 	stolen_ns = (int64_t)cycles_to_ns(stolen, tsc_hz);
 	short_gaps_ns = (int64_t)cycles_to_ns(stolen - stolen_long, tsc_hz);
 	catchup_off_sponge = catchup;
+	extra_ns = (int64_t)cycles_to_ns(l->extra, tsc_hz);
 	run = (struct acct_run){
 		.n = n, .period_ps = tick_state()->period_ps, .tsc_hz = tsc_hz, .w_ppm = w_ppm,
-		.base_ns = acct_base_ns(n, tick_state()->period_ps, irq_ns),
+		.extra_ns = (uint64_t)extra_ns,
 		.allowance_ns = (int64_t)irq_ns + untaken_ns + (int64_t)(tick_state()->period_ps /
 									 PS_PER_NS),
 	};
-	extra_ns = (int64_t)cycles_to_ns(l->extra, tsc_hz);
+	run.base_ns = acct_base_ns(&run, irq_ns);
 	blind_ns[PLAIN] = short_gaps_ns + (int64_t)((long_gaps + catchup) * period_ns()) + extra_ns;
 	blind_ns[STEAL_AWARE] = (int64_t)(sched_unseen_owed_ticks() * period_ns());
 	for (unsigned i = 0; i < sched_ntasks(); i++) {

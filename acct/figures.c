@@ -3,9 +3,16 @@
 
 #define PS_PER_NS 1000
 
-uint64_t acct_base_ns(uint64_t n, uint64_t period_ps, uint64_t irq_ns)
+uint64_t acct_span_ns(const struct acct_run *run)
 {
-	uint64_t span = n * period_ps / PS_PER_NS;
+	uint64_t span = run->n * run->period_ps / PS_PER_NS;
+
+	return span > run->extra_ns ? span - run->extra_ns : 0;
+}
+
+uint64_t acct_base_ns(const struct acct_run *run, uint64_t irq_ns)
+{
+	uint64_t span = acct_span_ns(run);
 
 	return span > irq_ns ? span - irq_ns : 0;
 }
@@ -30,7 +37,7 @@ void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
 		      struct acct_row *out)
 {
 	uint64_t stolen = in->stolen_cycles < in->exact_cycles ? in->stolen_cycles : in->exact_cycles;
-	uint64_t span_ns = run->n * run->period_ps / PS_PER_NS;
+	uint64_t span_ns = acct_span_ns(run);
 
 	out->sampled_ns = (int64_t)(in->ticks * run->period_ps / PS_PER_NS);
 	out->steal_aware_ns = (int64_t)(in->aware_ticks * run->period_ps / PS_PER_NS) -
@@ -58,7 +65,7 @@ void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
 void acct_steal_share(int64_t charged_ns, int64_t true_ns, int64_t stolen_ns, bool sampled,
 		      int64_t workload_ppm, const struct acct_run *run, struct steal_share *out)
 {
-	uint64_t span_ns = run->n * run->period_ps / PS_PER_NS;
+	uint64_t span_ns = acct_span_ns(run);
 	struct binom_interval iv = { 0, 0, 0 };
 
 	if (sampled) {

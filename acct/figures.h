@@ -10,9 +10,11 @@
  * already taken the catch-up ticks it could); steal-aware = the ticks that interrupted the task
  * less the steal taken off them (steal.h); exact = exact, which keeps every stolen cycle.
  *
- * Shares.  n ticks were sampled; they stand for B = n periods less the time spent in interrupt
- * handlers (a tick never samples a handler: it waits for it to end).  A task's true share is
- * true / B; plain sampling's share is ticks / n, steal-aware sampling's is its time / n periods.
+ * Shares.  n ticks were sampled.  They span n periods, less the periods of extra ticks, which
+ * stand for no time (tick time ran further ahead of the reference with each: acct/steal.h),
+ * and they stand for B = that span less the time spent in interrupt handlers (a tick never
+ * samples a handler: it waits for it to end).  A task's true share is true / B; plain
+ * sampling's share is ticks / n, steal-aware sampling's is its time / the span.
  * With no stolen time, a task that truly ran for t gets t / B of the ticks on average, and n
  * samples put its share within the 99 % binomial interval around t / B.  Stolen time that a
  * method charges to the task pushes its share above that, by the stolen share it was charged.
@@ -42,6 +44,7 @@ struct acct_inputs {
 struct acct_run {
 	uint64_t n;                     /* ticks sampled */
 	uint64_t period_ps;
+	uint64_t extra_ns;              /* the periods of extra ticks */
 	uint64_t base_ns;               /* acct_base_ns() */
 	uint64_t tsc_hz;
 	int64_t allowance_ns;           /* what the probes cannot see (acct_report.c) */
@@ -61,8 +64,11 @@ struct acct_row {
 	int64_t w_corrected_ns;         /* sampled x w, when w was given (else 0) */
 };
 
-/* The time n ticks stand for: n x period - interrupt time. */
-uint64_t acct_base_ns(uint64_t n, uint64_t period_ps, uint64_t irq_ns);
+/* The time n ticks span: n periods less those of the extra ticks among them. */
+uint64_t acct_span_ns(const struct acct_run *run);
+/* The time they stand for: the span less interrupt time (fills in nothing; call with base_ns
+ * still to be set, and set it from the result). */
+uint64_t acct_base_ns(const struct acct_run *run, uint64_t irq_ns);
 void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
 		      struct acct_row *out);
 

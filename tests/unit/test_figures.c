@@ -25,8 +25,11 @@ static const struct acct_inputs b_in = { 0, 3333 * MS, 667 * MS, 0, 0 };
 
 static struct acct_run run_of(uint64_t n, int64_t allowance_ns, uint32_t w_ppm)
 {
-	return (struct acct_run){ .n = n, .period_ps = P_PS, .base_ns = acct_base_ns(n, P_PS, 0),
-				  .tsc_hz = HZ_TSC, .allowance_ns = allowance_ns, .w_ppm = w_ppm };
+	struct acct_run run = { .n = n, .period_ps = P_PS, .tsc_hz = HZ_TSC,
+				.allowance_ns = allowance_ns, .w_ppm = w_ppm };
+
+	run.base_ns = acct_base_ns(&run, 0);
+	return run;
 }
 
 static struct acct_row row(struct acct_inputs in, uint64_t ticks, uint64_t taken, uint64_t n)
@@ -92,7 +95,7 @@ static void test_lossy_device(void **state)
 	struct acct_row a = row(a_in, 533, 0, 800), b = row(b_in, 267, 0, 800);
 
 	(void)state;
-	assert_int_equal(acct_base_ns(800, P_PS, 0), 8000 * MS);
+	assert_int_equal(run_of(800, 0, 0).base_ns, 8000 * MS);
 	assert_true(a.sampled_inside);
 	assert_true(b.sampled_inside);
 	assert_true(a.steal_aware_inside);
@@ -141,8 +144,11 @@ static void test_allowance_widens_the_interval(void **state)
 static void test_base_less_interrupt_time(void **state)
 {
 	(void)state;
-	assert_int_equal(acct_base_ns(1000, P_PS, 150 * MS), 9850 * MS);
-	assert_int_equal(acct_base_ns(10, P_PS, 1000 * MS), 0);
+	struct acct_run run = run_of(1000, 0, 0);
+
+	assert_int_equal(acct_base_ns(&run, 150 * MS), 9850 * MS);
+	run = run_of(10, 0, 0);
+	assert_int_equal(acct_base_ns(&run, 1000 * MS), 0);
 }
 
 /* w = host CPU / guest busy share = 0.8 / 1.0: the sampled figure times w is the true one. */
@@ -213,7 +219,7 @@ static void test_share_in_the_base_terms(void **state)
 	struct steal_share s;
 
 	(void)state;
-	run.base_ns = acct_base_ns(1000, P_PS, 150 * MS);
+	run.base_ns = acct_base_ns(&run, 150 * MS);
 	acct_steal_share(10000 * (int64_t)MS, 9850 * (int64_t)MS, 500 * (int64_t)MS, true, PPM, &run,
 			 &s);
 	assert_int_equal(s.excess_ns, 0);
@@ -246,6 +252,27 @@ static void test_share_interval_from_the_sponge_share(void **state)
 	assert_in_range(s.interval_ns, 320 * (int64_t)MS, 340 * (int64_t)MS);
 }
 
+/*
+ * Extra ticks (tick time ahead of the reference: a QMP stop with QEMU's RTC on the host clock)
+ * span no time.  1000 ticks of which 200 extra, taken off whole by steal-aware sampling, 100 ms
+ * in handlers: the other 800 stand for 8 s less the handlers, and a workload charged 8 s by
+ * steal-aware sampling, true 7.9 s, was charged nothing beyond its true time.
+ */
+static void test_extra_ticks_span_no_time(void **state)
+{
+	struct acct_run run = run_of(1000, 0, 0);
+	struct steal_share s;
+
+	(void)state;
+	run.extra_ns = 2000 * MS;
+	assert_int_equal(acct_span_ns(&run), 8000 * MS);
+	run.base_ns = acct_base_ns(&run, 100 * MS);
+	assert_int_equal(run.base_ns, 7900 * MS);
+	acct_steal_share(8000 * (int64_t)MS, 7900 * (int64_t)MS, 500 * (int64_t)MS, true, PPM, &run,
+			 &s);
+	assert_int_equal(s.excess_ns, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_share_in_the_base_terms),
 		cmocka_unit_test(test_share_not_judged_below_its_bound),
 		cmocka_unit_test(test_share_interval_from_the_sponge_share),
+		cmocka_unit_test(test_extra_ticks_span_no_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
