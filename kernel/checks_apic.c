@@ -623,19 +623,8 @@ static const char *periodic_not_judged(const struct periodic_result *p, char *wh
 {
 	if (p->clean)
 		return 0;
-	ksnprintf(why, n, "not judged: in each of %u windows the host took the CPU for a period "
-		  "or more (last: %llu us stolen, longest step %llu us)", p->tries,
-		  (unsigned long long)(tsc_ns(p->steal.stolen) / 1000),
-		  (unsigned long long)(tsc_ns(p->steal.longest) / 1000));
+	window_not_judged(why, n, p->tries, &p->steal);
 	return why;
-}
-
-/* The window figures of a periodic check. */
-static void window_yaml(const struct periodic_result *p)
-{
-	report_yaml_u64("windows", p->tries);
-	report_yaml_fixed("window_stolen_ms", (int64_t)(tsc_ns(p->steal.stolen) / 1000), 3);
-	report_yaml_fixed("window_longest_step_ms", (int64_t)(tsc_ns(p->steal.longest) / 1000), 3);
 }
 
 /* The keys every periodic rate check carries (scripts/bench-devices lists them). */
@@ -667,7 +656,7 @@ static void report_periodic_tsc(unsigned index)
 	report_yaml_begin();
 	report_yaml_u64("divider", d);
 	fit_yaml(p, &p->by_tsc);
-	window_yaml(p);
+	window_yaml(p->tries, &p->steal);
 	report_yaml_fixed("read_bracket_max_us",
 			  (int64_t)cycles_to_ns(p->by_tsc.read_bracket, tsc_refclock.freq_hz), 3);
 	report_yaml_fixed("max_latency_us", (int64_t)p->max_latency_ns, 3);
@@ -700,7 +689,7 @@ static void report_periodic_ref(unsigned index)
 	report_yaml_begin();
 	report_yaml_u64("divider", d);
 	fit_yaml(p, &p->by_ref);
-	window_yaml(p);
+	window_yaml(p->tries, &p->steal);
 	/* TCCR counts of d clocks, at the clock this reference measured */
 	report_yaml_fixed("read_bracket_max_us", (int64_t)(p->by_ref.read_bracket * d * 1000000000ull /
 							   (r.ref_rate.hz ? r.ref_rate.hz : 1)), 3);

@@ -406,19 +406,14 @@ static void report_rate(const struct rate_result *r, bool by_ref)
 		ok = (err_ppm < 0 ? -err_ppm : err_ppm) <= (int64_t)tol_ppm;
 	}
 	if (r->programmed && !r->clean) {
-		ksnprintf(why, sizeof(why), "not judged: in each of %u windows the host took the CPU "
-			  "for a period or more (last: %llu us stolen, longest step %llu us)", r->tries,
-			  (unsigned long long)(tsc_ns(r->steal.stolen) / 1000),
-			  (unsigned long long)(tsc_ns(r->steal.longest) / 1000));
+		window_not_judged(why, sizeof(why), r->tries, &r->steal);
 		report_skip(why, CLAIM_RATE, r->hz, refname);
 	} else {
 		report_check(r->programmed && r->synced && ok, CLAIM_RATE, r->hz, refname);
 	}
 	report_yaml_begin();
 	report_yaml("programming", "%s", r->programming);
-	report_yaml_u64("windows", r->tries);
-	report_yaml_fixed("window_stolen_ms", (int64_t)(tsc_ns(r->steal.stolen) / 1000), 3);
-	report_yaml_fixed("window_longest_step_ms", (int64_t)(tsc_ns(r->steal.longest) / 1000), 3);
+	window_yaml(r->tries, &r->steal);
 	if (r->programmed && !r->synced)
 		report_yaml("problem", "no periodic interrupt within %u periods and %u ms",
 			    RTC_SYNC_PERIODS, RTC_SYNC_SLACK_MS);

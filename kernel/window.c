@@ -2,6 +2,8 @@
 #include "kernel/window.h"
 #include "acct/steal.h"
 #include "drivers/tsc.h"
+#include "kernel/format.h"
+#include "kernel/report.h"
 #include "kernel/x86.h"
 
 static struct window_steal w;
@@ -40,4 +42,19 @@ struct window_steal window_end(void)
 {
 	window_probe();
 	return w;
+}
+
+void window_not_judged(char *why, size_t n, unsigned tries, const struct window_steal *w)
+{
+	ksnprintf(why, n, "not judged: in each of %u windows the host took the CPU for a period "
+		  "or more (last: %llu us stolen, longest step %llu us)", tries,
+		  (unsigned long long)(tsc_ns(w->stolen) / 1000),
+		  (unsigned long long)(tsc_ns(w->longest) / 1000));
+}
+
+void window_yaml(unsigned tries, const struct window_steal *w)
+{
+	report_yaml_u64("windows", tries);
+	report_yaml_fixed("window_stolen_ms", (int64_t)(tsc_ns(w->stolen) / 1000), 3);
+	report_yaml_fixed("window_longest_step_ms", (int64_t)(tsc_ns(w->longest) / 1000), 3);
 }

@@ -19,6 +19,7 @@
 #define TICKGUEST_WINDOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Windows tried before a claim is reported as not judged. */
@@ -37,6 +38,12 @@ void window_probe(void);
 void window_wait_until(uint64_t tsc_end);
 /* The window so far. */
 struct window_steal window_end(void);
+
+/* Why a claim whose `tries` windows were all robbed of a period or more is not judged, with
+ * the last window's figures; and those figures as YAML keys (windows, window_stolen_ms,
+ * window_longest_step_ms). */
+void window_not_judged(char *why, size_t n, unsigned tries, const struct window_steal *w);
+void window_yaml(unsigned tries, const struct window_steal *w);
 
 /* A window is clean for a claim when no step of it was as long as `tolerable` TSC cycles. */
 static inline bool window_clean(const struct window_steal *w, uint64_t tolerable)
