@@ -28,7 +28,7 @@ CFLAGS := -std=c11 -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-
 LDFLAGS := -m32 -nostdlib -no-pie -static -Wl,--build-id=none -Wl,-z,noexecstack -T linker.ld
 
 ASM_SRCS := boot/entry.asm boot/stubs.asm boot/swtch.asm
-C_SRCS   := $(wildcard kernel/*.c drivers/*.c sched/*.c acct/*.c)
+C_SRCS   := $(wildcard kernel/*.c drivers/*.c sched/*.c acct/*.c checks/*.c)
 OBJS     := $(ASM_SRCS:%.asm=$(BUILD)/%.o) $(C_SRCS:%.c=$(BUILD)/%.o)
 
 KERNEL := $(BUILD)/tickguest.elf

@@ -24,7 +24,7 @@
 #include "kernel/irq.h"
 #include "kernel/report.h"
 #include "kernel/trap.h"
-#include "kernel/window.h"
+#include "checks/window.h"
 #include "kernel/x86.h"
 #include "drivers/ioapic.h"
 #include "drivers/lapic.h"
@@ -54,7 +54,7 @@ struct periodic_result {
 	uint64_t rate_bound_ppm;
 	uint64_t max_latency_ns;        /* handler after the timer fired, from TCCR */
 	struct period_fit by_tsc, by_ref;
-	/* The window's stolen time (kernel/window.h), in the last of `tries` windows: clean
+	/* The window's stolen time (checks/window.h), in the last of `tries` windows: clean
 	 * when no step was as long as a period, which is what it takes to merge a tick. */
 	struct window_steal steal;
 	unsigned tries;

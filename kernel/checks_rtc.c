@@ -17,7 +17,7 @@
 #include "kernel/format.h"
 #include "kernel/irq.h"
 #include "kernel/report.h"
-#include "kernel/window.h"
+#include "checks/window.h"
 #include "kernel/tickstat.h"
 #include "kernel/x86.h"
 #include "acct/stats.h"
@@ -137,7 +137,7 @@ struct rate_result {
 	struct tick_stats st;   /* the intervals between the window's interrupts, by the TSC */
 	struct tick_stats st_ref;       /* the same intervals by the second reference */
 	uint32_t updates;       /* update interrupts in the window, not counted */
-	/* The window's stolen time (kernel/window.h), in the last of `tries` windows: clean
+	/* The window's stolen time (checks/window.h), in the last of `tries` windows: clean
 	 * when no step was as long as a period, which is what it takes to merge a tick (the
 	 * RTC drops a periodic interrupt it could not deliver before the next). */
 	struct window_steal steal;

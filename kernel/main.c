@@ -29,7 +29,8 @@
 #include "drivers/rtc_cmos.h"
 #include "drivers/tsc.h"
 #include "kernel/checks.h"
-#include "kernel/checks_oneshot.h"
+#include "checks/oneshot.h"
+#include "checks/limits.h"
 #include "kernel/checks_tsc.h"
 #include "kernel/checks_refclocks.h"
 #include "kernel/checks_pit.h"
@@ -293,6 +294,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	devices = cfg.suite != SUITE_ACCOUNTING;
 	accounting = cfg.suite != SUITE_DEVICES;
 	report_banner("suite", "%s", config_suite_name(cfg.suite));
+	limits_banner();
 
 	irq_set_chip(pic_init());
 	refclocks_init();       /* before calibrate(): the TSC is measured against them too */
@@ -300,16 +302,18 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	apic_init();
 
 	/* Device checks measure now, with the machine to themselves, and print after the run. */
+	report_hold();
 	if (devices) {
 		refclock_checks_run(pmtimer_why, hpet_why);
 		pit_measure(pmtimer_why, hpet_why);     /* IRQ 0 alone for ~1.6 s, through the 8259 */
 		/* IRQ 8 alone for ~5 s, so before the tick and the tasks */
 		rtc_measure(pmtimer_why, hpet_why);
 		apic_measure(pmtimer_why, hpet_why);
-		oneshot_measure(hpet_why, apic_lapic_missing());
+		oneshot_checks(hpet_why, apic_lapic_missing());
 	}
 	if (accounting)
 		accounting_run(&cal);
+	report_release();
 
 	tsc_report_check(&cal);
 	tsc_report_agreement_checks(&cal);
@@ -318,7 +322,6 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		rtc_report_checks();
 		apic_report_checks();
 		pit_report_checks();
-		oneshot_report_checks();
 	}
 	if (accounting) {
 		tick_report_check();

@@ -4,7 +4,95 @@
 #include "kernel/console.h"
 #include "kernel/format.h"
 
-static unsigned checks, failed, skipped;
+static unsigned checks, failed, skipped;       /* checks: numbered so far */
+
+/*
+ * Held output (report_hold): the device checks are made before the run and printed after it,
+ * and a check's number is its place in the printed report, so a held check line keeps a
+ * NUMBER_MARK where its number goes and gets the number when it is released.
+ */
+#define HOLD_BYTES      (96 * 1024)
+#define NUMBER_MARK     '\x01'
+static struct {
+	bool on;
+	unsigned checks;        /* held check lines, not yet numbered */
+	size_t len;
+	bool full;              /* something did not fit: the rest is dropped too */
+	char buf[HOLD_BYTES];
+} held;
+
+static void vout(const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	if (!held.on) {
+		kvprintf(fmt, ap);
+		return;
+	}
+	if (held.full)
+		return;
+	va_copy(copy, ap);
+	n = kvsnprintf(held.buf + held.len, sizeof(held.buf) - held.len, fmt, copy);
+	va_end(copy);
+	if (n < 0 || held.len + (size_t)n >= sizeof(held.buf)) {
+		held.full = true;       /* cut at a piece's start, never inside a line's piece */
+		return;
+	}
+	held.len += (size_t)n;
+}
+
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vout(fmt, ap);
+	va_end(ap);
+}
+
+/* "ok N - " or "not ok N - ": the number now, or a mark for it when held. */
+static void verdict(bool ok)
+{
+	if (held.on) {
+		held.checks++;
+		out("%s %c - ", ok ? "ok" : "not ok", NUMBER_MARK);
+	} else {
+		out("%s %u - ", ok ? "ok" : "not ok", ++checks);
+	}
+}
+
+void report_hold(void)
+{
+	held.on = true;
+}
+
+/* The held checks take the numbers after those printed meanwhile, in the order made.  A
+ * check line cut off by a full buffer still counts, so the plan stays true to what was made. */
+void report_release(void)
+{
+	unsigned marks = 0;
+
+	held.on = false;
+	for (size_t i = 0; i < held.len; i++) {
+		if (held.buf[i] == NUMBER_MARK) {
+			kprintf("%u", ++checks);
+			marks++;
+		} else {
+			kprintf("%c", held.buf[i]);
+		}
+	}
+	if (held.full) {
+		kprintf("\n# report: %u held checks did not fit in %u bytes and were dropped\n",
+			held.checks - marks, HOLD_BYTES);
+		checks += held.checks - marks;
+		failed++;       /* a report with checks missing cannot pass */
+	}
+	held.len = 0;
+	held.full = false;
+	held.checks = 0;
+}
 
 void report_begin(void)
 {
@@ -37,14 +125,13 @@ bool report_check(bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
-	checks++;
 	if (!ok)
 		failed++;
-	kprintf("%s %u - ", ok ? "ok" : "not ok", checks);
+	verdict(ok);
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	vout(fmt, ap);
 	va_end(ap);
-	kprintf("\n");
+	out("\n");
 	return ok;
 }
 
@@ -52,31 +139,29 @@ void report_skip(const char *why, const char *fmt, ...)
 {
 	va_list ap;
 
-	checks++;
 	skipped++;
-	kprintf("ok %u - ", checks);
+	verdict(true);
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	vout(fmt, ap);
 	va_end(ap);
-	kprintf(" # SKIP %s\n", why);
+	out(" # SKIP %s\n", why);
 }
 
 bool report_todo(bool ok, const char *why, const char *fmt, ...)
 {
 	va_list ap;
 
-	checks++;
-	kprintf("%s %u - ", ok ? "ok" : "not ok", checks);
+	verdict(ok);
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	vout(fmt, ap);
 	va_end(ap);
-	kprintf(" # TODO %s\n", why);
+	out(" # TODO %s\n", why);
 	return ok;
 }
 
 void report_yaml_begin(void)
 {
-	kprintf("  ---\n");
+	out("  ---\n");
 }
 
 /*
@@ -110,36 +195,38 @@ void report_yaml(const char *key, const char *fmt, ...)
 	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (!yaml_needs_quotes(buf)) {
-		kprintf("  %s: %s\n", key, buf);
+		out("  %s: %s\n", key, buf);
 		return;
 	}
-	kprintf("  %s: \"", key);
+	out("  %s: \"", key);
 	for (const char *c = buf; *c; c++)
-		kprintf(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-	kprintf("\"\n");
+		out(*c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+	out("\"\n");
 }
 
 void report_yaml_u64(const char *key, uint64_t v)
 {
-	kprintf("  %s: %llu\n", key, (unsigned long long)v);
+	out("  %s: %llu\n", key, (unsigned long long)v);
 }
 
 void report_yaml_fixed(const char *key, int64_t value, unsigned frac_digits)
 {
 	char buf[32];
 
-	kprintf("  %s: %s\n", key, fmt_fixed(buf, sizeof(buf), value, frac_digits));
+	out("  %s: %s\n", key, fmt_fixed(buf, sizeof(buf), value, frac_digits));
 }
 
 void report_yaml_end(void)
 {
-	kprintf("  ...\n");
+	out("  ...\n");
 }
 
 void report_bail(enum exit_status status, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (held.len || held.checks)
+		report_release();       /* what was measured before the end is still worth reading */
 	kprintf("Bail out! ");
 	va_start(ap, fmt);
 	kvprintf(fmt, ap);
@@ -150,6 +237,8 @@ void report_bail(enum exit_status status, const char *fmt, ...)
 
 void report_finish(void)
 {
+	if (held.len || held.checks)
+		report_release();
 	kprintf("1..%u\n", checks);
 	if (failed)
 		exit_guest(EXIT_FAILED);

@@ -35,6 +35,14 @@ void report_yaml_u64(const char *key, uint64_t v);
 void report_yaml_fixed(const char *key, int64_t value, unsigned frac_digits);
 void report_yaml_end(void);
 
+/*
+ * Hold the checks made from now on (their lines and YAML, not banners or notes) until
+ * report_release() prints them, numbered after any check printed meanwhile: the device checks
+ * measure before the run, with the machine to themselves, and print after it.
+ */
+void report_hold(void);
+void report_release(void);
+
 /* Give up: "Bail out! ..." and exit with the status. */
 void report_bail(enum exit_status status, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));

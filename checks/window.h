@@ -22,8 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Windows tried before a claim is reported as not judged. */
-#define WINDOW_TRIES 4
+#include "checks/limits.h"
 
 struct window_steal {
 	uint64_t stolen;        /* TSC cycles in steps over the threshold */
@@ -50,5 +49,25 @@ static inline bool window_clean(const struct window_steal *w, uint64_t tolerable
 {
 	return w->longest < tolerable;
 }
+
+/*
+ * A claim measured in windows until one is clean, up to WINDOW_TRIES:
+ *
+ *	struct window_run wr = WINDOW_RUN(tolerable);
+ *	while (window_again(&wr))
+ *		measure();              (probing: window_probe(), window_wait_until())
+ *
+ * Each call ends the window the measurement ran in (after the first) and opens the next;
+ * afterwards wr says whether the last one was clean, and its figures.
+ */
+struct window_run {
+	uint64_t tolerable;     /* TSC cycles: a step this long voids the window */
+	unsigned tries;
+	bool clean;
+	struct window_steal steal;      /* the last window's */
+};
+#define WINDOW_RUN(tol) ((struct window_run){ .tolerable = (tol) })
+
+bool window_again(struct window_run *wr);
 
 #endif

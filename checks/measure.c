@@ -1,0 +1,277 @@
+/* The measurement machinery of the device checks; see measure.h. */
+#include <stdarg.h>
+#include "checks/measure.h"
+#include "acct/stats.h"
+#include "acct/steal.h"
+#include "kernel/format.h"
+#include "kernel/report.h"
+#include "kernel/tick.h"
+#include "kernel/x86.h"
+
+int64_t tsc_signed_ns(int64_t cycles)
+{
+	uint64_t ns = tsc_ns(cycles < 0 ? (uint64_t)-cycles : (uint64_t)cycles);
+
+	return cycles < 0 ? -(int64_t)ns : (int64_t)ns;
+}
+
+void irq_drain_ms(uint64_t ms)
+{
+	uint64_t end = rdtsc() + tsc_from_ms(ms);
+
+	sti();
+	tsc_spin_until(end);
+	cli();
+}
+
+void limits_banner(void)
+{
+	report_banner("limits", "device_rate_ppm %u, reference_nominal_ppm %u, window_tries %u, "
+		      "oneshot_arm_tries %u, steal_threshold_us %u", DEVICE_RATE_LIMIT_PPM,
+		      REF_NOMINAL_PPM, WINDOW_TRIES, TICK_ONESHOT_ARM_TRIES, STEAL_THRESHOLD_US);
+}
+
+/* ---- rate errors ---- */
+
+/* num / den - 1 in 1/1000 ppm, exactly (muldiv64), for any den > 0 */
+static int64_t relative_mppm(uint64_t num, uint64_t den)
+{
+	uint64_t d = num > den ? num - den : den - num;
+	uint64_t e = muldiv64(d, (uint64_t)MPPM, den);
+
+	if (e > (uint64_t)INT64_MAX)
+		e = (uint64_t)INT64_MAX;
+	return num > den ? (int64_t)e : -(int64_t)e;
+}
+
+/* A span longer than expected is a rate lower than expected: expected / measured - 1. */
+struct ppm_error ppm_of_span(uint64_t measured, uint64_t expected, uint64_t bound_ppm)
+{
+	struct ppm_error e = { .valid = measured && expected, .bound_ppm = bound_ppm };
+
+	if (e.valid)
+		e.err_mppm = relative_mppm(expected, measured);
+	return e;
+}
+
+struct ppm_error ppm_of_rate(uint64_t measured, uint64_t expected, uint64_t bound_ppm)
+{
+	struct ppm_error e = { .valid = measured && expected, .bound_ppm = bound_ppm };
+
+	if (e.valid)
+		e.err_mppm = relative_mppm(measured, expected);
+	return e;
+}
+
+bool ppm_ok(const struct ppm_error *e)
+{
+	uint64_t mag = e->err_mppm < 0 ? -(uint64_t)e->err_mppm : (uint64_t)e->err_mppm;
+
+	return e->valid && mag <= e->bound_ppm * 1000;
+}
+
+void ppm_yaml(const struct ppm_error *e)
+{
+	report_yaml_fixed("error_ppm", e->err_mppm, 3);
+	report_yaml_u64("tolerance_ppm", e->bound_ppm);
+}
+
+/* ---- a claim ---- */
+
+void claim_open(struct claim *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(c->text, sizeof(c->text), fmt, ap);
+	va_end(ap);
+	c->skip = 0;
+}
+
+void claim_needs(struct claim *c, bool have, const char *why)
+{
+	if (!have && !c->skip)
+		c->skip = why;
+}
+
+bool claim_judge(const struct claim *c, const struct window_run *wr, bool ok)
+{
+	char why[192];
+
+	if (c->skip) {
+		report_skip(c->skip, "%s", c->text);
+		return false;
+	}
+	if (wr && !wr->clean) {
+		window_not_judged(why, sizeof(why), wr->tries, &wr->steal);
+		report_skip(why, "%s", c->text);
+	} else {
+		report_check(ok, "%s", c->text);
+	}
+	report_yaml_begin();
+	if (wr)
+		window_yaml(wr->tries, &wr->steal);
+	return true;
+}
+
+bool claim_judge_todo(const struct claim *c, bool ok, const char *why)
+{
+	if (c->skip) {
+		report_skip(c->skip, "%s", c->text);
+		return false;
+	}
+	report_todo(ok, why, "%s", c->text);
+	report_yaml_begin();
+	return true;
+}
+
+void claim_close(void)
+{
+	report_yaml_end();
+}
+
+/* ---- one-shot timers ---- */
+
+static volatile unsigned shot_irqs;
+static volatile uint64_t shot_first;
+
+void shot_interrupt(uint64_t tsc)
+{
+	if (shot_irqs++ == 0)
+		shot_first = tsc;
+}
+
+/* With interrupts on, wait until the TSC passes end or `irqs` interrupts came, probing. */
+static void wait_irqs(unsigned irqs, uint64_t end)
+{
+	while (shot_irqs < irqs && (int64_t)(rdtsc() - end) < 0) {
+		window_probe();
+		cpu_relax();
+	}
+}
+
+void shot_fire(const struct shot_plan *p, struct shot *s)
+{
+	*s = (struct shot){ .armed = false };
+	for (unsigned tries = 1;; tries++) {
+		cli();
+		shot_irqs = 0;
+		s->before = rdtsc();
+		if (p->arm(p->ctx) == 0)
+			break;
+		sti();
+		tsc_spin_until(rdtsc() + p->quiet);
+		if (tries == TICK_ONESHOT_ARM_TRIES)
+			return;
+		s->retries++;
+	}
+	s->after = rdtsc();
+	s->armed = true;
+	window_begin();
+	sti();
+	wait_irqs(1, s->before + p->wait);
+	s->steal = window_end();
+	if (shot_irqs)
+		wait_irqs(2, shot_first + p->quiet);
+	cli();
+	s->irqs = shot_irqs;
+	s->fired = shot_first;
+}
+
+void shot_series_fire(const struct shot_plan *p, unsigned wanted, uint64_t early_by,
+		      uint64_t due_late, void (*after)(void *ctx, const struct shot *s),
+		      struct shot_series *r)
+{
+	int64_t lat[16];
+	struct shot s;
+
+	*r = (struct shot_series){ .wanted = wanted };
+	if (wanted > sizeof(lat) / sizeof(lat[0]))
+		wanted = r->wanted = sizeof(lat) / sizeof(lat[0]);
+	shot_fire(p, &s);               /* unmeasured: see measure.h */
+	for (unsigned i = 0; r->clean < wanted && i < wanted * WINDOW_TRIES; i++) {
+		bool clean;
+
+		shot_fire(p, &s);
+		r->retries += s.retries;
+		if (!s.armed) {
+			r->refused++;
+			break;                  /* a device that never arms: no point in more */
+		}
+		r->armed++;
+		clean = s.steal.gaps == 0;
+		r->clean += clean;
+		r->robbed += !clean;
+		if (!clean && s.steal.longest > r->worst.longest)
+			r->worst = s.steal;
+		if (after)
+			after(p->ctx, &s);
+		if (!s.irqs)
+			continue;
+		r->early += s.fired < s.before + early_by;
+		r->extra += s.irqs - 1;
+		if (!clean)
+			continue;
+		lat[r->fired_once++] = tsc_signed_ns((int64_t)(s.fired - (s.after + due_late)));
+	}
+	if (r->fired_once) {
+		sort_i64(lat, r->fired_once);
+		r->lat_min_ns = lat[0];
+		r->lat_med_ns = lat[r->fired_once / 2];
+		r->lat_max_ns = lat[r->fired_once - 1];
+	}
+}
+
+/* A failure steal cannot explain stands; a missed wait stands only if the wait was clean. */
+bool shot_series_bad(const struct shot_series *r)
+{
+	return r->refused || r->extra || r->early || (r->clean && r->fired_once < r->clean);
+}
+
+bool shot_series_judged(const struct shot_series *r)
+{
+	return shot_series_bad(r) || r->clean >= r->wanted;
+}
+
+bool claim_judge_shots(const struct claim *c, const struct shot_series *r, bool ok)
+{
+	char why[192];
+
+	if (c->skip) {
+		report_skip(c->skip, "%s", c->text);
+		return false;
+	}
+	if (!shot_series_judged(r)) {
+		ksnprintf(why, sizeof(why), "not judged: the host took the CPU in %u of %u shots' "
+			  "waits (longest step %llu us), %u clean", r->robbed, r->robbed + r->clean,
+			  (unsigned long long)(tsc_ns(r->worst.longest) / NS_PER_US), r->clean);
+		report_skip(why, "%s", c->text);
+	} else {
+		report_check(ok && !shot_series_bad(r), "%s", c->text);
+	}
+	report_yaml_begin();
+	shot_series_yaml(r);
+	return true;
+}
+
+void shot_series_yaml(const struct shot_series *r)
+{
+	report_yaml_u64("shots", r->wanted);
+	report_yaml_u64("armed", r->armed);
+	report_yaml_u64("clean_shots", r->clean);
+	report_yaml_u64("robbed_shots", r->robbed);
+	report_yaml_u64("fired_once", r->fired_once);
+	report_yaml_u64("early", r->early);
+	report_yaml_u64("extra_interrupts", r->extra);
+	report_yaml_u64("arm_retries", r->retries);
+	if (r->refused)
+		report_yaml_u64("refused", r->refused);
+	if (r->robbed)
+		report_yaml_fixed("robbed_longest_step_ms",
+				  (int64_t)(tsc_ns(r->worst.longest) / NS_PER_US), 3);
+	if (r->fired_once) {
+		report_yaml_fixed("late_min_us", r->lat_min_ns, 3);
+		report_yaml_fixed("late_median_us", r->lat_med_ns, 3);
+		report_yaml_fixed("late_max_us", r->lat_max_ns, 3);
+	}
+}

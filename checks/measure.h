@@ -1,0 +1,168 @@
+/*
+ * What every device check measures with, written once: named conversions between the TSC and
+ * time, rate errors in ppm against a bound, the claim with its skip and not-judged cases, the
+ * retried window, and the one-shot fire with its bounded re-arm.
+ *
+ * A device check (checks/<device>.c) reads as a list of claims, each measured and then judged
+ * on the spot, kvm-unit-tests style:
+ *
+ *	claim_open(&c, "pit channel 0 %s ticks at %u Hz, measured by the %s", ...);
+ *	claim_needs(&c, ref != NULL, ref_why);          (a SKIP in the claim's own words)
+ *	for (struct window_run wr = WINDOW_RUN; window_again(&wr, period);)
+ *		measure(...);                           (measured again while robbed)
+ *	if (claim_judge(&c, &wr, ppm_ok(&e) && ...)) {  (ok / not ok / not judged)
+ *		ppm_yaml(&e);
+ *		...
+ *		claim_close();
+ *	}
+ *
+ * Checks are held (kernel/report.h) while the devices are measured and printed after the run.
+ */
+#ifndef TICKGUEST_CHECKS_MEASURE_H
+#define TICKGUEST_CHECKS_MEASURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "checks/limits.h"
+#include "checks/window.h"
+#include "drivers/tsc.h"
+
+#define NS_PER_US       1000ull
+#define NS_PER_MS       1000000ull
+#define NS_PER_S        1000000000ull
+#define US_PER_S        1000000ull
+#define MS_PER_S        1000ull
+#define MPPM            (1000000ll * 1000)      /* errors are kept in thousandths of a ppm */
+
+static inline uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return b ? (a + b - 1) / b : 0;
+}
+
+/* ---- time and the TSC ---- */
+
+static inline uint64_t tsc_from_us(uint64_t us)
+{
+	return us * tsc_refclock.freq_hz / US_PER_S;
+}
+
+static inline uint64_t tsc_from_ms(uint64_t ms)
+{
+	return ms * tsc_refclock.freq_hz / MS_PER_S;
+}
+
+/* counts of a clock at hz, as TSC cycles */
+static inline uint64_t tsc_from_counts(uint64_t counts, uint64_t hz)
+{
+	return hz ? counts * tsc_refclock.freq_hz / hz : 0;
+}
+
+/* a signed span of TSC cycles in ns */
+int64_t tsc_signed_ns(int64_t cycles);
+
+/* With interrupts on for ms, take whatever interrupt is pending or comes (a stale edge of the
+ * previous program) with the handler registered now; returns with interrupts off. */
+void irq_drain_ms(uint64_t ms);
+
+/* ---- rate errors ---- */
+
+struct ppm_error {
+	bool valid;             /* something was measured */
+	int64_t err_mppm;       /* (measured - expected) / expected, in 1/1000 ppm */
+	uint64_t bound_ppm;     /* what a sound device stays within, derived by the check */
+};
+
+/*
+ * The error of a measured span against the expected one, both in one unit: positive when the
+ * measured span was longer (the device slow).  |error| is clamped to 100 %, so any spans up to
+ * 2^63 / MPPM (9.2 ms of picoseconds, 9.2 s of ns) keep the arithmetic in range.
+ */
+struct ppm_error ppm_of_span(uint64_t measured, uint64_t expected, uint64_t bound_ppm);
+/* The same for a rate: positive when the measured rate was higher (the device fast). */
+struct ppm_error ppm_of_rate(uint64_t measured, uint64_t expected, uint64_t bound_ppm);
+bool ppm_ok(const struct ppm_error *e);
+/* error_ppm, tolerance_ppm */
+void ppm_yaml(const struct ppm_error *e);
+
+/* ---- a claim ---- */
+
+struct claim {
+	char text[192];         /* the claim, as every outcome states it */
+	const char *skip;       /* the first requirement that was missing: why not made */
+};
+
+void claim_open(struct claim *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The claim needs `have`; if not, it is skipped with why (the first missing one wins). */
+void claim_needs(struct claim *c, bool have, const char *why);
+/*
+ * Judge the claim: a SKIP when a requirement was missing (no YAML follows: returns false), a
+ * SKIP saying not judged when its window run found no clean window (wr may be NULL for a claim
+ * measured without one), else ok when `ok`.  Returns true with the YAML block open, the window
+ * run's figures in it: the caller adds its own and calls claim_close().
+ */
+bool claim_judge(const struct claim *c, const struct window_run *wr, bool ok);
+/* The same, for a claim known not to hold here (TAP's TODO): printed as it came out. */
+bool claim_judge_todo(const struct claim *c, bool ok, const char *why);
+void claim_close(void);
+
+/* ---- one-shot timers ---- */
+
+/*
+ * One shot of a one-shot timer.  arm(ctx) programs it and returns 0, or < 0 when the device
+ * refused (a deadline that passed before the write landed): it is armed again, with a quiet
+ * time between in which the refused deadline's interrupt, if it came after all, lands there
+ * and not in this shot, up to TICK_ONESHOT_ARM_TRIES tries.  The device's handler calls
+ * shot_interrupt() with its first TSC reading.  The wait for the interrupt is a window
+ * (checks/window.h), so a shot knows whether the host let it alone.
+ */
+struct shot {
+	uint64_t before, after;         /* the TSC around the arm that took */
+	uint64_t fired;                 /* the handler's TSC at the first interrupt */
+	unsigned irqs;                  /* interrupts in the wait and the quiet time after */
+	unsigned retries;               /* refusals before the arm that took */
+	bool armed;                     /* false: refused every try */
+	struct window_steal steal;      /* the wait's */
+};
+
+struct shot_plan {
+	int (*arm)(void *ctx);
+	void *ctx;
+	uint64_t wait;                  /* TSC cycles to wait for the interrupt before giving up */
+	uint64_t quiet;                 /* then this long for a second one that must not come */
+};
+
+void shot_fire(const struct shot_plan *p, struct shot *s);
+void shot_interrupt(uint64_t tsc);
+
+/*
+ * A claim's shots, as a sound one-shot timer behaves: every shot fires once and none before
+ * the earliest moment it could (`early_by`: TSC cycles after `before`, the delay less what the
+ * conversion may be off).  A host that takes the CPU can only delay a shot, never make it early
+ * or fire twice, so every shot counts for those; only a shot whose wait the host left alone
+ * counts for "fires" and for the latency figures.  Robbed shots are fired again, up to
+ * WINDOW_TRIES times as many as wanted; the claim is not judged with fewer clean ones.
+ */
+struct shot_series {
+	unsigned wanted, armed, clean, robbed, fired_once, extra, early, retries, refused;
+	int64_t lat_min_ns, lat_med_ns, lat_max_ns;     /* handler after the latest due moment */
+	struct window_steal worst;      /* the robbed shot with the longest step */
+};
+
+/*
+ * Fire `wanted` clean shots (plus one unmeasured first: cold code and a route switched to the
+ * device may deliver a stale edge or widen the first).  after(ctx, s) is called for each
+ * measured shot (device-specific looks: a counter read back, an output pin); due_late is the
+ * latest the shot was due after `after` in TSC cycles, for the latency figures.
+ */
+void shot_series_fire(const struct shot_plan *p, unsigned wanted, uint64_t early_by,
+		      uint64_t due_late, void (*after)(void *ctx, const struct shot *s),
+		      struct shot_series *r);
+/* Whether a series' shots showed a fault the steal cannot explain, and whether it is judged. */
+bool shot_series_bad(const struct shot_series *r);
+bool shot_series_judged(const struct shot_series *r);
+/* Judge a claim by its shots (with the extra condition `ok`), YAML open as claim_judge. */
+bool claim_judge_shots(const struct claim *c, const struct shot_series *r, bool ok);
+void shot_series_yaml(const struct shot_series *r);
+
+#endif
