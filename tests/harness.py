@@ -62,6 +62,13 @@ STATUS_NO_VERDICT = 125
 
 DEBUG_EXIT_DEVICE = "isa-debug-exit,iobase=0xf4,iosize=0x04"
 
+# QEMU arguments the tests share.  RTC_SLEW: QEMU's RTC delivers the periodic interrupts it
+# could not deliver in time afterwards, fast: the catch-up device of the experiment.
+# ICOUNT_ARGS: every clock derives from the instruction count and the RTC starts from a fixed
+# base (a leap day, a minute before midnight), so runs are deterministic and no tick is late.
+RTC_SLEW = ["-rtc", "driftfix=slew"]
+ICOUNT_ARGS = ["-icount", "shift=4,sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
+
 # Timeouts live here so that the tests and scripts/run-guest agree.  A guest's clock follows the
 # host's under TCG, so a run takes about its configured duration; the rest is for QEMU, firmware
 # and TSC calibration on a busy two-core machine, and for GRUB's menu on an ISO boot.
@@ -192,6 +199,13 @@ class Tap:
     @property
     def bail_out(self) -> Optional[str]:
         return self.bail_outs[0] if self.bail_outs else None
+
+    @property
+    def limits(self) -> dict:
+        """The device checks' limits as the guest printed them (checks/limits.h): the host
+        holds figures to these rather than to copies of its own.  {name: int}."""
+        text = self.banner.get("limits", "")
+        return {k: int(v) for k, v in (item.split() for item in text.split(",") if item.strip())}
 
     def test(self, prefix: str) -> TapTest:
         """The first test whose description starts with prefix.  Raises KeyError naming what

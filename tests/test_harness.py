@@ -317,3 +317,11 @@ def test_missing_qemu_is_status_125():
     r = harness.run(kernel="/nonexistent", qemu="/nonexistent/qemu", timeout=5)
     assert r.status == 125 and r.qemu_rc is None
     assert "cannot run /nonexistent/qemu: not found" in r.stderr
+
+
+def test_limits_come_from_the_guests_banner():
+    text = GOOD.replace("# cpu:", "# limits: device_rate_ppm 100, reference_nominal_ppm 1, "
+                        "window_tries 4\n# cpu:")
+    assert parse_tap(text).limits == {"device_rate_ppm": 100, "reference_nominal_ppm": 1,
+                                      "window_tries": 4}
+    assert parse_tap(GOOD).limits == {}

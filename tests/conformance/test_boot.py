@@ -192,7 +192,6 @@ def test_serial_log_feeds_prove(default_run, tmp_path):
 
 
 # A fixed RTC base too: with clock=vm the RTC still starts from the host's date.
-ICOUNT_ARGS = ["-icount", "shift=4,sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
 
 
 def test_icount_runs_are_identical(boot):
@@ -202,8 +201,8 @@ def test_icount_runs_are_identical(boot):
     cmdline = "duration=500ms"
     # icount costs TCG its fast paths: about 10 s of host time per second of guest time
     timeout = 10 * harness.timeout_for(harness.cmdline_duration_s(cmdline))
-    first = boot(cmdline, extra_args=ICOUNT_ARGS, timeout=timeout)
-    second = boot(cmdline, extra_args=ICOUNT_ARGS, timeout=timeout)
+    first = boot(cmdline, extra_args=harness.ICOUNT_ARGS, timeout=timeout)
+    second = boot(cmdline, extra_args=harness.ICOUNT_ARGS, timeout=timeout)
     assert_report(first, 0)
     assert [t for _, t in first.lines] == [t for _, t in second.lines]
     # Virtual time is exact here, so only the measurement's own resolution is left: the TSC

@@ -44,7 +44,7 @@ HORIZON_S = 6.0         # the host takes the CPU for this long after the run sta
 PAUSES = harness.FixedPauses(period_s=0.5, duty=0.3)
 
 DEVICES = {
-    "rtc": ("timer=rtc irq=ioapic sponge=run", ["-rtc", "driftfix=slew"]),
+    "rtc": ("timer=rtc irq=ioapic sponge=run", harness.RTC_SLEW),
     "pit": ("timer=pit irq=ioapic sponge=off", []),
 }
 

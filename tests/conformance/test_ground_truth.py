@@ -85,7 +85,7 @@ class Case:
         self.src, self.sponge, self.level = src, sponge, level
         cmdline = (f"suite=accounting timer={src} irq=ioapic sponge={sponge} "
                    f"duration={DURATION_S}s stats=500ms")
-        extra = ["-rtc", "driftfix=slew"] if src == "rtc" else []
+        extra = harness.RTC_SLEW if src == "rtc" else []
         sched = schedule(level, pattern, seed=zlib.crc32(f"{src}-{sponge}-{level}".encode()))
         self.schedule = sched
         # run_pauses() adds the planned pause time to the timeout
@@ -175,7 +175,7 @@ def test_rtc_slew_through_the_8259_is_a_finding_not_a_crash(kernel):
     report it: the tick rate check fails, saying the measured rate is every tick over the run,
     and tick time runs ahead.  Should a QEMU deliver the rate it was asked for, the run passes."""
     r = harness.run(kernel=kernel, cmdline="suite=accounting timer=rtc irq=pic duration=3s",
-                    extra_args=["-rtc", "driftfix=slew"], timeout=harness.timeout_for(3))
+                    extra_args=harness.RTC_SLEW, timeout=harness.timeout_for(3))
     assert not r.timed_out and r.status in (0, 1), r.summary()
     assert harness.check_consistent(r) == [], r.summary()
     rate = r.tap.test("rtc ticks at the programmed rate")

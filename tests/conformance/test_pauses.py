@@ -26,12 +26,11 @@ from harness import FixedPauses, OnePause
 pytestmark = pytest.mark.conformance
 
 RUN = "suite=accounting timer=rtc irq=ioapic sponge=run duration=6s"
-RTC_SLEW = ["-rtc", "driftfix=slew"]
 SCHEDULE = FixedPauses(1.0, 0.2)        # 200 ms pauses, one a second: 5 before the last second
 RUNNING = r"^# running \d+ tasks"
 CLOCK_CHECK = "rtc tick time never ran ahead"
 
-def run_paused(kernel, schedule, method, extra=RTC_SLEW, cmdline=RUN):
+def run_paused(kernel, schedule, method, extra=harness.RTC_SLEW, cmdline=RUN):
     g = harness.Guest(kernel=kernel, cmdline=cmdline, extra_args=extra,
                       qmp=(method == "qmp"), sample_vcpu=True)
     with g:

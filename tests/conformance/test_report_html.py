@@ -19,7 +19,6 @@ import report_html
 pytestmark = pytest.mark.conformance
 
 CMDLINE = "suite=accounting timer=rtc irq=ioapic sponge=run duration=4s stats=250ms"
-RTC_SLEW = ["-rtc", "driftfix=slew"]
 PAUSES = 2
 PAUSE_S = 0.3
 GAP_S = 0.8             # running time before, between and after the pauses
@@ -39,7 +38,7 @@ def paused_run(kernel):
     timeout = harness.timeout_for(harness.cmdline_duration_s(CMDLINE)) + \
         PAUSES * (PAUSE_S + GAP_S)
     pauses = []
-    with harness.Guest(kernel=kernel, cmdline=CMDLINE, extra_args=RTC_SLEW,
+    with harness.Guest(kernel=kernel, cmdline=CMDLINE, extra_args=harness.RTC_SLEW,
                        timeout=timeout) as guest:
         assert guest.wait_for_line(r"^# running \d+ tasks", 60), "the run never started"
         for _ in range(PAUSES):

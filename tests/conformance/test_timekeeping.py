@@ -16,7 +16,6 @@ import report_lines as lines
 
 pytestmark = pytest.mark.conformance
 
-RTC_SLEW = ["-rtc", "driftfix=slew"]
 PAUSES = 4
 PAUSE_S = 0.3
 GAP_S = 0.9             # running time before each pause
@@ -66,7 +65,7 @@ def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
     than the vCPU thread really spent off the CPU, and catch-up ticks need a cause: a tick
     can only be owed after QEMU's threads waited for the CPU at least a period."""
     run = Run(kernel, "suite=accounting timer=rtc irq=ioapic sponge=run idle=poll w=1.25 "
-              "duration=5s", RTC_SLEW)
+              "duration=5s", harness.RTC_SLEW)
     assert_passed(run)
     assert run.r.tap.banner["irq routing"].startswith("IOAPIC"), run.r.tap.banner
     stolen, (_, high) = lines.stolen_ms(run.r), run.stolen_bounds_ms()
@@ -110,7 +109,7 @@ def test_pauses_rtc_slew_catch_up_lands_on_the_sponge(kernel, sponge):
     their intervals (the guest's own checks, status 0), and the stolen time the guest saw
     matches the pauses."""
     run = Run(kernel, f"suite=accounting timer=rtc irq=ioapic sponge={sponge} duration=7s",
-              RTC_SLEW, pauses=PAUSES)
+              harness.RTC_SLEW, pauses=PAUSES)
     assert_passed(run)
     p = lines.tick_period_ms(run.r)
     paused_ms = sum(run.pauses) * 1000
