@@ -9,8 +9,9 @@
  *
  * How its interrupts reach the CPU is the awkward part.  Legacy replacement (LEG_RT_CNF) wires
  * timer 0 to ISA IRQ 0 and timer 1 to IRQ 8, cutting the PIT and the RTC off those lines; that
- * works with the 8259, which is what tickguest drives today.  Otherwise each timer names an
- * IOAPIC input in Tn_INT_ROUTE_CNF, from the set its Tn_INT_ROUTE_CAP allows.
+ * works through the 8259 and through the IOAPIC's ISA inputs alike.  Otherwise each timer names
+ * an IOAPIC input in Tn_INT_ROUTE_CNF, from the set its Tn_INT_ROUTE_CAP allows; tickguest can
+ * route timer 0 either way (hpet_route_timer0_legacy, hpet_route_timer0_gsi).
  *
  * The registers are 64 bits wide; an i686 reads and writes them as two 32-bit halves, which
  * is allowed by the spec but means a 64-bit counter must be read with care.  Timer 0 is run

@@ -1,9 +1,10 @@
 /*
  * ISA interrupt lines and the controller that delivers them.
  *
- * Drivers ask for an ISA IRQ line by number; the interrupt controller (the 8259 pair today, the
- * IOAPIC later) decides which vector it arrives on, tells spurious interrupts apart, and takes
- * the end-of-interrupt.  Handlers run with interrupts off and must be short.
+ * Drivers ask for an ISA IRQ line by number; the interrupt controller in use (the 8259 pair, or
+ * the IOAPIC with the local APIC: irq_set_chip) decides which vector it arrives on, tells
+ * spurious interrupts apart, and takes the end-of-interrupt.  Handlers run with interrupts off
+ * and must be short.
  */
 #ifndef TICKGUEST_IRQ_H
 #define TICKGUEST_IRQ_H
