@@ -30,10 +30,10 @@
 #include "drivers/tsc.h"
 #include "kernel/checks.h"
 #include "checks/oneshot.h"
+#include "checks/pit.h"
 #include "checks/limits.h"
 #include "kernel/checks_tsc.h"
 #include "kernel/checks_refclocks.h"
-#include "kernel/checks_pit.h"
 #include "kernel/checks_rtc.h"
 #include "kernel/checks_apic.h"
 #include "acct/acct_report.h"
@@ -305,7 +305,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	report_hold();
 	if (devices) {
 		refclock_checks_run(pmtimer_why, hpet_why);
-		pit_measure(pmtimer_why, hpet_why);     /* IRQ 0 alone for ~1.6 s, through the 8259 */
+		pit_checks(pmtimer_why, hpet_why);      /* IRQ 0 alone for ~1.6 s, through the 8259 */
 		/* IRQ 8 alone for ~5 s, so before the tick and the tasks */
 		rtc_measure(pmtimer_why, hpet_why);
 		apic_measure(pmtimer_why, hpet_why);
@@ -321,7 +321,6 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		refclock_report_checks();
 		rtc_report_checks();
 		apic_report_checks();
-		pit_report_checks();
 	}
 	if (accounting) {
 		tick_report_check();
