@@ -141,6 +141,14 @@ void shot_interrupt(uint64_t tsc)
 		shot_first = tsc;
 }
 
+void shot_handler(struct trapframe *tf)
+{
+	uint64_t now = rdtsc();
+
+	(void)tf;
+	shot_interrupt(now);
+}
+
 /* With interrupts on, wait until the TSC passes end or `irqs` interrupts came, probing. */
 static void wait_irqs(unsigned irqs, uint64_t end)
 {

@@ -134,6 +134,9 @@ struct shot_plan {
 
 void shot_fire(const struct shot_plan *p, struct shot *s);
 void shot_interrupt(uint64_t tsc);
+/* The whole handler, for a device whose interrupt needs no acknowledging but the EOI. */
+struct trapframe;
+void shot_handler(struct trapframe *tf);
 
 /*
  * A claim's shots, as a sound one-shot timer behaves: every shot fires once and none before

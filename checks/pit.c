@@ -17,6 +17,7 @@
  */
 #include "checks/pit.h"
 #include "checks/measure.h"
+#include "acct/steal.h"
 #include "kernel/checks.h"
 #include "kernel/irq.h"
 #include "kernel/report.h"
@@ -193,12 +194,14 @@ static void rate_claim(const struct rate_run *run, const struct window_run *wr, 
 }
 
 /*
- * A window is void when the host took the CPU for a period or more in one step: the 8259
- * holds one edge per line, so the rising edges of OUT in that time reach the CPU as one
- * interrupt, a tick the window would report as the device's loss (and a host that catches up
- * would hand the backlog over as interrupts counted as the device's extra ones).  A shorter
- * step costs nothing the bounds below do not absorb: a late handler still finds its deadline
- * on the grid, and a step inside a read-back's bracket widens the bound by its own length.
+ * A step of the host's in the middle of a window costs this claim nothing: a late handler
+ * still finds its deadline on the PIT's grid from the count it reads back, so the span between
+ * the first and the last deadline stays a whole number of periods, and the edges the 8259
+ * merged meanwhile (it holds one per line) are counted as lost ticks, which are reported, not
+ * failed.  What the claim rests on are the two ends' brackets: a step inside one widens the
+ * bound by its own length, which would leave a bound that asks little.  So a window is void
+ * when either end's read-back or reference read took a step over the steal threshold, and is
+ * measured again.
  *
  * A sound PIT stays within, by the TSC:
  *   the read-back brackets: each deadline is off by up to half its bracket, at both ends;
@@ -215,13 +218,17 @@ static void rate_claim(const struct rate_run *run, const struct window_run *wr, 
  */
 static void check_rate(const struct rate_run *run, struct refclock *ref, const char *ref_why)
 {
-	struct window_run wr = WINDOW_RUN(tsc_from_counts(run->divisor, PIT_HZ));
+	struct window_run wr = WINDOW_RUN(UINT64_MAX);
+	const uint64_t step = tsc_from_us(STEAL_THRESHOLD_US);
 	bool synced = false;
 	uint64_t dt, dref, periods, clocks, quant_ppm, expected_ns;
 	struct ppm_error by_tsc, by_ref = { .valid = false };
 
-	while (window_again(&wr))
+	while (window_again(&wr)) {
 		synced = rate_window(run, ref);
+		wr.spoilt = synced && (2 * w.first.half > step || 2 * w.last.half > step ||
+				       w.first.ref_err > step || w.last.ref_err > step);
+	}
 	dt = w.last.tsc - w.first.tsc;
 	periods = synced ? (dt + w.period / 2) / w.period : 0;
 	clocks = periods * run->divisor;
@@ -249,14 +256,6 @@ static void check_rate(const struct rate_run *run, struct refclock *ref, const c
 #define SHOT_COUNT      DIVISOR_FOR(1000)       /* 1 ms */
 #define SHOTS           10
 #define SHOT_WAIT_MS    100
-
-static void shot_tick(struct trapframe *tf)
-{
-	uint64_t now = rdtsc();
-
-	(void)tf;
-	shot_interrupt(now);
-}
 
 static int shot_arm(void *out_low)
 {
@@ -295,7 +294,7 @@ static void check_oneshot(void)
 	struct shot_series r;
 	struct claim c;
 
-	irq_register(PIT_IRQ, shot_tick);
+	irq_register(PIT_IRQ, shot_handler);
 	irq_drain_ms(DRAIN_MS);
 	shot_series_fire(&plan, SHOTS, early_by, tsc_from_counts(SHOT_COUNT + 1, PIT_HZ),
 			 shot_out, &r);

@@ -46,8 +46,8 @@ struct window_steal window_end(void)
 
 void window_not_judged(char *why, size_t n, unsigned tries, const struct window_steal *w)
 {
-	ksnprintf(why, n, "not judged: in each of %u windows the host took the CPU for a period "
-		  "or more (last: %llu us stolen, longest step %llu us)", tries,
+	ksnprintf(why, n, "not judged: in each of %u windows the host took the CPU for longer "
+		  "than the claim absorbs (last: %llu us stolen, longest step %llu us)", tries,
 		  (unsigned long long)(tsc_ns(w->stolen) / 1000),
 		  (unsigned long long)(tsc_ns(w->longest) / 1000));
 }
@@ -63,11 +63,12 @@ bool window_again(struct window_run *wr)
 {
 	if (wr->tries > 0) {
 		wr->steal = window_end();
-		wr->clean = window_clean(&wr->steal, wr->tolerable);
+		wr->clean = !wr->spoilt && window_clean(&wr->steal, wr->tolerable);
 		if (wr->clean || wr->tries == WINDOW_TRIES)
 			return false;
 	}
 	wr->tries++;
+	wr->spoilt = false;
 	window_begin();
 	return true;
 }

@@ -64,6 +64,9 @@ struct window_run {
 	uint64_t tolerable;     /* TSC cycles: a step this long voids the window */
 	unsigned tries;
 	bool clean;
+	/* Set by a measurement that saw the host take one of the moments its claim rests on
+	 * (a bracketed read at one end of a span): void, whatever the steps in between. */
+	bool spoilt;
 	struct window_steal steal;      /* the last window's */
 };
 #define WINDOW_RUN(tol) ((struct window_run){ .tolerable = (tol) })
