@@ -75,3 +75,54 @@ void expect_exact(const char *cmdline, const char *message)
 	assert_int_equal(parse(cmdline), -1);
 	assert_string_equal(err, message);
 }
+
+void expect_ok_cases(const struct ok_case *c, size_t n)
+{
+	uint64_t v64;
+	uint32_t v32;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *field = (const char *)&cfg + c[i].offset;
+
+		expect_ok(c[i].cmdline);
+		if (c[i].size == sizeof(v64)) {
+			memcpy(&v64, field, sizeof(v64));
+		} else {
+			memcpy(&v32, field, sizeof(v32));
+			v64 = v32;
+		}
+		if (v64 != c[i].value)
+			fail_msg("\"%s\" gave %llu, not %llu", c[i].cmdline, (unsigned long long)v64,
+				 (unsigned long long)c[i].value);
+	}
+}
+
+void expect_bad_cases(const struct bad_case *c, size_t n)
+{
+	const char *frags[4];
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < 3 && c[i].frag[j]; j++)
+			frags[j] = c[i].frag[j];
+		frags[j] = NULL;
+		expect_bad_at(c[i].cmdline, c[i].word ? c[i].word : c[i].cmdline, frags);
+	}
+}
+
+void expect_exact_cases(const struct exact_case *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		expect_exact(c[i].cmdline, c[i].message);
+}
+
+void expect_name_cases(const struct name_case *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		assert_string_equal(c[i].got, c[i].want);
+}

@@ -1,5 +1,5 @@
 /*
- * Host unit tests of task= (kernel/config.c): both kinds of task, their fields and names,
+ * Host unit tests of task= (kernel/config_task.c): both kinds of task, their fields and names,
  * the default workload it replaces, and a duty period against hz.
  */
 #include <stdarg.h>
@@ -14,76 +14,96 @@
 
 static void test_task_spin(void **state)
 {
+	static const struct ok_case ok[] = {
+		OK("task=worker:spin", ntasks, 1),
+		OK("task=worker:spin", tasks[0].kind, TASK_SPIN),
+		OK("task=worker:spin", tasks[0].weight, 1),
+		OK("task=a:spin:1 task=b:spin:100", tasks[0].weight, 1),
+		OK("task=a:spin:1 task=b:spin:100", tasks[1].weight, 100),
+	};
+	static const struct bad_case bad[] = {
+		{ "task=a:spin:101", NULL, { "weight '101' is out of range" } },
+		{ "task=a:spin:x", NULL, { "weight 'x' is not a number" } },
+		{ "task=a:spin:", NULL, { "weight '' is not a number" } },
+		{ "task=a:spin:-1", NULL, { "not a number" } },
+		{ "task=a:spin:99999999999999999999999", NULL, { "out of range" } },
+		{ "task=a:spin:1:2", NULL, { "too many fields", "NAME:spin[:WEIGHT]" } },
+	};
+
 	(void)state;
+	CASES(expect_ok_cases, ok);
 	expect_ok("task=worker:spin");
-	assert_int_equal(cfg.ntasks, 1);
 	assert_string_equal(cfg.tasks[0].name, "worker");
-	assert_int_equal(cfg.tasks[0].kind, TASK_SPIN);
-	assert_int_equal(cfg.tasks[0].weight, 1);
-
-	expect_ok("task=a:spin:1 task=b:spin:100");
-	assert_int_equal(cfg.tasks[0].weight, 1);
-	assert_int_equal(cfg.tasks[1].weight, 100);
-
-	BAD("task=a:spin:0", "weight '0' is out of range", "WEIGHT is an integer from 1 to 100");
-	BAD("task=a:spin:101", "weight '101' is out of range");
-	BAD("task=a:spin:x", "weight 'x' is not a number");
-	BAD("task=a:spin:", "weight '' is not a number");
-	BAD("task=a:spin:-1", "not a number");
-	BAD("task=a:spin:99999999999999999999999", "out of range");
-	BAD("task=a:spin:1:2", "too many fields", "NAME:spin[:WEIGHT]");
+	expect_exact("task=a:spin:0",
+		     "task=a:spin:0: weight '0' is out of range; WEIGHT takes an integer from 1 to 100 (ticks per turn)");
+	CASES(expect_bad_cases, bad);
 }
 
 static void test_task_duty(void **state)
 {
+	static const struct ok_case ok[] = {
+		OK("task=c:duty:30:50ms", ntasks, 1),
+		OK("task=c:duty:30:50ms", tasks[0].kind, TASK_DUTY),
+		OK("task=c:duty:30:50ms", tasks[0].duty_pct, 30),
+		OK("task=c:duty:30:50ms", tasks[0].period_us, 50000),
+		OK("task=c:duty:30:50ms", tasks[0].weight, 1),
+		OK("task=c:duty:1:10s:7", tasks[0].duty_pct, 1),
+		OK("task=c:duty:1:10s:7", tasks[0].period_us, 10000000),
+		OK("task=c:duty:1:10s:7", tasks[0].weight, 7),
+		OK("hz=2000 task=c:duty:100:1ms", tasks[0].duty_pct, 100),
+		OK("hz=2000 task=c:duty:100:1ms", tasks[0].period_us, 1000),
+		OK("task=c:duty:50:25000us", tasks[0].period_us, 25000),
+	};
+	static const struct bad_case bad[] = {
+		{ "task=c:duty:0:50ms", NULL, { "duty percentage '0' is out of range", "PCT takes an integer from 1 to 100" } },
+		{ "task=c:duty:101:50ms", NULL, { "duty percentage '101' is out of range" } },
+		{ "task=c:duty:half:50ms", NULL, { "duty percentage 'half' is not a number" } },
+		{ "task=c:duty::50ms", NULL, { "duty percentage '' is not a number" } },
+		{ "task=c:duty:30:50", NULL, { "period '50' needs a unit", "PERIOD takes a time from 1ms to 10s" } },
+		{ "task=c:duty:30:999us", NULL, { "period '999us' is out of range" } },
+		{ "task=c:duty:30:10001ms", NULL, { "period '10001ms' is out of range" } },
+		{ "task=c:duty:30:50m", NULL, { "period '50m' has an unknown unit 'm'" } },
+		{ "task=c:duty:30:fast", NULL, { "period 'fast' is not a time" } },
+		{ "task=c:duty:30:50ms:0", NULL, { "weight '0' is out of range" } },
+		{ "task=c:duty:30:50ms:1:2", NULL, { "too many fields", "NAME:duty:PCT:PERIOD[:WEIGHT]" } },
+		{ "task=c:duty:30", NULL, { "needs both PCT and PERIOD" } },
+		{ "task=c:duty", NULL, { "needs both PCT and PERIOD" } },
+	};
+
 	(void)state;
-	expect_ok("task=c:duty:30:50ms");
-	assert_int_equal(cfg.ntasks, 1);
-	assert_int_equal(cfg.tasks[0].kind, TASK_DUTY);
-	assert_int_equal(cfg.tasks[0].duty_pct, 30);
-	assert_int_equal(cfg.tasks[0].period_us, 50000);
-	assert_int_equal(cfg.tasks[0].weight, 1);
-
-	expect_ok("task=c:duty:1:10s:7");
-	assert_int_equal(cfg.tasks[0].duty_pct, 1);
-	assert_int_equal(cfg.tasks[0].period_us, 10000000);
-	assert_int_equal(cfg.tasks[0].weight, 7);
-
-	expect_ok("hz=2000 task=c:duty:100:1ms");
-	assert_int_equal(cfg.tasks[0].duty_pct, 100);
-	assert_int_equal(cfg.tasks[0].period_us, 1000);
-
-	expect_ok("task=c:duty:50:25000us");
-	assert_int_equal(cfg.tasks[0].period_us, 25000);
-
-	BAD("task=c:duty:0:50ms", "duty percentage '0' is out of range", "PCT is an integer from 1 to 100");
-	BAD("task=c:duty:101:50ms", "duty percentage '101' is out of range");
-	BAD("task=c:duty:half:50ms", "duty percentage 'half' is not a number");
-	BAD("task=c:duty::50ms", "duty percentage '' is not a number");
-	BAD("task=c:duty:30:50", "period '50' needs a unit", "PERIOD is a time from 1ms to 10s");
-	BAD("task=c:duty:30:999us", "period '999us' is out of range");
-	BAD("task=c:duty:30:10001ms", "period '10001ms' is out of range");
-	BAD("task=c:duty:30:50m", "period '50m' has an unknown unit 'm'");
-	BAD("task=c:duty:30:fast", "period 'fast' is not a time");
-	BAD("task=c:duty:30:50ms:0", "weight '0' is out of range");
-	BAD("task=c:duty:30:50ms:1:2", "too many fields", "NAME:duty:PCT:PERIOD[:WEIGHT]");
-	BAD("task=c:duty:30", "needs both PCT and PERIOD");
-	BAD("task=c:duty", "needs both PCT and PERIOD");
+	CASES(expect_ok_cases, ok);
+	CASES(expect_bad_cases, bad);
 }
 
 static void test_task_kind(void **state)
 {
+	static const struct bad_case bad[] = {
+		{ "task=x:SPIN", NULL, { "unknown task kind 'SPIN'" } },
+		{ "task=x:", NULL, { "unknown task kind ''" } },
+		{ "task=x", NULL, { "missing task kind", "NAME:spin[:WEIGHT]" } },
+		{ "task=", NULL, { "empty value", "task takes NAME:spin[:WEIGHT] or NAME:duty:PCT:PERIOD[:WEIGHT]" } },
+	};
+
 	(void)state;
 	expect_exact("task=x:blink",
-		     "task=x:blink: unknown task kind 'blink'; use NAME:spin[:WEIGHT] or NAME:duty:PCT:PERIOD[:WEIGHT]");
-	BAD("task=x:SPIN", "unknown task kind 'SPIN'");
-	BAD("task=x:", "unknown task kind ''");
-	BAD("task=x", "missing task kind", "NAME:spin[:WEIGHT]");
-	BAD("task=", "empty value", "NAME:duty:PCT:PERIOD[:WEIGHT]");
+		     "task=x:blink: unknown task kind 'blink'; task takes NAME:spin[:WEIGHT] or NAME:duty:PCT:PERIOD[:WEIGHT] (one task of the workload)");
+	CASES(expect_bad_cases, bad);
 }
 
 static void test_task_name(void **state)
 {
+	static const struct bad_case bad[] = {
+		{ "task=abcdefghi:spin", NULL, { "task name 'abcdefghi' is too long", "1 to 8 characters" } },
+		{ "task=:spin", NULL, { "empty task name", "a-z, 0-9 and _" } },
+		{ "task=Ab:spin", NULL, { "task name 'Ab' contains 'A'" } },
+		{ "task=a-b:spin", NULL, { "contains '-'" } },
+		{ "task=a.b:spin", NULL, { "contains '.'" } },
+		{ "task=a=b:spin", NULL, { "contains '='" } },
+		{ "task=idle:spin", NULL, { "'idle' is reserved" } },
+		/* the name is checked before the rest */
+		{ "task=A:blink", NULL, { "contains 'A'" } },
+	};
+
 	(void)state;
 	expect_ok("task=abcdefgh:spin");        /* CONFIG_NAME_MAX characters */
 	assert_string_equal(cfg.tasks[0].name, "abcdefgh");
@@ -91,32 +111,26 @@ static void test_task_name(void **state)
 	assert_int_equal(cfg.ntasks, 5);
 	assert_string_equal(cfg.tasks[0].name, "t_0");
 	assert_string_equal(cfg.tasks[3].name, "idle2");
-
-	BAD("task=abcdefghi:spin", "task name 'abcdefghi' is too long", "1 to 8 characters");
-	BAD("task=:spin", "empty task name", "a-z, 0-9 and _");
-	BAD("task=Ab:spin", "task name 'Ab' contains 'A'");
-	BAD("task=a-b:spin", "contains '-'");
-	BAD("task=a.b:spin", "contains '.'");
-	BAD("task=a=b:spin", "contains '='");
-	BAD("task=idle:spin", "'idle' is reserved");
-	/* the name is checked before the rest */
-	BAD("task=A:blink", "contains 'A'");
+	CASES(expect_bad_cases, bad);
 }
 
 static void test_task_replaces_defaults(void **state)
 {
-	(void)state;
-	/* no task= keeps the default workload */
-	expect_ok("hz=200 duration=1s fault=de");
-	assert_int_equal(cfg.ntasks, 2);
-	assert_string_equal(cfg.tasks[1].name, "b");
+	static const struct ok_case ok[] = {
+		/* no task= keeps the default workload */
+		OK("hz=200 duration=1s fault=de", ntasks, 2),
+		/* one task= replaces all of it, even a task named like a default one */
+		OK("task=b:spin:5", ntasks, 1),
+		OK("task=b:spin:5", tasks[0].kind, TASK_SPIN),
+		OK("task=b:spin:5", tasks[0].weight, 5),
+	};
 
-	/* one task= replaces all of it, even a task named like a default one */
+	(void)state;
+	CASES(expect_ok_cases, ok);
+	expect_ok("hz=200 duration=1s fault=de");
+	assert_string_equal(cfg.tasks[1].name, "b");
 	expect_ok("task=b:spin:5");
-	assert_int_equal(cfg.ntasks, 1);
 	assert_string_equal(cfg.tasks[0].name, "b");
-	assert_int_equal(cfg.tasks[0].kind, TASK_SPIN);
-	assert_int_equal(cfg.tasks[0].weight, 5);
 
 	/* order on the command line is kept, wherever the other keys are */
 	expect_ok("task=z:spin hz=200 task=y:spin:3 duration=1s task=x:duty:20:100ms");
@@ -146,27 +160,31 @@ static void test_max_tasks(void **state)
  */
 static void test_duty_two_ticks(void **state)
 {
+	static const char *const ok[] = {
+		"hz=100 task=c:duty:30:20ms",
+		"hz=100 task=c:duty:30:20000us",
+		/* the check runs after all words, so hz may come after the task */
+		"task=c:duty:30:19ms hz=200",
+		"task=c:duty:30:13334us hz=150",
+		/* only duty tasks are checked; the default workload has none, so hz=19 works alone */
+		"hz=19 task=a:spin",
+		"hz=19",
+	};
+	static const struct bad_case bad[] = {
+		{ "hz=100 task=c:duty:30:19999us", "task=c:duty:30:19999us", { "period 19999us is shorter than 2 ticks at hz=100", "at least 20ms" } },
+		{ "task=c:duty:30:10ms hz=150", "task=c:duty:30:10ms", { "hz=150", "at least 13334us" } },
+		{ "task=c:duty:30:13333us hz=150", "task=c:duty:30:13333us", { "at least 13334us" } },
+		/* each one is checked */
+		{ "hz=1000 task=a:spin task=b:duty:10:2ms task=c:duty:10:1ms", "task=c:duty:10:1ms", { "period 1ms", "hz=1000", "at least 2ms" } },
+	};
+	size_t i;
+
 	(void)state;
-	expect_ok("hz=100 task=c:duty:30:20ms");
-	expect_ok("hz=100 task=c:duty:30:20000us");
-	BAD_AT("hz=100 task=c:duty:30:19999us", "task=c:duty:30:19999us",
-	       "period 19999us is shorter than 2 ticks at hz=100", "at least 20ms");
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		expect_ok(ok[i]);
 	expect_exact("hz=100 task=c:duty:30:10ms",
 		     "task=c:duty:30:10ms: period 10ms is shorter than 2 ticks at hz=100; PERIOD must be at least 20ms at this hz");
-
-	/* the check runs after all words, so hz may come after the task */
-	expect_ok("task=c:duty:30:19ms hz=200");
-	BAD_AT("task=c:duty:30:10ms hz=150", "task=c:duty:30:10ms", "hz=150", "at least 13334us");
-	expect_ok("task=c:duty:30:13334us hz=150");
-	BAD_AT("task=c:duty:30:13333us hz=150", "task=c:duty:30:13333us", "at least 13334us");
-
-	/* only duty tasks are checked, and each one */
-	expect_ok("hz=19 task=a:spin");
-	BAD_AT("hz=1000 task=a:spin task=b:duty:10:2ms task=c:duty:10:1ms", "task=c:duty:10:1ms",
-	       "period 1ms", "hz=1000", "at least 2ms");
-
-	/* the default workload has no duty task, so the slowest PIT rate works alone */
-	expect_ok("hz=19");
+	CASES(expect_bad_cases, bad);
 }
 
 int main(void)
