@@ -1,7 +1,8 @@
 /*
  * Host unit tests of the values of the command line's keys (kernel/config_values.c): each key
  * at its limits and just past them, the forms each kind refuses, and the words each wrong value
- * gets.
+ * gets.  test_config_table.c walks every key through the same paths; this file says by name
+ * what each one takes.
  */
 #include <stdarg.h>
 #include <stddef.h>
