@@ -1,7 +1,8 @@
 /*
  * Host unit tests of the command-line parser's engine (kernel/config.c): the words, keys given
  * twice, unknown keys, the checks between keys, and the error buffer.  Each kind of value has its
- * own tests in test_config_values.c, task= in test_config_task.c.
+ * own tests in test_config_values.c, task= in test_config_task.c; test_config_table.c walks the
+ * key table key by key, and test_cmdline_doc.c holds docs/cmdline.md to it.
  *
  * The error messages are the parser's user interface, so several are checked word for word.
  */
