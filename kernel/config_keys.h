@@ -114,6 +114,8 @@ void config_store(struct config *cfg, const struct config_key *k, uint64_t v);
 const char *config_time_str(char *buf, size_t n, uint64_t us);
 const char *config_decimal_str(char *buf, size_t n, uint64_t v, unsigned decimals);
 
+_Static_assert(KEY_COUNT <= 32, "struct parser keeps the keys given in 32 bits");
+
 struct parser {
 	struct config *cfg;
 	char *err;
