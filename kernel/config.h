@@ -126,6 +126,12 @@ struct config {
 void config_defaults(struct config *cfg);
 
 /*
+ * Room for every message of config_parse about a word of ordinary length (tests/unit/
+ * test_config.c holds one of each to it); a message about a longer word is cut at the end.
+ */
+#define CONFIG_ERR_LEN 160
+
+/*
  * Parse a multiboot command line into cfg (which config_parse first sets to the defaults).
  * The first word is skipped when it has no '=': both GRUB and QEMU's -kernel loader put the
  * image path there.  Returns 0, or -1 with one human-readable line (no trailing newline) in err

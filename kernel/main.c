@@ -274,7 +274,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 {
 	struct boot_info bi;
 	struct tsc_calibration cal;
-	char err[160];
+	char err[CONFIG_ERR_LEN];
 	bool devices, accounting;
 
 	console_init();
