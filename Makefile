@@ -90,11 +90,13 @@ unit_srcs_madt     := drivers/madt.c drivers/acpi.c
 unit_srcs_tsc_sources := kernel/tsc_sources.c kernel/calib.c kernel/format.c kernel/string.c
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -I. -fsanitize=address,undefined
 
-# The sources of each test are named in a variable, so expand them per target.
+# The sources of each test are named in a variable, so expand them per target.  Every header
+# is a prerequisite too: a host test is rebuilt when a table or a struct it compiles in changes.
+HOST_HEADERS := $(wildcard kernel/*.h drivers/*.h sched/*.h acct/*.h checks/*.h tests/unit/*.h)
 .SECONDEXPANSION:
-$(BUILD)/host/test_%: tests/unit/test_%.c $$(unit_srcs_$$*) | deps
+$(BUILD)/host/test_%: tests/unit/test_%.c $$(unit_srcs_$$*) $(HOST_HEADERS) | deps
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -lcmocka
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) -lcmocka
 
 unit: $(UNIT_TESTS:%=$(BUILD)/host/test_%)
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
