@@ -69,12 +69,13 @@ run-iso: $(ISO)
 	$(PYTHON) scripts/run-guest --iso $(ISO) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 # Host unit tests of the pure code (cmocka).  Each test links the sources it tests.
-UNIT_TESTS := config format stats steal figures tickstat tickclock acpi refclock rtc_decode madt calib tsc_sources
+UNIT_TESTS := config format stats steal figures tick_account tickstat tickclock acpi refclock rtc_decode madt calib tsc_sources
 unit_srcs_config   := kernel/config.c kernel/format.c kernel/string.c
 unit_srcs_format   := kernel/format.c kernel/string.c
 unit_srcs_stats    := acct/stats.c
 unit_srcs_steal    := acct/steal.c
 unit_srcs_figures  := acct/figures.c acct/stats.c
+unit_srcs_tick_account := acct/tick_account.c acct/steal.c acct/stats.c kernel/tickclock.c
 unit_srcs_tickstat := kernel/tickstat.c
 unit_srcs_tickclock := kernel/tickclock.c
 unit_srcs_acpi     := drivers/acpi.c

@@ -27,8 +27,8 @@
  *   - every catch-up tick not on a sponge;
  *   - every extra tick, which puts tick time ahead of the reference (steal.h).
  * Steal-aware sampling cannot remove the stolen time of a gap no probe saw: one that ended while
- * the idle task halted (the scheduler counts the ticks such gaps left owed), or fell inside a
- * handler (the allowance).
+ * the idle task halted (acct/tick_account.h counts the ticks such gaps left owed), or fell
+ * inside a handler (the allowance).
  *
  * Weights: the spinners always want the CPU, so the scheduler alone decides their shares,
  * which must follow their weights.  The scheduler keeps every spinner's cycles/weight within
@@ -86,7 +86,7 @@ static bool is_workload(const struct task *t)
 
 static void compute_rows(void)
 {
-	const struct steal_ledger *l = sched_steal_ledger();
+	const struct steal_ledger *l = &tick_state()->acct.ledger;
 	const uint64_t tsc_hz = sched_tsc_hz();
 	uint64_t n = 0, stolen = 0, stolen_long = 0, catchup = 0;
 
@@ -114,7 +114,7 @@ static void compute_rows(void)
 	};
 	run.base_ns = acct_base_ns(&run, irq_ns);
 	blind_ns[PLAIN] = short_gaps_ns + (int64_t)((long_gaps + catchup) * period_ns()) + extra_ns;
-	blind_ns[STEAL_AWARE] = (int64_t)(sched_unseen_owed_ticks() * period_ns());
+	blind_ns[STEAL_AWARE] = (int64_t)(tick_state()->acct.unseen_owed * period_ns());
 	for (unsigned i = 0; i < sched_ntasks(); i++) {
 		const struct acct *a = &sched_task(i)->acct;
 		struct acct_inputs in = { a->ticks, a->cycles, a->steal.stolen, a->aware_ticks,
@@ -455,7 +455,7 @@ static void table(void)
 void acct_report_checks(void)
 {
 	const uint64_t tsc_hz = sched_tsc_hz();
-	const struct steal_ledger *l = sched_steal_ledger();
+	const struct steal_ledger *l = &tick_state()->acct.ledger;
 	uint64_t cycles = 0, gaps = 0;
 	struct workload w;
 	char b[5][24];

@@ -2,7 +2,8 @@
  * The tick: the one interrupt the scheduler and the sampling accounting are driven by.
  *
  * The handler acknowledges the device, reads the reference clock, classifies the interval
- * (kernel/tickstat.h) and the tick (kernel/tickclock.h), and hands the tick to the scheduler.
+ * (kernel/tickstat.h) and the tick (kernel/tickclock.h), has the accounting decide what the
+ * tick is worth (acct/tick_account.h), and hands the backlog to the scheduler.
  * Every stats= of reference time it prints a TimeTrackerStats pair of lines, and when a
  * backlog closes, one line saying how it went (docs/report.md has the format).  Printing
  * from the handler costs interrupt time, which the exact accounting keeps apart from the tasks.
@@ -79,9 +80,8 @@ static void print_episode(void)
 
 static void tick_interrupt(struct trapframe *tf)
 {
-	uint64_t now, now_ns, lost_before = ts.clock.lost;
+	uint64_t now, now_ns;
 	enum tick_kind kind = TICK_KIND_ON_TIME;
-	struct tick_verdict verdict;
 	bool episode_over = false;
 
 	(void)tf;
@@ -109,17 +109,8 @@ static void tick_interrupt(struct trapframe *tf)
 		ts.stats_max_behind_ns = ts.clock.behind_ns;
 	ts.last_ref = now;
 	ts.count++;
-	verdict = (struct tick_verdict){
-		.catchup = kind == TICK_KIND_CATCHUP, .owed = tickclock_owed(&ts.clock),
-		.lost = ts.clock.lost > lost_before ? ts.clock.lost - lost_before : 0,
-		.late_ns = tickclock_late_ns(&ts.clock),
-		/* further ahead than ever: a tick that merely pays back one that came late while
-		 * tick time was ahead (two bunched by a loaded host) goes no further */
-		.extra = ts.clock.owed < ts.owed_min,
-	};
-	if (ts.clock.owed < ts.owed_min)
-		ts.owed_min = ts.clock.owed;
-	sched_tick(now, &verdict);
+	account_process_tick(&ts.acct, &ts.clock, kind, sched_interrupted(), sched_stolen_cycles());
+	sched_tick(now, tickclock_owed(&ts.clock));
 	if (episode_over)
 		print_episode();
 	if (ts.opt.stats_us && now_ns >= ts.stats_next_ns) {
@@ -138,6 +129,7 @@ int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
 	ts.period_ps = src->period_ps();
 	ts.period_ref = tick_period_in(ref->freq_hz);
 	tickclock_init(&ts.clock, ts.period_ps, opt->compensate);
+	tick_account_init(&ts.acct, opt->tsc_hz, tick_period_in(opt->tsc_hz), opt->catchup_sink);
 	ts.start_ref = refclock_read(ref);
 	ts.stats_next_ns = opt->stats_us * NS_PER_US;
 	ts.stats_max_behind_ns = INT64_MIN;

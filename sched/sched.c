@@ -3,10 +3,8 @@
 #include "sched/workload.h"
 #include "kernel/panic.h"
 #include "kernel/x86.h"
-#include "acct/stats.h"
 
 #define TASK_STACK_SIZE 8192
-#define NS_PER_S        1000000000ull
 
 static struct task tasks[SCHED_MAX_TASKS];
 static uint8_t stacks[SCHED_MAX_TASKS][TASK_STACK_SIZE] __attribute__((aligned(16)));
@@ -18,8 +16,6 @@ static enum sponge_mode sponge_mode;
 static volatile uint64_t backlog;       /* the tick clock's, after the latest tick */
 static uint64_t steal_threshold;        /* STEAL_THRESHOLD_US in TSC cycles */
 static uint64_t steal_long_gap = UINT64_MAX;    /* a tick period in TSC cycles */
-static struct steal_ledger ledger;      /* steal-aware sampling's (acct/steal.h) */
-static uint64_t unseen_owed;            /* ticks owed after gaps no probe could see */
 static struct context *boot_ctx;        /* kmain, waiting in sched_run() for the end */
 
 static uint64_t ticks;
@@ -153,40 +149,14 @@ void sched_run(uint64_t duration_cycles)
 	/* Back here from switch_to() once the run is over, interrupts still off. */
 }
 
-/*
- * The tick's accounting decision, in one place (the role of Linux's account_process_tick).
- * Plain sampling charges the tick to the task it interrupted, or to the sponge for a catch-up
- * tick with sponge=charge.  Steal-aware sampling charges the task it interrupted, less the
- * stolen time its period held: it needs no sponge, since the stolen periods a catch-up tick
- * stands for are taken off it, and what is left of a burst of catch-up ticks is time the
- * interrupted task really ran while they came.
- */
-static void account_tick(const struct tick_verdict *v)
-{
-	struct task *to = sponge_mode == SPONGE_CHARGE && v->catchup ? sponge : current;
-	struct steal_tick st = {
-		.owed = v->owed, .lost = v->lost, .extra = v->extra,
-		.late = muldiv64(v->late_ns, tsc_hz, NS_PER_S),
-	};
-	uint64_t taken = steal_ledger_tick(&ledger, sched_stolen_cycles(), &st);
-
-	/* A gap that ends while a task that never probes has the CPU (the idle task halting)
-	 * leaves ticks owed that no probe can have seen stolen: steal-aware sampling's blind spot. */
-	if (!current->acct.steal.primed && v->owed > backlog)
-		unseen_owed += v->owed - backlog;
-	acct_tick(&to->acct, v->catchup);
-	acct_aware_tick(&current->acct, taken);
-}
-
-void sched_tick(uint64_t now_ref, const struct tick_verdict *v)
+void sched_tick(uint64_t now_ref, uint64_t owed)
 {
 	if (!running)
 		return;
 	if (ticks++ == 0)
 		run_start_ref = now_ref;
-	account_tick(v);
-	backlog = v->owed;
-	if (sponge_mode == SPONGE_RUN && v->owed > 0 && sponge->state == TASK_BLOCKED) {
+	backlog = owed;
+	if (sponge_mode == SPONGE_RUN && owed > 0 && sponge->state == TASK_BLOCKED) {
 		sponge->state = TASK_RUNNABLE;
 		sponge->wakeups++;
 		need_resched = true;
@@ -207,6 +177,11 @@ void sched_tick(uint64_t now_ref, const struct tick_verdict *v)
 		run_over = true;
 		need_resched = true;
 	}
+}
+
+struct acct *sched_interrupted(void)
+{
+	return running ? &current->acct : 0;
 }
 
 void sched_irq_enter(void)
@@ -283,7 +258,6 @@ void sched_steal_probe(void)
 void sched_set_tick_period(uint64_t cycles)
 {
 	steal_long_gap = cycles;
-	ledger.period = cycles;
 }
 
 uint64_t sched_stolen_cycles(void)
@@ -293,16 +267,6 @@ uint64_t sched_stolen_cycles(void)
 	for (unsigned i = 0; i < ntasks; i++)
 		sum += tasks[i].acct.steal.stolen;
 	return sum;
-}
-
-const struct steal_ledger *sched_steal_ledger(void)
-{
-	return &ledger;
-}
-
-uint64_t sched_unseen_owed_ticks(void)
-{
-	return unseen_owed;
 }
 
 uint64_t sched_my_cycles(void)

@@ -60,21 +60,14 @@ struct task *sched_task(unsigned i);
 struct task *sched_current(void);
 uint64_t sched_ticks(void);
 
-/* What the tick clock made of a tick (kernel/tickclock.h), for the scheduler and accounting. */
-struct tick_verdict {
-	bool catchup;           /* a catch-up tick */
-	uint64_t owed;          /* the backlog after it, in ticks */
-	uint64_t lost;          /* ticks judged lost at it */
-	uint64_t late_ns;       /* how long after its due time it came, reference time */
-	bool extra;             /* it put tick time further ahead of the reference than ever */
-};
-
 /*
- * From the tick interrupt: sample (a catch-up tick to the sponge with sponge=charge), and take
- * the steal off it for steal-aware sampling; wake the sponge when the tick clock's backlog is
- * one tick or more with sponge=run; count quanta, wake sleepers, end the run.
+ * From the tick interrupt, after the accounting took its share of the tick
+ * (acct/tick_account.h): with sponge=run, wake the sponge when the tick clock's backlog (owed,
+ * in ticks) is one tick or more; count quanta, wake sleepers, end the run.
  */
-void sched_tick(uint64_t now_ref, const struct tick_verdict *v);
+void sched_tick(uint64_t now_ref, uint64_t owed);
+/* The accounting of the task a tick interrupts; NULL outside the run, when there is none. */
+struct acct *sched_interrupted(void);
 /* From trap() around every IRQ: accounting marks, and the switch a tick asked for. */
 void sched_irq_enter(void);
 void sched_irq_exit(void);
@@ -95,11 +88,6 @@ void sched_steal_probe(void);
 void sched_set_tick_period(uint64_t cycles);
 /* Stolen cycles the probes of all tasks have seen so far. */
 uint64_t sched_stolen_cycles(void);
-/* The ledger steal-aware sampling took the steal off the ticks with (acct/steal.h). */
-const struct steal_ledger *sched_steal_ledger(void);
-/* Ticks owed after gaps that ended while a task that never probes (a halted idle task) had the
- * CPU: periods whose stolen time, if they were stolen, no probe can have seen. */
-uint64_t sched_unseen_owed_ticks(void);
 uint64_t sched_my_cycles(void);
 uint64_t sched_tsc_hz(void);
 uint32_t sched_tick_hz(void);
