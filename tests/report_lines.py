@@ -1,8 +1,9 @@
 """The guest's timekeeping and accounting lines, read in one place.
 
 The formats are documented in docs/timekeeping.md and docs/report.md; the kernel prints them
-from kernel/tick.c and acct/acct_report.c.  The conformance tests, scripts/bench-timekeeping
-and the HTML report all read a run through these, so a change of format is one change here.
+from kernel/tick.c, acct/acct_table.c and acct/acct_report.c.  The conformance tests,
+scripts/bench-timekeeping and the HTML report all read a run through these, so a change of
+format is one change here.
 
 Each function takes a harness.Result (the *_line ones, one line of text).  A figure the report
 lacks raises: LookupError with the run's summary for a line, KeyError naming the checks there
