@@ -69,9 +69,10 @@ run-iso: $(ISO)
 	$(PYTHON) scripts/run-guest --iso $(ISO) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 # Host unit tests of the pure code (cmocka).  Each test links the sources it tests.
-UNIT_TESTS := config format stats steal figures tick_account tickstat tickclock acpi refclock rtc_decode madt calib tsc_sources
+UNIT_TESTS := config format lineq stats steal figures tick_account tickstat tickclock acpi refclock rtc_decode madt calib tsc_sources
 unit_srcs_config   := kernel/config.c kernel/format.c kernel/string.c
 unit_srcs_format   := kernel/format.c kernel/string.c
+unit_srcs_lineq    := kernel/lineq.c kernel/format.c kernel/string.c
 unit_srcs_stats    := acct/stats.c
 unit_srcs_steal    := acct/steal.c
 unit_srcs_figures  := acct/figures.c acct/stats.c
