@@ -7,8 +7,8 @@
  *   - steal the probes saw that no tick came to take before the run ended (left in the ledger);
  *   - one tick period: n ticks stand for n periods, but the first of them closes a stretch of
  *     exact time anywhere from nothing to a period long (the run starts between two ticks).
- * Then, for the workload as a whole (every task but the sponge and idle), the figure tickguest
- * exists for: the share of all stolen time each method charged to it.
+ * Then, for the workload as a whole (every task but the sponge, the console and idle), the
+ * figure tickguest exists for: the share of all stolen time each method charged to it.
  *
  * A method is not always expected to hold, and the report says so instead of failing the
  * platform for it.  The interval is for sampling error, and the allowance for what no method
@@ -60,7 +60,7 @@ static const struct acct_table *tab;
 
 static bool is_workload(const struct task *t)
 {
-	return t != sched_sponge() && t != sched_idle();
+	return t != sched_sponge() && t != sched_console() && t != sched_idle();
 }
 
 static void yaml_ms(const char *key, int64_t ns)

@@ -270,6 +270,8 @@ static void accounting_run(const struct tsc_calibration *cal)
 
 	tick_stop();
 	irq_chip()->mask_all();
+	/* what the console task had not written yet, before the checks */
+	console_flush_queued();
 }
 
 void kmain(uint32_t magic, uint32_t info_addr)

@@ -1,6 +1,7 @@
 /* The scheduler; see sched.h for the policy. */
 #include "sched/sched.h"
 #include "sched/workload.h"
+#include "kernel/console.h"
 #include "kernel/panic.h"
 #include "kernel/x86.h"
 
@@ -12,6 +13,7 @@ static unsigned ntasks;
 static struct task *current;
 static struct task *idle;
 static struct task *sponge;             /* NULL with sponge=off */
+static struct task *console;
 static enum sponge_mode sponge_mode;
 static volatile uint64_t backlog;       /* the tick clock's, after the latest tick */
 static uint64_t steal_threshold;        /* STEAL_THRESHOLD_US in TSC cycles */
@@ -61,6 +63,9 @@ void sched_init(const struct config *cfg, uint64_t hz)
 		task_setup(sponge, "sponge", 0, workload_sponge, 1);
 		sponge->state = TASK_BLOCKED;
 	}
+	console = &tasks[ntasks++];
+	task_setup(console, "console", 0, workload_console, 1);
+	console->state = TASK_BLOCKED;
 	idle = &tasks[ntasks++];
 	task_setup(idle, "idle", 0, cfg->idle == IDLE_POLL ? workload_idle_poll : workload_idle, 1);
 	steal_threshold = STEAL_THRESHOLD_US * hz / 1000000;
@@ -80,10 +85,13 @@ static struct task *pick_next(void)
 	/* A runnable sponge goes first: it is there to be running when catch-up ticks come. */
 	if (sponge && sponge->state == TASK_RUNNABLE)
 		return sponge;
+	/* Then the console: the lines it writes were due when the tick queued them. */
+	if (console->state == TASK_RUNNABLE)
+		return console;
 	for (unsigned k = 0; k < ntasks; k++) {
 		struct task *t = &tasks[(start + k) % ntasks];
 
-		if (t == idle || t == sponge || t->state != TASK_RUNNABLE)
+		if (t == idle || t == sponge || t == console || t->state != TASK_RUNNABLE)
 			continue;
 		if (!best || behind(t, best))
 			best = t;
@@ -171,7 +179,9 @@ void sched_tick(uint64_t now_ref, uint64_t owed)
 				need_resched = true;
 		}
 	}
-	if (current != idle && current != sponge && --current->quantum_left == 0)
+	/* the sponge and the console run until they block, the idle task until anything else can */
+	if (current != idle && current != sponge && current != console &&
+	    --current->quantum_left == 0)
 		need_resched = true;
 	if (now_ref - run_start_ref >= run_cycles) {
 		run_over = true;
@@ -213,18 +223,22 @@ void sched_irq_exit(void)
 		acct_charge_to(&current->acct, rdtsc());
 }
 
+/* The current task leaves the CPU until woken.  Interrupts are off. */
+static void leave_cpu(enum task_state why)
+{
+	/* Flush the exact time first: pick_next() compares up-to-date figures. */
+	acct_charge_to(&current->acct, rdtsc());
+	current->state = why;
+	switch_to(pick_next());
+}
+
 void sched_sleep_until(uint64_t tick)
 {
 	uint32_t flags = irq_save();
 
 	if (tick > ticks) {
-		uint64_t now = rdtsc();
-
-		/* Flush the exact time first: pick_next() compares up-to-date figures. */
-		acct_charge_to(&current->acct, now);
-		current->state = TASK_SLEEPING;
 		current->wake_tick = tick;
-		switch_to(pick_next());
+		leave_cpu(TASK_SLEEPING);
 	}
 	irq_restore(flags);
 }
@@ -233,12 +247,27 @@ void sched_sponge_wait(void)
 {
 	uint32_t flags = irq_save();
 
-	if (backlog == 0) {
-		acct_charge_to(&current->acct, rdtsc());
-		current->state = TASK_BLOCKED;
-		switch_to(pick_next());
-	}
+	if (backlog == 0)
+		leave_cpu(TASK_BLOCKED);
 	irq_restore(flags);
+}
+
+void sched_console_wait(void)
+{
+	uint32_t flags = irq_save();
+
+	if (!console_queued())
+		leave_cpu(TASK_BLOCKED);
+	irq_restore(flags);
+}
+
+void sched_console_wake(void)
+{
+	if (!console || console->state != TASK_BLOCKED)
+		return;
+	console->state = TASK_RUNNABLE;
+	console->wakeups++;
+	need_resched = true;
 }
 
 uint64_t sched_backlog(void)
@@ -282,6 +311,7 @@ unsigned sched_ntasks(void) { return ntasks; }
 struct task *sched_task(unsigned i) { return &tasks[i]; }
 struct task *sched_current(void) { return current; }
 struct task *sched_sponge(void) { return sponge; }
+struct task *sched_console(void) { return console; }
 struct task *sched_idle(void) { return idle; }
 enum sponge_mode sched_sponge_mode(void) { return sponge_mode; }
 uint64_t sched_ticks(void) { return ticks; }

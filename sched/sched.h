@@ -11,9 +11,18 @@
  * The sponge (sponge=run|charge, VMware's VMDesched) is a task of its own.  With sponge=run it
  * blocks until a tick finds tick time behind by a period or more, then runs ahead of every
  * other task until the backlog is paid, so the catch-up ticks that arrive meanwhile are
- * sampled to it.  With sponge=charge it never runs: the tick charges every catch-up tick to
- * it directly, whoever was running.  Either way its sampled time stands for the time the
+ * sampled to it.  With sponge=charge it never runs: the tick's accounting decision
+ * (acct/tick_account.h) charges every catch-up tick to it directly, whoever was running.  Either way its sampled time stands for the time the
  * guest was descheduled.
+ *
+ * The console task writes the lines the tick handler queues (kernel/console.h), so that the
+ * polled UART is never waited on with interrupts off.  It blocks until the tick queues a line,
+ * then runs ahead of every task but a runnable sponge, writes what is queued with interrupts
+ * on and blocks again.  Its time is its own row of the accounting, by every method, rather
+ * than another task's: written from a workload task, the UART's time would be charged to that
+ * task exactly, and by every tick that found it writing.  It probes for stolen time like any
+ * busy loop.  It is not part of the workload: the share of the stolen time charged to the
+ * workload leaves it out, as it does the sponge and idle.
  */
 #ifndef TICKGUEST_SCHED_H
 #define TICKGUEST_SCHED_H
@@ -31,7 +40,7 @@ struct context {
 enum task_state {
 	TASK_RUNNABLE,
 	TASK_SLEEPING,
-	TASK_BLOCKED,           /* the sponge, waiting for a backlog */
+	TASK_BLOCKED,           /* the sponge, waiting for a backlog; the console, for lines */
 };
 
 struct task {
@@ -46,10 +55,11 @@ struct task {
 	struct acct acct;
 	uint32_t overruns;              /* duty periods that ended before the work did */
 	uint64_t periods;               /* duty periods started */
-	uint64_t wakeups;               /* the sponge: backlogs it was woken for */
+	uint64_t wakeups;               /* the sponge: backlogs it was woken for; the console */
 };
 
-#define SCHED_MAX_TASKS (CONFIG_MAX_TASKS + 2)  /* the workload, the sponge, then idle */
+/* the workload, the sponge, the console, then idle */
+#define SCHED_MAX_TASKS (CONFIG_MAX_TASKS + 3)
 
 void sched_init(const struct config *cfg, uint64_t tsc_hz);
 /* Run the tasks until `duration_cycles` of reference time have passed since the first tick. */
@@ -72,8 +82,9 @@ struct acct *sched_interrupted(void);
 void sched_irq_enter(void);
 void sched_irq_exit(void);
 
-/* The sponge and the idle task, or NULL when there is none (sponge=off). */
+/* The sponge, or NULL when there is none (sponge=off); the console task; the idle task. */
 struct task *sched_sponge(void);
+struct task *sched_console(void);
 struct task *sched_idle(void);
 enum sponge_mode sched_sponge_mode(void);
 
@@ -81,6 +92,9 @@ enum sponge_mode sched_sponge_mode(void);
 void sched_sleep_until(uint64_t tick);
 /* The sponge: block until the next backlog, unless one is owed already. */
 void sched_sponge_wait(void);
+/* The console task: block until a line is queued, unless one is already.  The tick wakes it. */
+void sched_console_wait(void);
+void sched_console_wake(void);
 uint64_t sched_backlog(void);
 /* Busy loops, once an iteration: feed the stolen-time probe of the current task. */
 void sched_steal_probe(void);
