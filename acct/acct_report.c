@@ -1,9 +1,5 @@
 /*
- * The accounting checks and table at the end of a run.
- *
- * Every task gets a line of figures (acct/figures.h): its time by plain sampling, by
- * steal-aware sampling and exactly, the stolen time its probes saw, its true time (exact less
- * stolen), and each method's error against true.
+ * The accounting checks at the end of a run, on the figures of the table (acct_table.h).
  *
  * Per task, each sampling method is held to the task's true share with the 99 % binomial
  * interval, widened by an allowance for what sampling cannot know and the probes cannot see:
@@ -11,8 +7,8 @@
  *   - steal the probes saw that no tick came to take before the run ended (left in the ledger);
  *   - one tick period: n ticks stand for n periods, but the first of them closes a stretch of
  *     exact time anywhere from nothing to a period long (the run starts between two ticks).
- * Then, for the workload as a whole (every task but the sponge and idle), the figure tickguest
- * exists for: the share of all stolen time each method charged to it.
+ * Then, for the workload as a whole (every task but the sponge, the console and idle), the
+ * figure tickguest exists for: the share of all stolen time each method charged to it.
  *
  * A method is not always expected to hold, and the report says so instead of failing the
  * platform for it.  The interval is for sampling error, and the allowance for what no method
@@ -27,8 +23,8 @@
  *   - every catch-up tick not on a sponge;
  *   - every extra tick, which puts tick time ahead of the reference (steal.h).
  * Steal-aware sampling cannot remove the stolen time of a gap no probe saw: one that ended while
- * the idle task halted (the scheduler counts the ticks such gaps left owed), or fell inside a
- * handler (the allowance).
+ * the idle task halted (acct/tick_account.h counts the ticks such gaps left owed), or fell
+ * inside a handler (the allowance).
  *
  * Weights: the spinners always want the CPU, so the scheduler alone decides their shares,
  * which must follow their weights.  The scheduler keeps every spinner's cycles/weight within
@@ -36,7 +32,7 @@
  * off; the check allows that bound or 1 percentage point, whichever is larger.
  */
 #include "acct/acct_report.h"
-#include "acct/figures.h"
+#include "acct/acct_table.h"
 #include "acct/stats.h"
 #include "kernel/format.h"
 #include "kernel/report.h"
@@ -51,7 +47,6 @@
  * percentage and a difference of shares is in percentage points. */
 #define PCT_DECIMALS 4
 #define NS_PER_US 1000
-#define PS_PER_NS 1000
 
 static uint32_t w_ppm;                  /* acct_report_set_w() */
 
@@ -60,68 +55,12 @@ void acct_report_set_w(uint32_t w)
 	w_ppm = w;
 }
 
-/* The sampling methods, as the checks name them. */
-enum method { PLAIN, STEAL_AWARE, SAMPLING_METHODS };
-
-/* The figures of every task and of the run, computed once. */
-static struct acct_row rows[SCHED_MAX_TASKS];
-static struct acct_run run;
-static uint64_t irq_ns;
-static int64_t untaken_ns;              /* left in the ledger at the end */
-static int64_t stolen_ns;               /* all the probes saw */
-/* The stolen time each method is known not to remove, and its parts (see the top). */
-static int64_t blind_ns[SAMPLING_METHODS];
-static int64_t short_gaps_ns, extra_ns;
-static uint64_t long_gaps, catchup_off_sponge;
-
-static uint64_t period_ns(void)
-{
-	return run.period_ps / PS_PER_NS;
-}
+/* The figures the checks judge, computed once (acct_table.c). */
+static const struct acct_table *tab;
 
 static bool is_workload(const struct task *t)
 {
-	return t != sched_sponge() && t != sched_idle();
-}
-
-static void compute_rows(void)
-{
-	const struct steal_ledger *l = sched_steal_ledger();
-	const uint64_t tsc_hz = sched_tsc_hz();
-	uint64_t n = 0, stolen = 0, stolen_long = 0, catchup = 0;
-
-	for (unsigned i = 0; i < sched_ntasks(); i++) {
-		const struct task *t = sched_task(i);
-
-		n += t->acct.ticks;
-		stolen += t->acct.steal.stolen;
-		stolen_long += t->acct.steal.stolen_long;
-		long_gaps += t->acct.steal.events_long;
-		if (t != sched_sponge())
-			catchup += t->acct.catchup_ticks;
-	}
-	irq_ns = cycles_to_ns(acct_irq_cycles(), tsc_hz);
-	untaken_ns = (int64_t)cycles_to_ns(steal_ledger_untaken(l), tsc_hz);
-	stolen_ns = (int64_t)cycles_to_ns(stolen, tsc_hz);
-	short_gaps_ns = (int64_t)cycles_to_ns(stolen - stolen_long, tsc_hz);
-	catchup_off_sponge = catchup;
-	extra_ns = (int64_t)cycles_to_ns(l->extra, tsc_hz);
-	run = (struct acct_run){
-		.n = n, .period_ps = tick_state()->period_ps, .tsc_hz = tsc_hz, .w_ppm = w_ppm,
-		.extra_ns = (uint64_t)extra_ns,
-		.allowance_ns = (int64_t)irq_ns + untaken_ns + (int64_t)(tick_state()->period_ps /
-									 PS_PER_NS),
-	};
-	run.base_ns = acct_base_ns(&run, irq_ns);
-	blind_ns[PLAIN] = short_gaps_ns + (int64_t)((long_gaps + catchup) * period_ns()) + extra_ns;
-	blind_ns[STEAL_AWARE] = (int64_t)(sched_unseen_owed_ticks() * period_ns());
-	for (unsigned i = 0; i < sched_ntasks(); i++) {
-		const struct acct *a = &sched_task(i)->acct;
-		struct acct_inputs in = { a->ticks, a->cycles, a->steal.stolen, a->aware_ticks,
-					  a->taken };
-
-		acct_row_compute(&in, &run, &rows[i]);
-	}
+	return t != sched_sponge() && t != sched_console() && t != sched_idle();
 }
 
 static void yaml_ms(const char *key, int64_t ns)
@@ -134,18 +73,13 @@ static void yaml_pct(const char *key, int64_t ppm)
 	report_yaml_fixed(key, ppm, PCT_DECIMALS);
 }
 
-static const char *ms(char *buf, size_t n, int64_t ns)
-{
-	return fmt_fixed(buf, n, ns / NS_PER_US, 3);
-}
-
 /* The allowance of every check, and what it is made of. */
 static void allowance_yaml(void)
 {
-	yaml_ms("allowance_ms", run.allowance_ns);
-	yaml_ms("allowance_interrupts_ms", (int64_t)irq_ns);
-	yaml_ms("allowance_untaken_ms", untaken_ns);
-	yaml_ms("allowance_edge_ms", (int64_t)period_ns());
+	yaml_ms("allowance_ms", tab->run.allowance_ns);
+	yaml_ms("allowance_interrupts_ms", (int64_t)tab->irq_ns);
+	yaml_ms("allowance_untaken_ms", tab->untaken_ns);
+	yaml_ms("allowance_edge_ms", (int64_t)acct_table_period_ns(tab));
 }
 
 /* What a task's share is held to, in both of its checks. */
@@ -207,19 +141,21 @@ static const char *known_failure(enum method m, char *why, size_t n)
 {
 	char b[3][24];
 
-	if (blind_ns[m] <= run.allowance_ns)
+	if (tab->blind_ns[m] <= tab->run.allowance_ns)
 		return 0;
 	if (m == PLAIN)
 		ksnprintf(why, n, "plain sampling charges the task a tick finds for up to %s ms it "
 			  "did not run: %s ms of steal in gaps shorter than a tick, a period for each of "
 			  "%llu longer gaps, %llu catch-up ticks not on a sponge, %s ms of extra ticks",
-			  ms(b[0], sizeof(b[0]), blind_ns[m]), ms(b[1], sizeof(b[1]), short_gaps_ns),
-			  (unsigned long long)long_gaps, (unsigned long long)catchup_off_sponge,
-			  ms(b[2], sizeof(b[2]), extra_ns));
+			  acct_ms(b[0], sizeof(b[0]), tab->blind_ns[m]),
+			  acct_ms(b[1], sizeof(b[1]), tab->short_gaps_ns),
+			  (unsigned long long)tab->long_gaps,
+			  (unsigned long long)tab->catchup_off_sponge,
+			  acct_ms(b[2], sizeof(b[2]), tab->extra_ns));
 	else
 		ksnprintf(why, n, "gaps that ended while the idle task halted left %s ms of ticks "
-			  "owed, whose stolen time no probe can have seen", ms(b[0], sizeof(b[0]),
-									  blind_ns[m]));
+			  "owed, whose stolen time no probe can have seen",
+			  acct_ms(b[0], sizeof(b[0]), tab->blind_ns[m]));
 	return why;
 }
 
@@ -229,7 +165,7 @@ static const char *const method_name[SAMPLING_METHODS] = { "plain sampling",
 /* A task's share by one method against its true share. */
 static void task_check(const struct task *t, enum method m)
 {
-	const struct acct_row *r = &rows[t - sched_task(0)];
+	const struct acct_row *r = &tab->rows[t - sched_task(0)];
 	const char *claim = "task %s: %s charged its true share, within the 99%% binomial interval";
 	bool ok = m == PLAIN ? r->sampled_inside : r->steal_aware_inside;
 	char why[200];
@@ -251,7 +187,7 @@ static void task_check(const struct task *t, enum method m)
 		yaml_pct("steal_aware_share_pct", r->steal_aware_ppm);
 		interval_yaml(r);
 	}
-	yaml_ms("known_blind_ms", blind_ns[m]);
+	yaml_ms("known_blind_ms", tab->blind_ns[m]);
 	report_yaml_end();
 }
 
@@ -268,13 +204,13 @@ static struct workload workload_totals(void)
 	int64_t all_exact = 0;
 
 	for (unsigned i = 0; i < sched_ntasks(); i++) {
-		all_exact += rows[i].exact_ns;
+		all_exact += tab->rows[i].exact_ns;
 		if (!is_workload(sched_task(i)))
 			continue;
-		w.charged[PLAIN] += rows[i].sampled_ns;
-		w.charged[STEAL_AWARE] += rows[i].steal_aware_ns;
-		w.exact += rows[i].exact_ns;
-		w.true_ns += rows[i].true_ns;
+		w.charged[PLAIN] += tab->rows[i].sampled_ns;
+		w.charged[STEAL_AWARE] += tab->rows[i].steal_aware_ns;
+		w.exact += tab->rows[i].exact_ns;
+		w.true_ns += tab->rows[i].true_ns;
 	}
 	w.exact_ppm = share_ppm((uint64_t)w.exact, (uint64_t)all_exact);
 	return w;
@@ -288,7 +224,8 @@ static void share_check(enum method m, const struct workload *w)
 	char name[48], why[200], b[2][24];
 	const char *todo;
 
-	acct_steal_share(w->charged[m], w->true_ns, stolen_ns, true, w->exact_ppm, &run, &s);
+	acct_steal_share(w->charged[m], w->true_ns, tab->stolen_ns, true, w->exact_ppm, &tab->run,
+			 &s);
 	if (m == PLAIN && sched_sponge())
 		ksnprintf(name, sizeof(name), "plain sampling (sponge=%s)",
 			  config_sponge_name(sched_sponge_mode()));
@@ -298,7 +235,8 @@ static void share_check(enum method m, const struct workload *w)
 	if (!s.judged) {
 		ksnprintf(why, sizeof(why), "%s ms stolen is no more than the bound of %s ms: too "
 			  "little to tell a share of it from sampling error",
-			  ms(b[0], sizeof(b[0]), stolen_ns), ms(b[1], sizeof(b[1]), s.bound_ns));
+			  acct_ms(b[0], sizeof(b[0]), tab->stolen_ns),
+			  acct_ms(b[1], sizeof(b[1]), s.bound_ns));
 		report_skip(why, claim, name);
 	} else if (todo) {
 		report_todo(s.inside, todo, claim, name);
@@ -307,7 +245,7 @@ static void share_check(enum method m, const struct workload *w)
 	}
 	report_yaml_begin();
 	report_yaml("method", "%s", name);
-	yaml_ms("stolen_ms", stolen_ns);
+	yaml_ms("stolen_ms", tab->stolen_ns);
 	yaml_ms("workload_charged_ms", w->charged[m]);
 	yaml_ms("workload_true_ms", w->true_ns);
 	yaml_ms("excess_ms", s.excess_ns);
@@ -317,7 +255,7 @@ static void share_check(enum method m, const struct workload *w)
 	yaml_ms("interval_ms", s.interval_ns);
 	yaml_pct("workload_exact_share_pct", w->exact_ppm);
 	allowance_yaml();
-	yaml_ms("known_blind_ms", blind_ns[m]);
+	yaml_ms("known_blind_ms", tab->blind_ns[m]);
 	report_yaml_end();
 }
 
@@ -328,16 +266,16 @@ static void share_note(const struct workload *w)
 	char b[4][24];
 
 	for (unsigned m = 0; m < SAMPLING_METHODS; m++)
-		acct_steal_share(w->charged[m], w->true_ns, stolen_ns, true, w->exact_ppm, &run,
-				 &s[m]);
-	acct_steal_share(w->exact, w->true_ns, stolen_ns, false, w->exact_ppm, &run,
+		acct_steal_share(w->charged[m], w->true_ns, tab->stolen_ns, true, w->exact_ppm,
+				 &tab->run, &s[m]);
+	acct_steal_share(w->exact, w->true_ns, tab->stolen_ns, false, w->exact_ppm, &tab->run,
 			 &s[SAMPLING_METHODS]);
 	report_note("stolen time charged to the workload: plain sampling %s%%, steal-aware "
 		    "sampling %s%%, exact %s%% of %s ms stolen seen",
 		    fmt_fixed(b[0], sizeof(b[0]), s[PLAIN].share_ppm / 100, 2),
 		    fmt_fixed(b[1], sizeof(b[1]), s[STEAL_AWARE].share_ppm / 100, 2),
 		    fmt_fixed(b[2], sizeof(b[2]), s[SAMPLING_METHODS].share_ppm / 100, 2),
-		    ms(b[3], sizeof(b[3]), stolen_ns));
+		    acct_ms(b[3], sizeof(b[3]), tab->stolen_ns));
 }
 
 static bool is_spinner(const struct task *t)
@@ -400,7 +338,7 @@ static void weight_checks(uint64_t tsc_hz)
 static void sponge_check(void)
 {
 	const struct task *sp = sched_sponge();
-	const struct acct_row *r = &rows[sp - sched_task(0)];
+	const struct acct_row *r = &tab->rows[sp - sched_task(0)];
 	const char *claim = "sponge absorbed at least 95%% of the catch-up ticks";
 	uint64_t all = 0, absorbed = sp->acct.catchup_ticks;
 	int64_t share;
@@ -422,64 +360,17 @@ static void sponge_check(void)
 	/* what the sponge stands for: its sampled time is the descheduled time, as sampling sees it */
 	yaml_ms("sponge_sampled_ms", r->sampled_ns);
 	yaml_ms("sponge_exact_ms", r->exact_ns);
-	yaml_ms("stolen_seen_ms", stolen_ns);
+	yaml_ms("stolen_seen_ms", tab->stolen_ns);
 	report_yaml_end();
-}
-
-/* The table, one line a task, for people; the YAML of the checks has the same figures. */
-static void table(void)
-{
-	char c[8][24];
-
-	report_note("%-8s %7s %7s %11s %14s %11s %11s %11s %11s %12s %12s", "task", "ticks",
-		    "catchup", "sampled_ms", "steal_aware_ms", "exact_ms", "stolen_ms", "true_ms",
-		    "samp_err_ms", "aware_err_ms", "exact_err_ms");
-	for (unsigned i = 0; i < sched_ntasks(); i++) {
-		const struct task *t = sched_task(i);
-		const struct acct_row *r = &rows[i];
-
-		report_note("%-8s %7llu %7llu %11s %14s %11s %11s %11s %11s %12s %12s", t->name,
-			    (unsigned long long)t->acct.ticks,
-			    (unsigned long long)t->acct.catchup_ticks,
-			    ms(c[0], sizeof(c[0]), r->sampled_ns),
-			    ms(c[1], sizeof(c[1]), r->steal_aware_ns),
-			    ms(c[2], sizeof(c[2]), r->exact_ns),
-			    ms(c[3], sizeof(c[3]), r->stolen_ns),
-			    ms(c[4], sizeof(c[4]), r->true_ns),
-			    ms(c[5], sizeof(c[5]), r->sampled_err_ns),
-			    ms(c[6], sizeof(c[6]), r->steal_aware_err_ns),
-			    ms(c[7], sizeof(c[7]), r->exact_err_ns));
-	}
 }
 
 void acct_report_checks(void)
 {
-	const uint64_t tsc_hz = sched_tsc_hz();
-	const struct steal_ledger *l = sched_steal_ledger();
-	uint64_t cycles = 0, gaps = 0;
 	struct workload w;
-	char b[5][24];
+	char b[24];
 
-	compute_rows();
-	for (unsigned i = 0; i < sched_ntasks(); i++) {
-		cycles += sched_task(i)->acct.cycles;
-		gaps += sched_task(i)->acct.steal.events;
-	}
-	report_note("accounting: %llu ticks sampled, %llu ms exact in tasks, %llu ms in interrupts, "
-		    "%llu ms stolen seen in %llu gaps (probe threshold %u us); ticks stand for %s ms",
-		    (unsigned long long)run.n, (unsigned long long)cycles_to_us(cycles, tsc_hz) / 1000,
-		    (unsigned long long)irq_ns / 1000000,
-		    (unsigned long long)cycles_to_us(sched_stolen_cycles(), tsc_hz) / 1000,
-		    (unsigned long long)gaps, STEAL_THRESHOLD_US,
-		    ms(b[0], sizeof(b[0]), (int64_t)run.base_ns));
-	report_note("steal-aware sampling: %s ms of steal taken off ticks, %s ms dropped with lost "
-		    "ticks, %s ms left untaken; %s ms of ticks owed after gaps no probe could see; "
-		    "%s ms of extra ticks taken off whole",
-		    ms(b[0], sizeof(b[0]), (int64_t)cycles_to_ns(l->taken, tsc_hz)),
-		    ms(b[1], sizeof(b[1]), (int64_t)cycles_to_ns(l->dropped, tsc_hz)),
-		    ms(b[2], sizeof(b[2]), untaken_ns), ms(b[3], sizeof(b[3]), blind_ns[STEAL_AWARE]),
-		    ms(b[4], sizeof(b[4]), extra_ns));
-	table();
+	tab = acct_table_compute(w_ppm);
+	acct_table_print(tab);
 	for (unsigned m = 0; m < SAMPLING_METHODS; m++)
 		for (unsigned i = 0; i < sched_ntasks(); i++)
 			if (sched_task(i) != sched_sponge())
@@ -492,6 +383,6 @@ void acct_report_checks(void)
 		sponge_check();
 	if (w_ppm)
 		report_note("w = %s applied to the sampled figures (w_corrected_ms in each task's YAML)",
-			    fmt_fixed(b[0], sizeof(b[0]), w_ppm, 6));
-	weight_checks(tsc_hz);
+			    fmt_fixed(b, sizeof(b), w_ppm, 6));
+	weight_checks(sched_tsc_hz());
 }

@@ -73,11 +73,11 @@ void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
 		      struct acct_row *out);
 
 /*
- * How much of the stolen time a method charged to the workload tasks (all but the sponge and
- * idle), from their totals: charged by the method, and true.  A sampled charge is a share of
- * n periods and true time a share of B, so the excess is taken between shares (charged / n
- * periods - true / B) and given in ns of B; exact time is not sampled and is compared as it
- * is.
+ * How much of the stolen time a method charged to the workload tasks (all but the sponge,
+ * the console and idle), from their totals: charged by the method, and true.  A sampled
+ * charge is a share of n periods and true time a share of B, so the excess is taken between
+ * shares (charged / n periods - true / B) and given in ns of B; exact time is not sampled and
+ * is compared as it is.
  *
  * The bound is the sampling error of the workload's total, plus the allowance.  Stolen time
  * does not make that total random: every tick charges its period less what was taken off it,

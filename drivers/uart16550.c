@@ -57,12 +57,18 @@ bool uart_init(void)
 	return true;
 }
 
+bool uart_tx_ready(void)
+{
+	/* THRE: the holding register, or with the FIFO on (uart_init) the whole FIFO, is empty,
+	 * so a byte goes in without waiting, and with the FIFO the two of a CR LF do. */
+	return !uart_present || (uart_in(UART_LSR) & UART_LSR_THRE);
+}
+
 void uart_putc(char c)
 {
 	if (!uart_present)
 		return;
-	/* THRE means the FIFO has room for at least one more byte. */
-	while (!(uart_in(UART_LSR) & UART_LSR_THRE))
+	while (!uart_tx_ready())
 		cpu_relax();
 	uart_out(UART_THR, (uint8_t)c);
 }

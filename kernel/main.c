@@ -234,8 +234,9 @@ static struct refclock *choose_tick_reference(void)
 static void accounting_run(const struct tsc_calibration *cal)
 {
 	const struct tick_source *src;
-	const struct tick_options opt = {
+	struct tick_options opt = {
 		.compensate = cfg.lostticks == LOSTTICKS_COMPENSATE, .stats_us = cfg.stats_us,
+		.tsc_hz = cal->hz,
 	};
 	struct refclock *ref;
 	const char *why = NULL;
@@ -250,6 +251,8 @@ static void accounting_run(const struct tsc_calibration *cal)
 		route_hpet(ioapic);
 	ref = choose_tick_reference();
 	sched_init(&cfg, cal->hz);
+	if (cfg.sponge == SPONGE_CHARGE)
+		opt.catchup_sink = &sched_sponge()->acct;
 	acct_report_set_w(cfg.w_ppm);
 	if (tick_start(src, ref, cfg.hz, &opt, err, sizeof(err)) < 0)
 		report_bail(EXIT_BAD_CONFIG, "hz=%u: %s", cfg.hz, err);
@@ -268,6 +271,8 @@ static void accounting_run(const struct tsc_calibration *cal)
 
 	tick_stop();
 	irq_chip()->mask_all();
+	/* what the console task had not written yet, before the checks */
+	console_flush_queued();
 }
 
 void kmain(uint32_t magic, uint32_t info_addr)

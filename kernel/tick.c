@@ -2,10 +2,13 @@
  * The tick: the one interrupt the scheduler and the sampling accounting are driven by.
  *
  * The handler acknowledges the device, reads the reference clock, classifies the interval
- * (kernel/tickstat.h) and the tick (kernel/tickclock.h), and hands the tick to the scheduler.
- * Every stats= of reference time it prints a TimeTrackerStats pair of lines, and when a
- * backlog closes, one line saying how it went (docs/report.md has the format).  Printing
- * from the handler costs interrupt time, which the exact accounting keeps apart from the tasks.
+ * (kernel/tickstat.h) and the tick (kernel/tickclock.h), has the accounting decide what the
+ * tick is worth (acct/tick_account.h), and hands the backlog to the scheduler.
+ * Every stats= of reference time it formats a TimeTrackerStats pair of lines, and when a
+ * backlog closes, one line saying how it went (docs/report.md has the format).  It only
+ * queues them (kernel/console.h): written from here, at 115200 baud, a pair would hold every
+ * interrupt off for some 25 ms, longer than a tick.  The console task writes them, woken
+ * here, and its time is accounted like any task's (sched/sched.h).
  */
 #include "kernel/tick.h"
 #include "kernel/console.h"
@@ -33,7 +36,7 @@ static const char *rate2(char *buf, size_t n, uint64_t x, uint64_t y)
 	return fmt_fixed(buf, n, y ? (int64_t)(x * 100 / y) : 0, 2);
 }
 
-static void print_stats(uint64_t now_ns)
+static void queue_stats(uint64_t now_ns)
 {
 	const struct tickclock *c = &ts.clock;
 	uint64_t dt = now_ns - ts.stats_from_ns, ticks = ts.count - ts.stats_from_count;
@@ -45,16 +48,17 @@ static void print_stats(uint64_t now_ns)
 	rate2(per_s, sizeof(per_s), ticks * NS_PER_S, dt);
 	rate2(avg, sizeof(avg), ts.count * NS_PER_S, now_ns);
 	rate2(req, sizeof(req), PS_PER_S, ts.period_ps);
-	kprintf("# TimeTrackerStats at %s s: behind by %lld us, at most %lld us; running at %s%%; "
-		"stolen %llu us\n",
+	/* one entry: a reader takes the second line for the device figures of the first */
+	console_queue("# TimeTrackerStats at %s s: behind by %lld us, at most %lld us; running at "
+		"%s%%; stolen %llu us\n"
+		"# TimeTrackerStats %s: %llu ints, %s/sec, %s avg, %s req; %llu tot, %llu req; "
+		"%llu catchup, %llu lost, %llu late, %llu ahead",
 		fmt_fixed(at, sizeof(at), (int64_t)(now_ns / 1000000), 3),
 		(long long)(c->behind_ns / (int64_t)NS_PER_US),
 		(long long)(ts.stats_max_behind_ns / (int64_t)NS_PER_US),
 		fmt_fixed(run, sizeof(run), dt ? (int64_t)(dtick * 1000 / dt) : 0, 1),
-		(unsigned long long)cycles_to_us(sched_stolen_cycles(), sched_tsc_hz()));
-	kprintf("# TimeTrackerStats %s: %llu ints, %s/sec, %s avg, %s req; %llu tot, %llu req; "
-		"%llu catchup, %llu lost, %llu late, %llu ahead\n", ts.src->name,
-		(unsigned long long)ticks, per_s, avg, req, (unsigned long long)ts.count,
+		(unsigned long long)cycles_to_us(sched_stolen_cycles(), sched_tsc_hz()),
+		ts.src->name, (unsigned long long)ticks, per_s, avg, req, (unsigned long long)ts.count,
 		(unsigned long long)owed_total, (unsigned long long)c->kinds[TICK_KIND_CATCHUP],
 		(unsigned long long)c->lost, (unsigned long long)c->kinds[TICK_KIND_LATE],
 		(unsigned long long)c->kinds[TICK_KIND_AHEAD]);
@@ -65,13 +69,13 @@ static void print_stats(uint64_t now_ns)
 	ts.stats_from_count = ts.count;
 }
 
-static void print_episode(void)
+static void queue_episode(void)
 {
 	const struct tick_episode *e = &ts.clock.episode;
 	char at[24], len[24];
 
-	kprintf("# TimeTrackerBacklog at %s s: %lld ticks behind at most; %llu catchup, %llu lost; "
-		"closed after %s ms\n",
+	console_queue("# TimeTrackerBacklog at %s s: %lld ticks behind at most; %llu catchup, "
+		"%llu lost; closed after %s ms",
 		fmt_fixed(at, sizeof(at), (int64_t)(e->start_ns / 1000000), 3), (long long)e->peak,
 		(unsigned long long)e->catchup, (unsigned long long)e->lost,
 		fmt_fixed(len, sizeof(len), (int64_t)((e->end_ns - e->start_ns) / NS_PER_US), 3));
@@ -79,9 +83,8 @@ static void print_episode(void)
 
 static void tick_interrupt(struct trapframe *tf)
 {
-	uint64_t now, now_ns, lost_before = ts.clock.lost;
+	uint64_t now, now_ns;
 	enum tick_kind kind = TICK_KIND_ON_TIME;
-	struct tick_verdict verdict;
 	bool episode_over = false;
 
 	(void)tf;
@@ -109,23 +112,16 @@ static void tick_interrupt(struct trapframe *tf)
 		ts.stats_max_behind_ns = ts.clock.behind_ns;
 	ts.last_ref = now;
 	ts.count++;
-	verdict = (struct tick_verdict){
-		.catchup = kind == TICK_KIND_CATCHUP, .owed = tickclock_owed(&ts.clock),
-		.lost = ts.clock.lost > lost_before ? ts.clock.lost - lost_before : 0,
-		.late_ns = tickclock_late_ns(&ts.clock),
-		/* further ahead than ever: a tick that merely pays back one that came late while
-		 * tick time was ahead (two bunched by a loaded host) goes no further */
-		.extra = ts.clock.owed < ts.owed_min,
-	};
-	if (ts.clock.owed < ts.owed_min)
-		ts.owed_min = ts.clock.owed;
-	sched_tick(now, &verdict);
+	account_process_tick(&ts.acct, &ts.clock, kind, sched_interrupted(), sched_stolen_cycles());
+	sched_tick(now, tickclock_owed(&ts.clock));
 	if (episode_over)
-		print_episode();
+		queue_episode();
 	if (ts.opt.stats_us && now_ns >= ts.stats_next_ns) {
-		print_stats(now_ns);
+		queue_stats(now_ns);
 		ts.stats_next_ns += ts.opt.stats_us * NS_PER_US;
 	}
+	if (console_queued())
+		sched_console_wake();
 }
 
 int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
@@ -138,6 +134,7 @@ int tick_start(const struct tick_source *src, struct refclock *ref, uint32_t hz,
 	ts.period_ps = src->period_ps();
 	ts.period_ref = tick_period_in(ref->freq_hz);
 	tickclock_init(&ts.clock, ts.period_ps, opt->compensate);
+	tick_account_init(&ts.acct, opt->tsc_hz, tick_period_in(opt->tsc_hz), opt->catchup_sink);
 	ts.start_ref = refclock_read(ref);
 	ts.stats_next_ns = opt->stats_us * NS_PER_US;
 	ts.stats_max_behind_ns = INT64_MIN;

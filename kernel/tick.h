@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "acct/tick_account.h"
 #include "kernel/tickclock.h"
 #include "kernel/tickstat.h"
 
@@ -79,10 +80,14 @@ struct refclock {
  */
 uint64_t refclock_read(struct refclock *c);
 
-/* How the tick is kept (from the command line: lostticks=, stats=). */
+/* How the tick is kept (from the command line: lostticks=, stats=, sponge=). */
 struct tick_options {
 	bool compensate;                /* add ticks judged lost to tick time */
 	uint64_t stats_us;              /* a TimeTrackerStats line this often; 0: none */
+	/* For the accounting decision (acct/tick_account.h): the TSC's rate, and where plain
+	 * sampling sends catch-up ticks with sponge=charge (NULL otherwise). */
+	uint64_t tsc_hz;
+	struct acct *catchup_sink;
 };
 
 /* Tick bookkeeping, fed by the tick source's interrupt (kernel/tick.c). */
@@ -99,9 +104,8 @@ struct tick_state {
 	/* Tick time against the reference, from the second tick on (the first may have waited
 	 * behind start-up with interrupts off, so it cannot be the origin). */
 	struct tickclock clock;
-	/* The furthest ahead of the reference tick time has been, in ticks (0 or less): a tick
-	 * that goes further is an extra one (acct/steal.h). */
-	int64_t owed_min;
+	/* What each tick is worth to the accounting, decided from the clock (tick_account.h). */
+	struct tick_account acct;
 	/* The TimeTrackerStats interval in progress */
 	uint64_t stats_next_ns, stats_from_ns, stats_from_tick_ns, stats_from_count;
 	int64_t stats_max_behind_ns;    /* the most behind any tick of the interval found it */

@@ -1,12 +1,11 @@
 /* The scheduler; see sched.h for the policy. */
 #include "sched/sched.h"
 #include "sched/workload.h"
+#include "kernel/console.h"
 #include "kernel/panic.h"
 #include "kernel/x86.h"
-#include "acct/stats.h"
 
 #define TASK_STACK_SIZE 8192
-#define NS_PER_S        1000000000ull
 
 static struct task tasks[SCHED_MAX_TASKS];
 static uint8_t stacks[SCHED_MAX_TASKS][TASK_STACK_SIZE] __attribute__((aligned(16)));
@@ -14,12 +13,11 @@ static unsigned ntasks;
 static struct task *current;
 static struct task *idle;
 static struct task *sponge;             /* NULL with sponge=off */
+static struct task *console;
 static enum sponge_mode sponge_mode;
 static volatile uint64_t backlog;       /* the tick clock's, after the latest tick */
 static uint64_t steal_threshold;        /* STEAL_THRESHOLD_US in TSC cycles */
 static uint64_t steal_long_gap = UINT64_MAX;    /* a tick period in TSC cycles */
-static struct steal_ledger ledger;      /* steal-aware sampling's (acct/steal.h) */
-static uint64_t unseen_owed;            /* ticks owed after gaps no probe could see */
 static struct context *boot_ctx;        /* kmain, waiting in sched_run() for the end */
 
 static uint64_t ticks;
@@ -65,6 +63,9 @@ void sched_init(const struct config *cfg, uint64_t hz)
 		task_setup(sponge, "sponge", 0, workload_sponge, 1);
 		sponge->state = TASK_BLOCKED;
 	}
+	console = &tasks[ntasks++];
+	task_setup(console, "console", 0, workload_console, 1);
+	console->state = TASK_BLOCKED;
 	idle = &tasks[ntasks++];
 	task_setup(idle, "idle", 0, cfg->idle == IDLE_POLL ? workload_idle_poll : workload_idle, 1);
 	steal_threshold = STEAL_THRESHOLD_US * hz / 1000000;
@@ -84,10 +85,13 @@ static struct task *pick_next(void)
 	/* A runnable sponge goes first: it is there to be running when catch-up ticks come. */
 	if (sponge && sponge->state == TASK_RUNNABLE)
 		return sponge;
+	/* Then the console: the lines it writes were due when the tick queued them. */
+	if (console->state == TASK_RUNNABLE)
+		return console;
 	for (unsigned k = 0; k < ntasks; k++) {
 		struct task *t = &tasks[(start + k) % ntasks];
 
-		if (t == idle || t == sponge || t->state != TASK_RUNNABLE)
+		if (t == idle || t == sponge || t == console || t->state != TASK_RUNNABLE)
 			continue;
 		if (!best || behind(t, best))
 			best = t;
@@ -153,40 +157,14 @@ void sched_run(uint64_t duration_cycles)
 	/* Back here from switch_to() once the run is over, interrupts still off. */
 }
 
-/*
- * The tick's accounting decision, in one place (the role of Linux's account_process_tick).
- * Plain sampling charges the tick to the task it interrupted, or to the sponge for a catch-up
- * tick with sponge=charge.  Steal-aware sampling charges the task it interrupted, less the
- * stolen time its period held: it needs no sponge, since the stolen periods a catch-up tick
- * stands for are taken off it, and what is left of a burst of catch-up ticks is time the
- * interrupted task really ran while they came.
- */
-static void account_tick(const struct tick_verdict *v)
-{
-	struct task *to = sponge_mode == SPONGE_CHARGE && v->catchup ? sponge : current;
-	struct steal_tick st = {
-		.owed = v->owed, .lost = v->lost, .extra = v->extra,
-		.late = muldiv64(v->late_ns, tsc_hz, NS_PER_S),
-	};
-	uint64_t taken = steal_ledger_tick(&ledger, sched_stolen_cycles(), &st);
-
-	/* A gap that ends while a task that never probes has the CPU (the idle task halting)
-	 * leaves ticks owed that no probe can have seen stolen: steal-aware sampling's blind spot. */
-	if (!current->acct.steal.primed && v->owed > backlog)
-		unseen_owed += v->owed - backlog;
-	acct_tick(&to->acct, v->catchup);
-	acct_aware_tick(&current->acct, taken);
-}
-
-void sched_tick(uint64_t now_ref, const struct tick_verdict *v)
+void sched_tick(uint64_t now_ref, uint64_t owed)
 {
 	if (!running)
 		return;
 	if (ticks++ == 0)
 		run_start_ref = now_ref;
-	account_tick(v);
-	backlog = v->owed;
-	if (sponge_mode == SPONGE_RUN && v->owed > 0 && sponge->state == TASK_BLOCKED) {
+	backlog = owed;
+	if (sponge_mode == SPONGE_RUN && owed > 0 && sponge->state == TASK_BLOCKED) {
 		sponge->state = TASK_RUNNABLE;
 		sponge->wakeups++;
 		need_resched = true;
@@ -201,12 +179,19 @@ void sched_tick(uint64_t now_ref, const struct tick_verdict *v)
 				need_resched = true;
 		}
 	}
-	if (current != idle && current != sponge && --current->quantum_left == 0)
+	/* the sponge and the console run until they block, the idle task until anything else can */
+	if (current != idle && current != sponge && current != console &&
+	    --current->quantum_left == 0)
 		need_resched = true;
 	if (now_ref - run_start_ref >= run_cycles) {
 		run_over = true;
 		need_resched = true;
 	}
+}
+
+struct acct *sched_interrupted(void)
+{
+	return running ? &current->acct : 0;
 }
 
 void sched_irq_enter(void)
@@ -238,18 +223,22 @@ void sched_irq_exit(void)
 		acct_charge_to(&current->acct, rdtsc());
 }
 
+/* The current task leaves the CPU until woken.  Interrupts are off. */
+static void leave_cpu(enum task_state why)
+{
+	/* Flush the exact time first: pick_next() compares up-to-date figures. */
+	acct_charge_to(&current->acct, rdtsc());
+	current->state = why;
+	switch_to(pick_next());
+}
+
 void sched_sleep_until(uint64_t tick)
 {
 	uint32_t flags = irq_save();
 
 	if (tick > ticks) {
-		uint64_t now = rdtsc();
-
-		/* Flush the exact time first: pick_next() compares up-to-date figures. */
-		acct_charge_to(&current->acct, now);
-		current->state = TASK_SLEEPING;
 		current->wake_tick = tick;
-		switch_to(pick_next());
+		leave_cpu(TASK_SLEEPING);
 	}
 	irq_restore(flags);
 }
@@ -258,12 +247,27 @@ void sched_sponge_wait(void)
 {
 	uint32_t flags = irq_save();
 
-	if (backlog == 0) {
-		acct_charge_to(&current->acct, rdtsc());
-		current->state = TASK_BLOCKED;
-		switch_to(pick_next());
-	}
+	if (backlog == 0)
+		leave_cpu(TASK_BLOCKED);
 	irq_restore(flags);
+}
+
+void sched_console_wait(void)
+{
+	uint32_t flags = irq_save();
+
+	if (!console_queued())
+		leave_cpu(TASK_BLOCKED);
+	irq_restore(flags);
+}
+
+void sched_console_wake(void)
+{
+	if (!console || console->state != TASK_BLOCKED)
+		return;
+	console->state = TASK_RUNNABLE;
+	console->wakeups++;
+	need_resched = true;
 }
 
 uint64_t sched_backlog(void)
@@ -283,7 +287,6 @@ void sched_steal_probe(void)
 void sched_set_tick_period(uint64_t cycles)
 {
 	steal_long_gap = cycles;
-	ledger.period = cycles;
 }
 
 uint64_t sched_stolen_cycles(void)
@@ -293,16 +296,6 @@ uint64_t sched_stolen_cycles(void)
 	for (unsigned i = 0; i < ntasks; i++)
 		sum += tasks[i].acct.steal.stolen;
 	return sum;
-}
-
-const struct steal_ledger *sched_steal_ledger(void)
-{
-	return &ledger;
-}
-
-uint64_t sched_unseen_owed_ticks(void)
-{
-	return unseen_owed;
 }
 
 uint64_t sched_my_cycles(void)
@@ -318,6 +311,7 @@ unsigned sched_ntasks(void) { return ntasks; }
 struct task *sched_task(unsigned i) { return &tasks[i]; }
 struct task *sched_current(void) { return current; }
 struct task *sched_sponge(void) { return sponge; }
+struct task *sched_console(void) { return console; }
 struct task *sched_idle(void) { return idle; }
 enum sponge_mode sched_sponge_mode(void) { return sponge_mode; }
 uint64_t sched_ticks(void) { return ticks; }

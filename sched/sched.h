@@ -11,9 +11,18 @@
  * The sponge (sponge=run|charge, VMware's VMDesched) is a task of its own.  With sponge=run it
  * blocks until a tick finds tick time behind by a period or more, then runs ahead of every
  * other task until the backlog is paid, so the catch-up ticks that arrive meanwhile are
- * sampled to it.  With sponge=charge it never runs: the tick charges every catch-up tick to
- * it directly, whoever was running.  Either way its sampled time stands for the time the
+ * sampled to it.  With sponge=charge it never runs: the tick's accounting decision
+ * (acct/tick_account.h) charges every catch-up tick to it directly, whoever was running.  Either way its sampled time stands for the time the
  * guest was descheduled.
+ *
+ * The console task writes the lines the tick handler queues (kernel/console.h), so that the
+ * polled UART is never waited on with interrupts off.  It blocks until the tick queues a line,
+ * then runs ahead of every task but a runnable sponge, writes what is queued with interrupts
+ * on and blocks again.  Its time is its own row of the accounting, by every method, rather
+ * than another task's: written from a workload task, the UART's time would be charged to that
+ * task exactly, and by every tick that found it writing.  It probes for stolen time like any
+ * busy loop.  It is not part of the workload: the share of the stolen time charged to the
+ * workload leaves it out, as it does the sponge and idle.
  */
 #ifndef TICKGUEST_SCHED_H
 #define TICKGUEST_SCHED_H
@@ -31,7 +40,7 @@ struct context {
 enum task_state {
 	TASK_RUNNABLE,
 	TASK_SLEEPING,
-	TASK_BLOCKED,           /* the sponge, waiting for a backlog */
+	TASK_BLOCKED,           /* the sponge, waiting for a backlog; the console, for lines */
 };
 
 struct task {
@@ -46,10 +55,11 @@ struct task {
 	struct acct acct;
 	uint32_t overruns;              /* duty periods that ended before the work did */
 	uint64_t periods;               /* duty periods started */
-	uint64_t wakeups;               /* the sponge: backlogs it was woken for */
+	uint64_t wakeups;               /* the sponge: backlogs it was woken for; the console */
 };
 
-#define SCHED_MAX_TASKS (CONFIG_MAX_TASKS + 2)  /* the workload, the sponge, then idle */
+/* the workload, the sponge, the console, then idle */
+#define SCHED_MAX_TASKS (CONFIG_MAX_TASKS + 3)
 
 void sched_init(const struct config *cfg, uint64_t tsc_hz);
 /* Run the tasks until `duration_cycles` of reference time have passed since the first tick. */
@@ -60,27 +70,21 @@ struct task *sched_task(unsigned i);
 struct task *sched_current(void);
 uint64_t sched_ticks(void);
 
-/* What the tick clock made of a tick (kernel/tickclock.h), for the scheduler and accounting. */
-struct tick_verdict {
-	bool catchup;           /* a catch-up tick */
-	uint64_t owed;          /* the backlog after it, in ticks */
-	uint64_t lost;          /* ticks judged lost at it */
-	uint64_t late_ns;       /* how long after its due time it came, reference time */
-	bool extra;             /* it put tick time further ahead of the reference than ever */
-};
-
 /*
- * From the tick interrupt: sample (a catch-up tick to the sponge with sponge=charge), and take
- * the steal off it for steal-aware sampling; wake the sponge when the tick clock's backlog is
- * one tick or more with sponge=run; count quanta, wake sleepers, end the run.
+ * From the tick interrupt, after the accounting took its share of the tick
+ * (acct/tick_account.h): with sponge=run, wake the sponge when the tick clock's backlog (owed,
+ * in ticks) is one tick or more; count quanta, wake sleepers, end the run.
  */
-void sched_tick(uint64_t now_ref, const struct tick_verdict *v);
+void sched_tick(uint64_t now_ref, uint64_t owed);
+/* The accounting of the task a tick interrupts; NULL outside the run, when there is none. */
+struct acct *sched_interrupted(void);
 /* From trap() around every IRQ: accounting marks, and the switch a tick asked for. */
 void sched_irq_enter(void);
 void sched_irq_exit(void);
 
-/* The sponge and the idle task, or NULL when there is none (sponge=off). */
+/* The sponge, or NULL when there is none (sponge=off); the console task; the idle task. */
 struct task *sched_sponge(void);
+struct task *sched_console(void);
 struct task *sched_idle(void);
 enum sponge_mode sched_sponge_mode(void);
 
@@ -88,6 +92,9 @@ enum sponge_mode sched_sponge_mode(void);
 void sched_sleep_until(uint64_t tick);
 /* The sponge: block until the next backlog, unless one is owed already. */
 void sched_sponge_wait(void);
+/* The console task: block until a line is queued, unless one is already.  The tick wakes it. */
+void sched_console_wait(void);
+void sched_console_wake(void);
 uint64_t sched_backlog(void);
 /* Busy loops, once an iteration: feed the stolen-time probe of the current task. */
 void sched_steal_probe(void);
@@ -95,11 +102,6 @@ void sched_steal_probe(void);
 void sched_set_tick_period(uint64_t cycles);
 /* Stolen cycles the probes of all tasks have seen so far. */
 uint64_t sched_stolen_cycles(void);
-/* The ledger steal-aware sampling took the steal off the ticks with (acct/steal.h). */
-const struct steal_ledger *sched_steal_ledger(void);
-/* Ticks owed after gaps that ended while a task that never probes (a halted idle task) had the
- * CPU: periods whose stolen time, if they were stolen, no probe can have seen. */
-uint64_t sched_unseen_owed_ticks(void);
 uint64_t sched_my_cycles(void);
 uint64_t sched_tsc_hz(void);
 uint32_t sched_tick_hz(void);

@@ -2,9 +2,11 @@
  * What the tasks do.  Their CPU demand is known by construction, which is what makes the
  * accounting checkable: a spinner always wants the CPU; a duty task wants duty_pct % of each
  * period and sleeps the rest; idle halts until the next interrupt (or spins, with idle=poll).
- * Every busy loop probes for stolen time once an iteration (acct/steal.h).
+ * Every busy loop probes for stolen time once an iteration (acct/steal.h), the console task's
+ * wait on the UART included.
  */
 #include "sched/workload.h"
+#include "kernel/console.h"
 #include "kernel/x86.h"
 
 static void workload_spin(struct task *t)
@@ -69,6 +71,16 @@ void workload_sponge(struct task *t)
 		if (sched_backlog() == 0)
 			sched_sponge_wait();
 		cpu_relax();
+	}
+}
+
+/* Write the lines the tick queued, probing while the UART is busy; block until the next. */
+void workload_console(struct task *t)
+{
+	(void)t;
+	for (;;) {
+		console_write_queued(sched_steal_probe);
+		sched_console_wait();
 	}
 }
 

@@ -1,8 +1,9 @@
 """The guest's timekeeping and accounting lines, read in one place.
 
 The formats are documented in docs/timekeeping.md and docs/report.md; the kernel prints them
-from kernel/tick.c and acct/acct_report.c.  The conformance tests, scripts/bench-timekeeping
-and the HTML report all read a run through these, so a change of format is one change here.
+from kernel/tick.c, acct/acct_table.c and acct/acct_report.c.  The conformance tests,
+scripts/bench-timekeeping and the HTML report all read a run through these, so a change of
+format is one change here.
 
 Each function takes a harness.Result (the *_line ones, one line of text).  A figure the report
 lacks raises: LookupError with the run's summary for a line, KeyError naming the checks there
@@ -20,6 +21,8 @@ DEVICE_RE = re.compile(r"^# TimeTrackerStats (\w+): .*; (\d+) catchup, (\d+) los
 # A backlog that has closed: when it opened (guest seconds), its peak, how it was paid.
 BACKLOG_RE = re.compile(r"^# TimeTrackerBacklog at ([\d.]+) s: (-?\d+) ticks behind at most; "
                         r"(\d+) catchup, (\d+) lost; closed after ([\d.]+) ms")
+# Lines the console task could not write in time: the queue the tick formats them into was full.
+DROPPED_RE = re.compile(r"^# console: (\d+) lines dropped here: the queue of (\d+) entries was full")
 # The accounting summary above the table.
 ACCOUNTING_RE = re.compile(r"^# accounting: .* (\d+) ms in interrupts, (\d+) ms stolen seen")
 # Its count of the gaps the probes took for stolen time, and their threshold.
@@ -70,6 +73,11 @@ def stats(r) -> list:
 def backlogs(r) -> list:
     """Every TimeTrackerBacklog line of the run, in order."""
     return [b for _, text in r.lines if (b := backlog_line(text))]
+
+
+def dropped_lines(r) -> int:
+    """How many TimeTrackerStats and TimeTrackerBacklog lines the guest dropped (0 when none)."""
+    return sum(int(m.group(1)) for _, text in r.lines if (m := DROPPED_RE.match(text)))
 
 
 def _accounting(r):

@@ -81,6 +81,35 @@ def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
         assert abs(t.yaml["w_corrected_ms"] - 1.25 * t.yaml["sampled_ms"]) <= 0.002, t.yaml
 
 
+def test_the_console_task_writes_every_stats_line_and_is_accounted(kernel):
+    """The tick formats its lines and the console task writes them from task context
+    (kernel/console.h): every pair the tick clock counts reaches the serial port, whole and in
+    order, none dropped, the last (queued by the tick that ended the run) before the first
+    check; and the console task's time is a row of its own, not the workload's."""
+    cmdline = "suite=accounting stats=100ms duration=3s"
+    r = harness.run(kernel=kernel, cmdline=cmdline,
+                    timeout=harness.timeout_for(harness.cmdline_duration_s(cmdline)))
+    assert r.status == 0, r.summary()
+    texts = [text for _, text in r.lines]
+    stats = lines.stats(r)
+    assert len(stats) == lines.tick_clock(r)["stats_lines"] >= 25, r.summary()
+    assert [s.guest_s for s in stats] == sorted(s.guest_s for s in stats)
+    assert lines.dropped_lines(r) == 0, r.summary()
+    for i, text in enumerate(texts):
+        if lines.stats_line(text):
+            assert lines.DEVICE_RE.match(texts[i + 1]), texts[i:i + 2]
+    first_check = next(i for i, text in enumerate(texts) if text.startswith(("ok ", "not ok ")))
+    assert max(i for i, text in enumerate(texts) if lines.stats_line(text)) < first_check
+    console = lines.tasks(r)["console"].yaml
+    # woken for the lines, not writing them all at the end: a dispatch for most pairs
+    assert console["exact_ms"] > 0 and console["dispatches"] >= len(stats) / 2, console
+    assert lines.tasks(r, lines.STEAL_AWARE)["console"].ok
+    share = lines.share_check(r, lines.STEAL_AWARE).yaml
+    spinners = sum(t.yaml["true_ms"] for name, t in lines.tasks(r).items()
+                   if name in ("a", "b"))
+    assert share["workload_true_ms"] == pytest.approx(spinners, abs=0.002), share
+
+
 @pytest.mark.parametrize("clock", ["pmtimer", "hpet"])
 def test_tick_time_against_another_reference(kernel, clock):
     """clock= holds tick time against the PM timer or the HPET counter instead of the TSC;

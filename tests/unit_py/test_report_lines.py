@@ -31,6 +31,13 @@ def test_stats_and_backlog_lines_in_order():
     assert lines.backlog_line("# TimeTrackerStats at 0.500 s: behind by 42 us") is None
 
 
+def test_dropped_lines_are_counted_where_the_guest_says_so():
+    assert lines.dropped_lines(result(GUEST)) == 0
+    told = GUEST + [(3.0, "# console: 7 lines dropped here: the queue of 32 entries was full"),
+                    (3.1, "# console: 2 lines dropped here: the queue of 32 entries was full")]
+    assert lines.dropped_lines(result(told)) == 9
+
+
 def test_accounting_line_and_checks():
     r = result(GUEST)
     assert (lines.irq_ms(r), lines.stolen_ms(r)) == (13, 605)
