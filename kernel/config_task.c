@@ -36,6 +36,8 @@ const struct config_key config_task_fields[] = {
 
 const size_t config_ntask_fields = sizeof(config_task_fields) / sizeof(config_task_fields[0]);
 
+static const char *const reserved[] = { "idle", "sponge", "console" };
+
 static int check_name(struct parser *ps, struct span word, struct span name)
 {
 	size_t i;
@@ -52,8 +54,11 @@ static int check_name(struct parser *ps, struct span word, struct span name)
 			return config_fail(ps, word, NULL, "task name '%.*s' contains '%c'; " NAME_RULE,
 					   SPAN_ARGS(name), c, CONFIG_NAME_MAX);
 	}
-	if (span_is(name, "idle"))
-		return config_fail(ps, word, NULL, "task name 'idle' is reserved for the idle task; choose another NAME");
+	/* the kernel's own tasks have rows of their own in the accounting table */
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (span_is(name, reserved[i]))
+			return config_fail(ps, word, NULL, "task name '%s' is reserved for the kernel's "
+					   "%s task; choose another NAME", reserved[i], reserved[i]);
 	return 0;
 }
 

@@ -100,6 +100,8 @@ static void test_task_name(void **state)
 		{ "task=a.b:spin", NULL, { "contains '.'" } },
 		{ "task=a=b:spin", NULL, { "contains '='" } },
 		{ "task=idle:spin", NULL, { "'idle' is reserved" } },
+		{ "task=sponge:spin", NULL, { "'sponge' is reserved" } },
+		{ "task=console:spin", NULL, { "'console' is reserved" } },
 		/* the name is checked before the rest */
 		{ "task=A:blink", NULL, { "contains 'A'" } },
 	};
