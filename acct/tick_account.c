@@ -46,6 +46,8 @@ struct tick_verdict account_process_tick(struct tick_account *ta, const struct t
 	 */
 	if (!interrupted->steal.primed && v.owed > ta->owed)
 		ta->unseen_owed += v.owed - ta->owed;
+	if (v.catchup && ta->owed == 0)
+		ta->catchup_unowed++;
 	ta->owed = v.owed;
 	/*
 	 * Plain sampling charges the task the tick interrupted, except that sponge=charge sends

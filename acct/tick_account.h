@@ -53,6 +53,11 @@ struct tick_account {
 	 * ticks owed after gaps no probe could see. */
 	uint64_t owed;
 	uint64_t unseen_owed;
+	/* Catch-up ticks that came when the previous tick had left no tick owed: a tick the
+	 * clock had judged lost came after all, paying a backlog already written off.
+	 * sponge=run wakes the sponge only for a tick owed, so these are the ones it cannot
+	 * take. */
+	uint64_t catchup_unowed;
 	struct steal_ledger ledger;     /* steal-aware sampling's (acct/steal.h) */
 };
 

@@ -146,7 +146,8 @@ def check_accounting(c):
     if c.sponge != "off":
         s = lines.sponge(c.r)
         if s["catchup_ticks"]:
-            assert s["absorbed"] >= 0.95 * s["catchup_ticks"], s
+            # the sponge misses only the catch-up ticks nothing woke it for (acct/acct_report.c)
+            assert s["escaped"] <= s["catchup_unowed"], s
     if c.sponge == "off" and c.src in CATCHUP and c.pauses:
         # Every tick is sampled to a spinner, so the spinners together were charged n periods;
         # true time is n periods less the stolen time and the interrupt time.  The excess is

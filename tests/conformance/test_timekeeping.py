@@ -159,7 +159,8 @@ def test_pauses_rtc_slew_catch_up_lands_on_the_sponge(kernel, sponge):
     expected = paused_ms / p
     assert c["catchup_ticks"] + c["recovered"] >= expected - 2 * PAUSES, (c, expected)
     s = lines.sponge(run.r)
-    assert s["absorbed"] >= 0.95 * s["catchup_ticks"], s
+    # the sponge misses only the catch-up ticks nothing woke it for (acct/acct_report.c)
+    assert s["escaped"] <= s["catchup_unowed"], s
     stolen, (low, high) = lines.stolen_ms(run.r), run.stolen_bounds_ms()
     assert low <= stolen <= high, (low, stolen, high, run.pauses)
 

@@ -140,6 +140,39 @@ static void test_sponge_charge_takes_catchup_ticks_from_plain_sampling_only(void
 	assert_int_equal(r.ta.unseen_owed, 0);
 }
 
+/* A backlog's catch-up ticks all come with a tick owed: sponge=run was woken for each. */
+static void test_catchup_after_a_pause_comes_with_ticks_owed(void **state)
+{
+	struct run r;
+
+	(void)state;
+	start(&r, false, false);
+	pause_then_catchup(&r, &r.a);
+	assert_true(r.c.kinds[TICK_KIND_CATCHUP] >= 29);
+	assert_int_equal(r.ta.catchup_unowed, 0);
+}
+
+/* A tick the clock judged lost that comes after all pays back a backlog already written off:
+ * a catch-up tick with no tick owed before it, which nothing woke the sponge for. */
+static void test_catchup_with_no_tick_owed_is_counted(void **state)
+{
+	struct run r;
+
+	(void)state;
+	start(&r, false, false);
+	steady(&r, 0, 50, &r.a);
+	tick(&r, T0 + 52 * P, &r.a);            /* tick 51, late */
+	tick(&r, T0 + 53 * P, &r.a);            /* 52, behind */
+	tick(&r, T0 + 54 * P, &r.a);            /* 53: one judged lost, none owed */
+	assert_int_equal(r.v.owed, 0);
+	assert_int_equal(r.ta.catchup_unowed, 0);
+	tick(&r, T0 + 54 * P + P / 100, &r.a);  /* 54 came after all */
+	assert_int_equal(r.kind, TICK_KIND_CATCHUP);
+	assert_int_equal(r.ta.catchup_unowed, 1);
+	steady(&r, 55, 60, &r.a);
+	assert_int_equal(r.ta.catchup_unowed, 1);
+}
+
 static void test_without_a_sink_catchup_ticks_go_to_the_interrupted_task(void **state)
 {
 	struct run r;
@@ -281,6 +314,8 @@ int main(void)
 		cmocka_unit_test(test_steal_in_the_period_comes_off_the_tick),
 		cmocka_unit_test(test_sponge_charge_takes_catchup_ticks_from_plain_sampling_only),
 		cmocka_unit_test(test_without_a_sink_catchup_ticks_go_to_the_interrupted_task),
+		cmocka_unit_test(test_catchup_after_a_pause_comes_with_ticks_owed),
+		cmocka_unit_test(test_catchup_with_no_tick_owed_is_counted),
 		cmocka_unit_test(test_owed_ticks_after_a_gap_no_probe_saw_are_counted_once),
 		cmocka_unit_test(test_lost_ticks_are_reported_once_and_their_steal_dropped),
 		cmocka_unit_test(test_a_loss_taken_back_is_no_lost_verdict),
