@@ -170,7 +170,15 @@ void tickclock_report_check(void)
 	const struct tick_state *ts = tick_state();
 	const struct tickclock *c = &ts->clock;
 
-	report_check(c->kinds[TICK_KIND_AHEAD] == 0 && c->overcorrected == 0,
+	/*
+	 * What the claim says, measured: the furthest tick time got ahead of the reference, right
+	 * after a tick.  Ticks the clock classed ahead are not the measure: a slot runs from a
+	 * quarter period before a tick's due time, so a tick a quarter early is classed ahead, and
+	 * a loaded host that delays the origin tick makes every later one look that early.
+	 */
+	int64_t ahead_ns = c->max_ahead_ns < 0 ? -c->max_ahead_ns : 0;
+
+	report_check(ahead_ns < (int64_t)(ts->period_ps / 1000) && c->overcorrected == 0,
 		     "%s tick time never ran ahead of the %s by a period or more", ts->src->name,
 		     ts->ref->name);
 	report_yaml_begin();

@@ -73,7 +73,8 @@ def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
     c, p = lines.tick_clock(run.r), lines.tick_period_ms(run.r)
     assert c["catchup_ticks"] <= run.runqueue_wait_ms() / p + c["backlogs"], \
         (c, run.runqueue_wait_ms())
-    assert c["overcorrected"] == 0 and c["ahead_ticks"] == 0, c
+    # tick time never got a period ahead (a tick a quarter early is classed ahead: kernel/checks.c)
+    assert c["overcorrected"] == 0 and c["max_ahead_ms"] < p, c
     # a stats line a second
     assert len(lines.stats(run.r)) >= 4, run.r.summary()
     # w= scales every task's sampled figure (to the microsecond the YAML is printed in)
