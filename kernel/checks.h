@@ -1,4 +1,4 @@
-/* Platform checks made by the kernel itself: the TSC, the tick rate, stray interrupts. */
+/* Platform checks made by the kernel itself: the tick rate, stray interrupts. */
 #ifndef TICKGUEST_CHECKS_H
 #define TICKGUEST_CHECKS_H
 
@@ -6,11 +6,6 @@
 #include "kernel/tick.h"
 #include "kernel/tickstat.h"
 
-/* TSC frequency plausibility bounds: anything outside is a broken TSC or calibration. */
-#define TSC_PLAUSIBLE_MIN_HZ  50000000ull       /* 50 MHz */
-#define TSC_PLAUSIBLE_MAX_HZ  20000000000ull    /* 20 GHz */
-
-void tsc_report_check(const struct tsc_calibration *cal);
 void tick_report_check(void);
 void tickclock_report_check(void);
 /* A reference clock taken at its nominal rate: the ppm its integer frequency may round away. */
