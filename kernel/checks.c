@@ -10,8 +10,6 @@
 #include "kernel/tick.h"
 #include "kernel/trap.h"
 #include "acct/stats.h"
-#include "drivers/acpi_pmtimer.h"
-#include "drivers/hpet.h"
 
 void tick_stats_yaml(const struct tick_stats *st, uint64_t ref_hz)
 {
@@ -129,20 +127,4 @@ void irq_report_check(void)
 	report_yaml_u64("unhandled_isa", unhandled);
 	report_yaml_u64("unexpected_vectors", trap_unexpected_count());
 	report_yaml_end();
-}
-
-struct refclock *second_refclock(const char *pmtimer_absent, const char *hpet_absent,
-				 const char **why)
-{
-	static char buf[160];
-
-	*why = NULL;
-	if (!pmtimer_absent)
-		return &pmtimer_refclock;
-	if (!hpet_absent)
-		return &hpet_refclock;
-	ksnprintf(buf, sizeof(buf), "no ACPI PM timer (%s) and no HPET (%s)", pmtimer_absent,
-		  hpet_absent);
-	*why = buf;
-	return NULL;
 }

@@ -31,8 +31,8 @@
 #include "kernel/checks.h"
 #include "checks/oneshot.h"
 #include "checks/limits.h"
+#include "checks/refclock.h"
 #include "checks/tsc.h"
-#include "kernel/checks_refclocks.h"
 #include "kernel/checks_pit.h"
 #include "kernel/checks_rtc.h"
 #include "kernel/checks_apic.h"
@@ -306,7 +306,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	report_hold();
 	tsc_checks(&cal);
 	if (devices) {
-		refclock_checks_run(pmtimer_why, hpet_why);
+		refclock_checks(pmtimer_why, hpet_why);
 		pit_measure(pmtimer_why, hpet_why);     /* IRQ 0 alone for ~1.6 s, through the 8259 */
 		/* IRQ 8 alone for ~5 s, so before the tick and the tasks */
 		rtc_measure(pmtimer_why, hpet_why);
@@ -318,7 +318,6 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	report_release();
 
 	if (devices) {
-		refclock_report_checks();
 		rtc_report_checks();
 		apic_report_checks();
 		pit_report_checks();
