@@ -27,9 +27,10 @@ static inline uint64_t bracket_budget(uint64_t cycles)
 }
 
 /*
- * Read each of n clocks at both ends of a window of `cycles`, and every `step` cycles between
- * (0: never) so that a narrow counter counts its wraps.  The window is measured again, up to
- * WINDOW_TRIES times, while a sample's bracket was as long as its budget; wr says how it went.
+ * Read each of n clocks (NULL: absent, not read) at both ends of a window of `cycles`, and
+ * every `step` cycles between (0: never) so that a narrow counter counts its wraps.  The
+ * window is measured again, up to WINDOW_TRIES times, while a sample's bracket was as long as
+ * its budget; wr says how it went.
  */
 void sample_window(struct refclock *const clk[], unsigned n, uint64_t cycles, uint64_t step,
 		   struct sample s0[], struct sample s1[], struct window_run *wr);

@@ -202,7 +202,7 @@ static void rate_claim(uint32_t hz, const struct rate *r, bool by_pm, const char
 	ppm_yaml(e);
 	report_yaml_u64("ticks", tl.ticks);
 	report_yaml_u64("periods_measured", tl.last.periods - tl.first.periods);
-	report_yaml_u64("robbed_ends", tl.ticks - tl.ends);
+	report_yaml_u64("robbed_handlers", tl.ticks - tl.ends);
 	/* periods without a tick of their own; < 0: extra ticks */
 	report_yaml("lost_ticks", "%lld", (long long)tl.periods - (tl.ticks - 1));
 	report_yaml_fixed("late_first_us", hpet_counts_ns(tl.late_first) / 10, 2);

@@ -1,14 +1,10 @@
 /*
- * The reference clocks: every read goes forward, and every clock keeps the TSC's time.
- *
- * A read of a slow clock (an I/O port for the PM timer, MMIO for the HPET: microseconds each
- * under emulation) is bracketed by two RDTSCs, and the true instant of the read lies somewhere
- * in the bracket.  Half the bracket is therefore the timing error of that sample, and it goes
- * into the bound of every claim that uses it.
- *
- * The claims, in the order measured: each clock never goes backwards; the PM timer's extension
- * keeps time (checks/pmtimer.c); the PM timer and the HPET agree with the TSC and with each
- * other, over one window; the HPET's timer 0 (checks/hpet.c).
+ * The reference clocks: every read goes forward, and every clock keeps the TSC's time.  A read
+ * of a slow clock (an I/O port for the PM timer, MMIO for the HPET: microseconds each under
+ * emulation) is bracketed by two RDTSCs; the read happened somewhere in the bracket, so half of
+ * it is the sample's timing error, in the bound of every claim that uses it.  In the order
+ * measured: reads, the PM timer's extension (checks/pmtimer.c), the rates against the TSC and
+ * each other over one window, the HPET's timer 0 (checks/hpet.c).
  */
 #include "checks/refclock.h"
 #include "checks/agreement.h"
@@ -56,14 +52,18 @@ void sample_window(struct refclock *const clk[], unsigned n, uint64_t cycles, ui
 		window_begin();
 		start = rdtsc();
 		for (unsigned i = 0; i < n; i++)
-			sample_take(clk[i], &s0[i]);
+			if (clk[i])
+				sample_take(clk[i], &s0[i]);
 		for (uint64_t t = step; step && t < cycles; t += step) {
 			window_wait_until(start + t);
 			for (unsigned i = 0; i < n; i++)
-				refclock_read(clk[i]);
+				if (clk[i])
+					refclock_read(clk[i]);
 		}
 		window_wait_until(start + cycles);
 		for (unsigned i = 0; i < n; i++) {
+			if (!clk[i])
+				continue;
 			sample_take(clk[i], &s1[i]);
 			widest = s0[i].half_gap > widest ? s0[i].half_gap : widest;
 			widest = s1[i].half_gap > widest ? s1[i].half_gap : widest;
@@ -191,24 +191,16 @@ static void agreement_claim(const char *x, const char *y, const char *absent,
 /* One window in which every clock there is is read at both ends. */
 static void agreement_checks(const char *pm_absent, const char *hpet_absent)
 {
-	struct refclock *clk[2];
-	struct sample s0[3] = { { 0 } }, s1[3] = { { 0 } };     /* [2]: an absent clock's */
+	struct refclock *const clk[] = { pm_absent ? NULL : &pmtimer_refclock,
+					 hpet_absent ? NULL : &hpet_refclock };
+	struct sample s0[2] = { { 0 } }, s1[2] = { { 0 } };
 	struct agreement pm = { 0 }, hpet = { 0 }, both = { 0 };
 	struct window_run wr = { 0 };
-	unsigned n = 0, p = 2, h = 2;
 
-	if (!pm_absent) {
-		p = n;
-		clk[n++] = &pmtimer_refclock;
-	}
-	if (!hpet_absent) {
-		h = n;
-		clk[n++] = &hpet_refclock;
-	}
-	if (n)
-		sample_window(clk, n, tsc_from_ms(AGREE_WINDOW_MS), 0, s0, s1, &wr);
-	agree_with_tsc(&s0[p], &s1[p], PM_TMR_HZ, &pm);
-	agree_with_tsc(&s0[h], &s1[h], hpet_refclock.freq_hz, &hpet);
+	if (clk[0] || clk[1])
+		sample_window(clk, 2, tsc_from_ms(AGREE_WINDOW_MS), 0, s0, s1, &wr);
+	agree_with_tsc(&s0[0], &s1[0], PM_TMR_HZ, &pm);
+	agree_with_tsc(&s0[1], &s1[1], hpet_refclock.freq_hz, &hpet);
 	agree_pairwise(&pm, &hpet, &both);
 	agreement_claim("pmtimer", "tsc", pm_absent, &wr, &pm);
 	agreement_claim("hpet", "tsc", hpet_absent, &wr, &hpet);

@@ -152,8 +152,8 @@ def test_device_interrupt_counts_are_exact_under_icount(kernel):
     assert len(hpet) == 6, [t.line for t in hpet]
     for t in hpet:
         y = t.yaml
-        assert t.ok and t.directive is None and y["windows"] == 1 and y["robbed_ends"] == 0, \
-            (t.line, y)
+        assert t.ok and t.directive is None, t.line
+        assert y["windows"] == 1 and y["robbed_handlers"] == 0, (t.line, y)
         assert abs(y["periods_measured"] - y["programmed_hz"] * 0.3) <= 1, (t.line, y)
 
 
