@@ -1,6 +1,6 @@
 /*
- * Checks of the platform made from inside: was the TSC calibration sound, did the tick source
- * tick at the rate it was programmed for, did any interrupt arrive that nobody asked for.
+ * Checks of the platform made from inside: did the tick source tick at the rate it was
+ * programmed for, did any interrupt arrive that nobody asked for.
  * Each tolerance is derived next to its check from what limits the measurement.
  */
 #include "kernel/checks.h"
@@ -11,57 +11,6 @@
 #include "kernel/trap.h"
 #include "acct/stats.h"
 #include "sched/sched.h"
-#include "drivers/acpi_pmtimer.h"
-#include "drivers/hpet.h"
-
-void tsc_report_check(const struct tsc_calibration *cal)
-{
-	const struct tsc_estimate *m = &cal->est[cal->best_measured];
-	bool plausible = cal->hz >= TSC_PLAUSIBLE_MIN_HZ && cal->hz <= TSC_PLAUSIBLE_MAX_HZ;
-
-	/*
-	 * Repeatable: the two most precise windows of the best measured estimate agree within
-	 * their two error bounds (tsc_windows_combine).  Precise: the window kept was undisturbed;
-	 * if the host disturbed every window the calibration says so but is not good enough.  How
-	 * the estimates agree with each other is kernel/checks_tsc.c's business.
-	 */
-	report_check(plausible && m->window_err_ppm[m->best] <= TSC_CAL_PRECISE_PPM &&
-		     m->agree_ppm <= m->pair_bound_ppm,
-		     "TSC calibration is plausible and repeatable");
-	report_yaml_begin();
-	report_yaml("source", "%s", cal->source);
-	report_yaml("chosen_because", "%s", cal->why);
-	report_yaml_u64("tsc_hz", cal->hz);
-	report_yaml_u64("tsc_bound_ppm", tsc_uncertainty_ppm());
-	report_yaml("windows_of", "%s", m->name);
-	for (unsigned i = 0; i < m->windows; i++) {
-		char key[24];
-
-		ksnprintf(key, sizeof(key), "window%u_hz", i);
-		report_yaml_u64(key, m->window_hz[i]);
-		ksnprintf(key, sizeof(key), "window%u_err_ppm", i);
-		report_yaml_u64(key, m->window_err_ppm[i]);
-	}
-	report_yaml_u64("chosen_window", m->best);
-	report_yaml_u64("precise_ppm", TSC_CAL_PRECISE_PPM);
-	report_yaml_u64("plausible_min_hz", TSC_PLAUSIBLE_MIN_HZ);
-	report_yaml_u64("plausible_max_hz", TSC_PLAUSIBLE_MAX_HZ);
-	report_yaml_u64("spread_ppm", m->spread_ppm);
-	report_yaml_u64("agree_ppm", m->agree_ppm);
-	report_yaml_u64("bound_ppm", m->pair_bound_ppm);
-	for (int i = 0; i < TSC_NR_SOURCES; i++) {
-		const struct tsc_estimate *e = &cal->est[i];
-		char key[40];
-
-		if (!e->present)
-			continue;
-		ksnprintf(key, sizeof(key), "%s_hz", e->key);
-		report_yaml_u64(key, e->hz);
-		ksnprintf(key, sizeof(key), "%s_bound_ppm", e->key);
-		report_yaml_u64(key, e->bound_ppm);
-	}
-	report_yaml_end();
-}
 
 void tick_stats_yaml(const struct tick_stats *st, uint64_t ref_hz)
 {
@@ -226,20 +175,4 @@ void irq_report_check(void)
 	report_yaml_u64("unhandled_isa", unhandled);
 	report_yaml_u64("unexpected_vectors", trap_unexpected_count());
 	report_yaml_end();
-}
-
-struct refclock *second_refclock(const char *pmtimer_absent, const char *hpet_absent,
-				 const char **why)
-{
-	static char buf[160];
-
-	*why = NULL;
-	if (!pmtimer_absent)
-		return &pmtimer_refclock;
-	if (!hpet_absent)
-		return &hpet_refclock;
-	ksnprintf(buf, sizeof(buf), "no ACPI PM timer (%s) and no HPET (%s)", pmtimer_absent,
-		  hpet_absent);
-	*why = buf;
-	return NULL;
 }

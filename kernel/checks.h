@@ -1,16 +1,12 @@
-/* Platform checks made by the kernel itself: the TSC, the tick rate, stray interrupts. */
+/* Platform checks made by the kernel itself: the tick rate, stray interrupts. */
 #ifndef TICKGUEST_CHECKS_H
 #define TICKGUEST_CHECKS_H
 
+#include "checks/refclock.h"     /* second_refclock() */
 #include "drivers/tsc.h"
 #include "kernel/tick.h"
 #include "kernel/tickstat.h"
 
-/* TSC frequency plausibility bounds: anything outside is a broken TSC or calibration. */
-#define TSC_PLAUSIBLE_MIN_HZ  50000000ull       /* 50 MHz */
-#define TSC_PLAUSIBLE_MAX_HZ  20000000000ull    /* 20 GHz */
-
-void tsc_report_check(const struct tsc_calibration *cal);
 void tick_report_check(void);
 void tickclock_report_check(void);
 /* A reference clock taken at its nominal rate: the ppm its integer frequency may round away. */
@@ -18,13 +14,5 @@ void tickclock_report_check(void);
 /* The YAML lines of a tick interval classification (kernel/tickstat.h), times in us. */
 void tick_stats_yaml(const struct tick_stats *st, uint64_t ref_hz);
 void irq_report_check(void);
-
-/*
- * The reference clock a device check times against besides the TSC, so that every rate is
- * measured by two clocks that share no oscillator on a PC: the ACPI PM timer, else the HPET.
- * NULL when neither is there, with why (kept, static) saying what each lacked.
- */
-struct refclock *second_refclock(const char *pmtimer_absent, const char *hpet_absent,
-				 const char **why);
 
 #endif

@@ -32,8 +32,8 @@
 #include "checks/oneshot.h"
 #include "checks/pit.h"
 #include "checks/limits.h"
-#include "kernel/checks_tsc.h"
-#include "kernel/checks_refclocks.h"
+#include "checks/refclock.h"
+#include "checks/tsc.h"
 #include "kernel/checks_rtc.h"
 #include "kernel/checks_apic.h"
 #include "acct/acct_report.h"
@@ -306,10 +306,12 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	calibrate(&cal);
 	apic_init();
 
-	/* Device checks measure now, with the machine to themselves, and print after the run. */
+	/* Device checks measure now, with the machine to themselves, and print after the run;
+	 * the TSC's are judged from its calibration. */
 	report_hold();
+	tsc_checks(&cal);
 	if (devices) {
-		refclock_checks_run(pmtimer_why, hpet_why);
+		refclock_checks(pmtimer_why, hpet_why);
 		pit_checks(pmtimer_why, hpet_why);      /* IRQ 0 alone for ~1.6 s, through the 8259 */
 		/* IRQ 8 alone for ~5 s, so before the tick and the tasks */
 		rtc_measure(pmtimer_why, hpet_why);
@@ -320,10 +322,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		accounting_run(&cal);
 	report_release();
 
-	tsc_report_check(&cal);
-	tsc_report_agreement_checks(&cal);
 	if (devices) {
-		refclock_report_checks();
 		rtc_report_checks();
 		apic_report_checks();
 	}

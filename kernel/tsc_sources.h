@@ -24,12 +24,12 @@
 
 /*
  * The stated limits on how far two sound estimates may disagree, on top of the sum of their
- * own error bounds (the one table; kernel/checks_tsc.c uses it for its checks, tsc_choose()
+ * own error bounds (the one table; checks/tsc.c uses it for its checks, tsc_choose()
  * to decide whether a hypervisor's figure can be believed).
  *
  * MEASURED: two measured estimates.  The PIT, the PM timer and usually the HPET run from the
  *   same 14.31818 MHz crystal on a PC, and under a hypervisor from the same host clock; the
- *   limit is the one the reference clock checks use (REFCHK_AGREE_LIMIT_PPM).
+ *   limit is the one the reference clock checks use (DEVICE_RATE_LIMIT_PPM).
  * NOMINAL: a reported exact frequency against a measured one.  CPUID 0x15 states the nominal
  *   crystal, which real crystals miss by up to ~100 ppm; a hypervisor states the rate it
  *   programmed, which its virtual PIT and PM timer follow only as well as its host clock does.

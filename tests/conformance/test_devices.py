@@ -117,7 +117,8 @@ RTC_EXPECTED = {2: 4, 4: 4, 8: 4, 16: 8, 32: 8, 64: 16, 128: 32, 256: 64, 512: 1
 def test_device_interrupt_counts_are_exact_under_icount(kernel):
     """Under -icount no tick is ever late, so none is merged: every periodic check's raw
     interrupt count over its window must be exactly what the window holds (100 Hz over 50
-    periods: 50), for the PIT in modes 2 and 3 and for the RTC's periodic interrupt."""
+    periods: 50), for the PIT in modes 2 and 3 and for the RTC's periodic interrupt; the HPET's
+    periods, counted deadline to deadline, are those of its window."""
     r = harness.run(kernel=kernel, cmdline="suite=devices", machine="pc", accel="tcg",
                     extra_args=ICOUNT_ARGS, timeout=10 * harness.timeout_for())
     assert_passed(r)
@@ -145,6 +146,15 @@ def test_device_interrupt_counts_are_exact_under_icount(kernel):
     for t in lapic.values():
         y = t.yaml
         assert y["periods_measured"] == 5 and y["lost_ticks"] == 0, (t.line, y)
+    # the HPET's timer 0: every rate timed deadline to deadline over checks/hpet.c's 300 ms
+    # window, in one clean window with both ends clean, by both references
+    hpet = [t for t in r.tap.tests if t.description.startswith("hpet timer 0 runs at")]
+    assert len(hpet) == 6, [t.line for t in hpet]
+    for t in hpet:
+        y = t.yaml
+        assert t.ok and t.directive is None, t.line
+        assert y["windows"] == 1 and y["robbed_handlers"] == 0, (t.line, y)
+        assert abs(y["periods_measured"] - y["programmed_hz"] * 0.3) <= 1, (t.line, y)
 
 
 def test_lapic_second_reference_skipped_without_acpi(kernel):
