@@ -153,18 +153,21 @@ static void rate_errors(struct rate *r)
 
 /*
  * A step of a period in the window merges ticks.  QEMU's HPET drops them and keeps its phase,
- * which the deadline count survives, but a device that took its phase from a late handler
- * would then show the host's doing as its own: such a window is measured again, as the RTC's
- * and the local APIC timer's are.  A window in which the host robbed every handler but one in
- * its reads has no two ends: not judged either.
+ * which the deadline count survives; a device model that took its phase from a late handler
+ * instead would show the host's doing as its own.  The deadlines come from the device's own
+ * registers, so a host can make a sound HPET look wrong that way but never a wrong one look
+ * right: a robbed window whose rate held is kept, and one whose rate failed is measured again,
+ * and not judged if no clean one comes.  A window in which the host robbed every handler but
+ * one in its reads has no two ends: measured again too.
  */
 static void measure_rate(uint32_t hz, bool with_pm, struct rate *r)
 {
 	uint64_t window = tsc_from_ms(RATE_WINDOW_MS);
 
-	r->wr = WINDOW_RUN(tsc_refclock.freq_hz / hz);
+	r->wr = WINDOW_RUN(UINT64_MAX);
 	while (window_again(&r->wr)) {
 		uint64_t start;
+		struct window_steal so_far;
 
 		r->started = hpet_tick_source.start_periodic(hz, r->why, sizeof(r->why)) == 0;
 		if (!r->started)
@@ -179,11 +182,13 @@ static void measure_rate(uint32_t hz, bool with_pm, struct rate *r)
 		cli();
 		hpet_tick_source.stop();
 		irq_unregister(HPET_IRQ);
+		so_far = window_end();
+		if (tl.ends >= 2)
+			rate_errors(r);
+		r->wr.spoilt = tl.ends < 2 ||
+			       (so_far.longest >= tl.period_cycles &&
+				!(ppm_ok(&r->by_tsc) && (!with_pm || ppm_ok(&r->by_pm))));
 	}
-	if (tl.ticks >= 2 && tl.ends < 2)
-		r->wr.clean = false;
-	if (tl.ends >= 2)
-		rate_errors(r);
 }
 
 static void rate_claim(uint32_t hz, const struct rate *r, bool by_pm, const char *absent)

@@ -179,8 +179,16 @@ void shot_fire(const struct shot_plan *p, struct shot *s)
 	sti();
 	wait_irqs(1, s->before + p->wait);
 	s->steal = window_end();
-	if (shot_irqs)
+	if (shot_irqs) {
 		wait_irqs(2, shot_first + p->quiet);
+	} else {
+		cli();
+		if (p->disarm)
+			p->disarm(p->ctx);
+		sti();
+		wait_irqs(1, rdtsc() + p->quiet);
+		s->after_wait = shot_irqs > 0;
+	}
 	cli();
 	s->irqs = shot_irqs;
 	s->fired = shot_first;
@@ -216,6 +224,7 @@ void shot_series_fire(const struct shot_plan *p, unsigned wanted, uint64_t early
 			after(p->ctx, &s);
 		if (!s.irqs)
 			continue;
+		r->after_wait += s.after_wait;
 		r->early += s.fired < s.before + early_by;
 		r->extra += s.irqs - 1;
 		if (!clean)
@@ -274,6 +283,8 @@ void shot_series_yaml(const struct shot_series *r)
 	report_yaml_u64("arm_retries", r->retries);
 	if (r->refused)
 		report_yaml_u64("refused", r->refused);
+	if (r->after_wait)
+		report_yaml_u64("fired_after_wait", r->after_wait);
 	if (r->robbed)
 		report_yaml_fixed("robbed_longest_step_ms",
 				  (int64_t)(tsc_ns(r->worst.longest) / NS_PER_US), 3);

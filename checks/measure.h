@@ -58,6 +58,12 @@ static inline uint64_t tsc_from_counts(uint64_t counts, uint64_t hz)
 	return hz ? counts * tsc_refclock.freq_hz / hz : 0;
 }
 
+/* events per second, in thousandths of a Hz, over a span of counts of a clock at hz */
+static inline uint64_t rate_mhz(uint64_t events, uint64_t hz, uint64_t span)
+{
+	return span ? events * hz * MS_PER_S / span : 0;
+}
+
 /* a signed span of TSC cycles in ns */
 int64_t tsc_signed_ns(int64_t cycles);
 
@@ -120,6 +126,7 @@ struct shot {
 	uint64_t before, after;         /* the TSC around the arm that took */
 	uint64_t fired;                 /* the handler's TSC at the first interrupt */
 	unsigned irqs;                  /* interrupts in the wait and the quiet time after */
+	bool after_wait;                /* the first came only in the drain after the wait */
 	unsigned retries;               /* refusals before the arm that took */
 	bool armed;                     /* false: refused every try */
 	struct window_steal steal;      /* the wait's */
@@ -127,6 +134,11 @@ struct shot {
 
 struct shot_plan {
 	int (*arm)(void *ctx);
+	/* Cancel a shot that missed its wait (NULL: the device has nothing to cancel), so that
+	 * if it fires after all, it does so in the drain after it, not in the next shot, where
+	 * it would look early: QEMU raises a device's interrupt from its main loop, which the
+	 * host can hold off while the vCPU runs on, so the wait's probes need not see it. */
+	void (*disarm)(void *ctx);
 	void *ctx;
 	uint64_t wait;                  /* TSC cycles to wait for the interrupt before giving up */
 	uint64_t quiet;                 /* then this long for a second one that must not come */
@@ -148,6 +160,7 @@ void shot_handler(struct trapframe *tf);
  */
 struct shot_series {
 	unsigned wanted, armed, clean, robbed, fired_once, extra, early, retries, refused;
+	unsigned after_wait;            /* shots that fired only after their wait, disarmed */
 	int64_t lat_min_ns, lat_med_ns, lat_max_ns;     /* handler after the latest due moment */
 	struct window_steal worst;      /* the robbed shot with the longest step */
 };

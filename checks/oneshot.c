@@ -39,6 +39,12 @@ static int arm(void *why)
 	return src->arm_oneshot(DELAY_NS, why, 96);
 }
 
+static void disarm(void *why)
+{
+	(void)why;
+	src->stop();
+}
+
 /* The earliest a sound device can fire by our TSC: the delay, less the TSC's uncertainty. */
 static uint64_t earliest_ns(void)
 {
@@ -49,7 +55,7 @@ static void check_one(const struct tick_source *s, const char *absent)
 {
 	char why[96] = "";
 	struct shot_plan plan = {
-		.arm = arm, .ctx = why, .wait = tsc_from_ms(WAIT_MS), .quiet = tsc_from_ms(QUIET_MS),
+		.arm = arm, .disarm = disarm, .ctx = why, .wait = tsc_from_ms(WAIT_MS), .quiet = tsc_from_ms(QUIET_MS),
 	};
 	struct shot_series r = { .wanted = SHOTS };
 	struct claim c;

@@ -151,12 +151,6 @@ static bool rate_window(const struct rate_run *run, struct refclock *ref)
 	return synced;
 }
 
-/* Interrupts per second over periods that took span counts of a clock at hz, in mHz. */
-static uint64_t rate_mhz(uint64_t periods, uint64_t hz, uint64_t span)
-{
-	return span ? periods * hz * MS_PER_S / span : 0;
-}
-
 #define CLAIM_RATE "pit channel 0 mode %u ticks at %u.%u Hz (divisor %u), measured by the %s"
 
 static void rate_claim(const struct rate_run *run, const struct window_run *wr, bool synced,
@@ -264,6 +258,12 @@ static int shot_arm(void *out_low)
 	return 0;               /* a count is always taken: nothing to refuse */
 }
 
+static void shot_disarm(void *out_low)
+{
+	(void)out_low;
+	pit_ch0_stop();
+}
+
 /* After terminal count mode 0 leaves OUT high until the next control word. */
 static void shot_out(void *out_low, const struct shot *s)
 {
@@ -288,7 +288,7 @@ static void check_oneshot(void)
 	const uint64_t early_by = delay - div_up(delay * tsc_uncertainty_ppm(), PPM) - 1;
 	unsigned out_low = 0;
 	struct shot_plan plan = {
-		.arm = shot_arm, .ctx = &out_low, .wait = tsc_from_ms(SHOT_WAIT_MS),
+		.arm = shot_arm, .disarm = shot_disarm, .ctx = &out_low, .wait = tsc_from_ms(SHOT_WAIT_MS),
 		.quiet = 2 * delay,
 	};
 	struct shot_series r;
