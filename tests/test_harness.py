@@ -288,8 +288,8 @@ def test_status_names_follow_the_docs():
 
 
 def test_timeouts():
-    assert harness.timeout_for(5) == 60
-    assert harness.timeout_for(5, iso=True) == 120
+    assert harness.timeout_for(5) == harness.BOOT_ALLOWANCE_S + 3 * 5
+    assert harness.timeout_for(5, iso=True) == harness.BOOT_ALLOWANCE_S + 3 * 5 + 60
     assert harness.cmdline_duration_s("") == 5
     assert harness.cmdline_duration_s("hz=100 duration=10s") == 10
     assert harness.cmdline_duration_s("duration=250ms") == 0.25
@@ -302,9 +302,9 @@ def test_guest_arguments():
     assert g.argv[:3] == ["q", "-machine", "pc,accel=tcg"]
     assert g.argv[-6:] == ["-kernel", "k.elf", "-append", "hz=100", "-smp", "2"]
     assert "isa-debug-exit,iobase=0xf4,iosize=0x04" in g.argv
-    assert g.timeout == 60
+    assert g.timeout == harness.timeout_for(5)
     iso = harness.Guest(iso="t.iso", qemu="q")
-    assert iso.argv[-4:] == ["-cdrom", "t.iso", "-boot", "d"] and iso.timeout == 120
+    assert iso.argv[-4:] == ["-cdrom", "t.iso", "-boot", "d"] and iso.timeout == harness.timeout_for(5, iso=True)
     with pytest.raises(ValueError):
         harness.Guest()
     with pytest.raises(ValueError):
