@@ -75,11 +75,20 @@ static void calibration_claim(const struct tsc_calibration *cal)
 	claim_open(&c, "TSC calibration is plausible and repeatable");
 	/*
 	 * Repeatable: the two most precise windows of the best measured estimate agree within
-	 * their two error bounds (tsc_windows_combine).  Precise: the window kept was undisturbed;
-	 * if the host disturbed every window the calibration says so but is not good enough.
+	 * their two error bounds (tsc_windows_combine).  Precise: the window kept was undisturbed.
+	 * A window's error is the brackets of its two reads of the reference, so a wide one is a
+	 * read the host took the CPU in: with every window that way, and the figure plausible and
+	 * repeatable within those wide bounds, the host kept the claim from being measured.
 	 */
-	if (!claim_judge(&c, NULL, plausible && m->window_err_ppm[m->best] <= TSC_CAL_PRECISE_PPM &&
-			 m->agree_ppm <= m->pair_bound_ppm))
+	bool ok = plausible && m->agree_ppm <= m->pair_bound_ppm;
+	bool precise = m->window_err_ppm[m->best] <= TSC_CAL_PRECISE_PPM;
+
+	if (!(ok && !precise ? claim_not_judged(&c, "the host took the CPU inside a read of "
+						"every one of %u windows (best %llu ppm, precise "
+						"%u)", m->windows,
+						(unsigned long long)m->window_err_ppm[m->best],
+						TSC_CAL_PRECISE_PPM)
+			     : claim_judge(&c, NULL, ok && precise)))
 		return;
 	report_yaml("source", "%s", cal->source);
 	report_yaml("chosen_because", "%s", cal->why);
