@@ -59,7 +59,8 @@ static void pit_tick(struct trapframe *tf)
 	ticks++;
 }
 
-/* The narrowest read among ticks [from, to) of those kept (the first, or the latest). */
+/* The narrowest read among ticks [from, to) of those kept (the first, or the latest); a slot
+ * this window did not write holds an earlier window's tick numbered past `to`. */
 static struct tick_read narrowest(const struct tick_read *kept, unsigned from, unsigned to)
 {
 	struct tick_read best = { .width = UINT64_MAX };
@@ -155,10 +156,12 @@ static void measure(struct pit_run *p)
 /*
  * The window's steal reaches the rate only inside the two end reads: the count taken out puts
  * every tick back on the PIT's grid however late its handler ran, and a tick the host kept the
- * CPU over is lost, not wrong.  So a window is void when an end's narrowest read was itself
- * robbed of a PIT period or more, which would leave a bound wider than the claim; or, when
- * fewer than two ticks came, if any step was a period or more (the host held the ticks back).
- * As a tolerable step for window_again(): any, none, or under a period.
+ * CPU over is lost, not wrong.  A read takes about a microsecond, and each end is the narrowest
+ * of eight, so only a host that took the CPU inside every one of them leaves an end wide; the
+ * window is void when that was a PIT period or more (the bound, which holds the brackets as
+ * measured, would then be thousands of ppm wide).  With fewer than two ticks, a window is void
+ * if any step was a period or more: the host held the ticks back.  As a tolerable step for
+ * window_again(): any, none, or under a period.
  */
 static uint64_t tolerable(const struct pit_run *p)
 {
