@@ -12,6 +12,7 @@
 #include "checks/ioapic.h"
 #include "checks/measure.h"
 #include "acct/stats.h"
+#include "acct/steal.h"
 #include "kernel/irq.h"
 #include "kernel/report.h"
 #include "kernel/trap.h"
@@ -156,20 +157,19 @@ static void measure(struct pit_run *p)
 /*
  * The window's steal reaches the rate only inside the two end reads: the count taken out puts
  * every tick back on the PIT's grid however late its handler ran, and a tick the host kept the
- * CPU over is lost, not wrong.  A read takes about a microsecond, and each end is the narrowest
- * of eight, so only a host that took the CPU inside every one of them leaves an end wide; the
- * window is void when that was a PIT period or more (the bound, which holds the brackets as
- * measured, would then be thousands of ppm wide).  With fewer than two ticks, a window is void
- * if any step was a period or more: the host held the ticks back.  As a tolerable step for
- * window_again(): any, none, or under a period.
+ * CPU over is lost, not wrong.  A step inside an end read widens the bound by its own length,
+ * which would leave a bound that asks little; each end is the narrowest of eight reads (about
+ * a microsecond each), so only a host that took the CPU inside all of them spoils one: the
+ * window is void when an end read took a step over the steal threshold.  With fewer than two
+ * ticks, it is void if any step was a PIT period or more: the host held the ticks back.
  */
-static uint64_t tolerable(const struct pit_run *p)
+static bool spoilt(const struct pit_run *p)
 {
-	const uint64_t period = tsc_from_us(US_PER_S / PIT_RATE_HZ);
+	const uint64_t step = tsc_from_us(STEAL_THRESHOLD_US);
 
 	if (p->ticks < 2)
-		return period;
-	return p->a.width < period && p->b.width < period ? UINT64_MAX : 0;
+		return window_end().longest >= tsc_from_us(US_PER_S / PIT_RATE_HZ);
+	return p->a.width > step || p->b.width > step;
 }
 
 void ioapic_checks(const char *ioapic_why)
@@ -183,7 +183,7 @@ void ioapic_checks(const char *ioapic_why)
 	if (!c.skip)
 		while (window_again(&wr)) {
 			measure(&p);
-			wr.tolerable = tolerable(&p);
+			wr.spoilt = spoilt(&p);
 		}
 	if (!claim_judge(&c, &wr, ppm_ok(&p.e) && p.stray == 0))
 		return;

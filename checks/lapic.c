@@ -316,12 +316,6 @@ struct shots {
 	bool cleared;                   /* TCCR = 0 / IA32_TSC_DEADLINE = 0 after every shot */
 };
 
-static void shot_handler(struct trapframe *tf)
-{
-	(void)tf;
-	shot_interrupt(rdtsc());
-}
-
 static int shot_arm(void *ctx)
 {
 	struct shots *s = ctx;
