@@ -38,6 +38,16 @@ void window_wait_until(uint64_t tsc_end)
 	window_probe();
 }
 
+bool window_wait_count(const volatile unsigned *n, unsigned want, uint64_t tsc_end)
+{
+	while (*n < want && (int64_t)(rdtsc() - tsc_end) < 0) {
+		window_probe();
+		cpu_relax();
+	}
+	window_probe();
+	return *n >= want;
+}
+
 struct window_steal window_end(void)
 {
 	window_probe();

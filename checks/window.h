@@ -35,6 +35,9 @@ void window_begin(void);
 void window_probe(void);
 /* Wait, probing, until the TSC passes tsc_end (wrap-safe). */
 void window_wait_until(uint64_t tsc_end);
+/* Wait, probing, until *n reaches want (a handler counts) or the TSC passes tsc_end; the
+ * caller lets the interrupts in.  Returns whether *n got there. */
+bool window_wait_count(const volatile unsigned *n, unsigned want, uint64_t tsc_end);
 /* The window so far. */
 struct window_steal window_end(void);
 

@@ -28,14 +28,16 @@
 #include "drivers/pit8254.h"
 #include "drivers/rtc_cmos.h"
 #include "drivers/tsc.h"
+#include "kernel/apic_setup.h"
 #include "kernel/checks.h"
+#include "checks/ioapic.h"
+#include "checks/lapic.h"
 #include "checks/oneshot.h"
 #include "checks/pit.h"
 #include "checks/limits.h"
 #include "checks/refclock.h"
 #include "checks/tsc.h"
 #include "kernel/checks_rtc.h"
-#include "kernel/checks_apic.h"
 #include "acct/acct_report.h"
 #include "sched/sched.h"
 
@@ -315,7 +317,8 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		pit_checks(pmtimer_why, hpet_why);      /* IRQ 0 alone for ~1.6 s, through the 8259 */
 		/* IRQ 8 alone for ~5 s, so before the tick and the tasks */
 		rtc_measure(pmtimer_why, hpet_why);
-		apic_measure(pmtimer_why, hpet_why);
+		lapic_checks(apic_lapic_missing(), pmtimer_why, hpet_why);
+		ioapic_checks(apic_ioapic_missing());
 		oneshot_checks(hpet_why, apic_lapic_missing());
 	}
 	if (accounting)
@@ -324,7 +327,6 @@ void kmain(uint32_t magic, uint32_t info_addr)
 
 	if (devices) {
 		rtc_report_checks();
-		apic_report_checks();
 	}
 	if (accounting) {
 		tick_report_check();
