@@ -75,17 +75,16 @@ void irq_drain_ms(uint64_t ms);
 
 struct ppm_error {
 	bool valid;             /* something was measured */
-	int64_t err_mppm;       /* (measured - expected) / expected, in 1/1000 ppm */
+	int64_t err_mppm;       /* the device's rate error, in 1/1000 ppm: + is fast */
 	uint64_t bound_ppm;     /* what a sound device stays within, derived by the check */
 };
 
 /*
- * The error of a measured span against the expected one, both in one unit: positive when the
- * measured span was longer (the device slow).  |error| is clamped to 100 %, so any spans up to
- * 2^63 / MPPM (9.2 ms of picoseconds, 9.2 s of ns) keep the arithmetic in range.
+ * Rate errors, in 1/1000 ppm, positive when the device ran fast: for a span of the device's
+ * periods, expected / measured - 1 (it took less time than it should), for a rate, measured /
+ * expected - 1.  Exact for any 64-bit figures (muldiv64).
  */
 struct ppm_error ppm_of_span(uint64_t measured, uint64_t expected, uint64_t bound_ppm);
-/* The same for a rate: positive when the measured rate was higher (the device fast). */
 struct ppm_error ppm_of_rate(uint64_t measured, uint64_t expected, uint64_t bound_ppm);
 bool ppm_ok(const struct ppm_error *e);
 /* error_ppm, tolerance_ppm */
