@@ -584,6 +584,10 @@ class Result:
         if failed:
             out.append(f"failed checks ({len(failed)}): " +
                        "; ".join(t.line.strip() for t in failed[:10]))
+            # each one's figures, which the tail may not reach either
+            for t in failed[:10]:
+                if t.yaml:
+                    out.append(f"  {t.number}: " + ", ".join(f"{k}: {v}" for k, v in t.yaml.items()))
         if self.stderr.strip():
             out.append("stderr:\n" + "\n".join(self.stderr.rstrip().splitlines()[-tail:]))
         shown = self.all_lines[-tail:]
