@@ -37,7 +37,7 @@
 #include "checks/limits.h"
 #include "checks/refclock.h"
 #include "checks/tsc.h"
-#include "kernel/checks_rtc.h"
+#include "checks/rtc.h"
 #include "acct/acct_report.h"
 #include "sched/sched.h"
 
@@ -316,7 +316,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		refclock_checks(pmtimer_why, hpet_why);
 		pit_checks(pmtimer_why, hpet_why);      /* IRQ 0 alone for ~1.6 s, through the 8259 */
 		/* IRQ 8 alone for ~5 s, so before the tick and the tasks */
-		rtc_measure(pmtimer_why, hpet_why);
+		rtc_checks(pmtimer_why, hpet_why);
 		lapic_checks(apic_lapic_missing(), pmtimer_why, hpet_why);
 		ioapic_checks(apic_ioapic_missing());
 		oneshot_checks(hpet_why, apic_lapic_missing());
@@ -325,9 +325,6 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		accounting_run(&cal);
 	report_release();
 
-	if (devices) {
-		rtc_report_checks();
-	}
 	if (accounting) {
 		tick_report_check();
 		tickclock_report_check();
