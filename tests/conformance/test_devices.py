@@ -108,7 +108,7 @@ def test_every_tick_source_drives_the_accounting(kernel, timer, irq):
 
 # Deterministic mode: every clock follows the instruction count, with a fixed RTC base.
 ICOUNT_ARGS = ["-icount", "shift=4,sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
-# The windows of checks/pit.c and kernel/checks_rtc.c, in interrupts: the PIT's by
+# The windows of checks/pit.c and checks/rtc.c, in interrupts: the PIT's by
 # divisor (N periods after the first interrupt), the RTC's by rate (hz x window).
 PIT_EXPECTED = {65536: 10, 11932: 50, 1193: 200, 119: 1000, 1194: 200}
 RTC_EXPECTED = {2: 4, 4: 4, 8: 4, 16: 8, 32: 8, 64: 16, 128: 32, 256: 64, 512: 128, 1024: 256,
