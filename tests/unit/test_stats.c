@@ -49,19 +49,15 @@ static void assert_is_isqrt(uint64_t x, uint64_t r)
 
 static void test_isqrt_small(void **state)
 {
+	/* { x, floor(sqrt(x)) }: the squares, their neighbours on both sides */
+	static const uint64_t cases[][2] = {
+		{ 0, 0 }, { 1, 1 }, { 2, 1 }, { 3, 1 }, { 4, 2 }, { 8, 2 }, { 9, 3 }, { 15, 3 },
+		{ 16, 4 }, { 17, 4 }, { 1000000, 1000 }, { 999999, 999 },
+	};
+
 	(void)state;
-	assert_int_equal(isqrt64(0), 0);
-	assert_int_equal(isqrt64(1), 1);
-	assert_int_equal(isqrt64(2), 1);
-	assert_int_equal(isqrt64(3), 1);
-	assert_int_equal(isqrt64(4), 2);
-	assert_int_equal(isqrt64(8), 2);
-	assert_int_equal(isqrt64(9), 3);
-	assert_int_equal(isqrt64(15), 3);
-	assert_int_equal(isqrt64(16), 4);
-	assert_int_equal(isqrt64(17), 4);
-	assert_int_equal(isqrt64(1000000), 1000);
-	assert_int_equal(isqrt64(999999), 999);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(isqrt64(cases[i][0]), cases[i][1]);
 }
 
 static void test_isqrt_edges(void **state)
@@ -187,18 +183,34 @@ static void test_share_random(void **state)
 	}
 }
 
-static void assert_interval(int64_t p, uint64_t n, int64_t half, int64_t tolerance)
+/* binom_interval99(p, n), its half within tolerance of half. */
+static struct binom_interval interval_near(int64_t p, uint64_t n, int64_t half, int64_t tolerance)
 {
 	struct binom_interval b;
-	int64_t lo, hi;
 
 	binom_interval99(p, n, &b);
 	if (b.half_ppm < half - tolerance || b.half_ppm > half + tolerance)
 		fail_msg("p=%lld n=%llu: half %lld ppm, expected %lld +- %lld", (long long)p,
 			 (unsigned long long)n, (long long)b.half_ppm, (long long)half,
 			 (long long)tolerance);
-	lo = p - b.half_ppm < 0 ? 0 : p - b.half_ppm;
-	hi = p + b.half_ppm > 1000000 ? 1000000 : p + b.half_ppm;
+	return b;
+}
+
+/* The half as expected, and the ends p -+ half, clamped to [0, 1e6]. */
+static void assert_interval(int64_t p, uint64_t n, int64_t half, int64_t tolerance)
+{
+	struct binom_interval b = interval_near(p, n, half, tolerance);
+
+	assert_int_equal(b.lo_ppm, p - b.half_ppm < 0 ? 0 : p - b.half_ppm);
+	assert_int_equal(b.hi_ppm, p + b.half_ppm > 1000000 ? 1000000 : p + b.half_ppm);
+}
+
+/* The half as expected, and the ends as worked out by hand, not by the clamping rule. */
+static void assert_interval_ends(int64_t p, uint64_t n, int64_t half, int64_t tolerance,
+				 int64_t lo, int64_t hi)
+{
+	struct binom_interval b = interval_near(p, n, half, tolerance);
+
 	assert_int_equal(b.lo_ppm, lo);
 	assert_int_equal(b.hi_ppm, hi);
 }
@@ -235,17 +247,9 @@ static void test_interval_clamping(void **state)
 	struct binom_interval b;
 
 	(void)state;
-	binom_interval99(500000, 1, &b);
-	assert_int_equal(b.lo_ppm, 0);
-	assert_int_equal(b.hi_ppm, 1000000);
-
-	binom_interval99(0, 1000, &b);
-	assert_int_equal(b.lo_ppm, 0);
-	assert_int_equal(b.hi_ppm, 500);
-
-	binom_interval99(1000000, 1000, &b);
-	assert_int_equal(b.lo_ppm, 999500);
-	assert_int_equal(b.hi_ppm, 1000000);
+	assert_interval_ends(500000, 1, 1787900, 1, 0, 1000000);
+	assert_interval_ends(0, 1000, 500, 0, 0, 500);
+	assert_interval_ends(1000000, 1000, 500, 0, 999500, 1000000);
 
 	/* p = 10000 (1 %), n = 1000: 2.5758 * sqrt(9.9e9 / 1000) + 500 = 2.5758 * 3146.4 + 500
 	 * = 8604.6, below p, so lo is not clamped */
@@ -260,32 +264,19 @@ static void test_interval_clamping(void **state)
 	assert_int_equal(b.hi_ppm, 1000 + b.half_ppm);
 }
 
+/* No samples: the interval is everything. */
 static void test_interval_no_samples(void **state)
 {
-	struct binom_interval b;
-
 	(void)state;
-	binom_interval99(666667, 0, &b);
-	assert_int_equal(b.half_ppm, 1000000);
-	assert_int_equal(b.lo_ppm, 0);
-	assert_int_equal(b.hi_ppm, 1000000);
+	assert_interval_ends(666667, 0, 1000000, 0, 0, 1000000);
 }
 
 /* A p outside [0, 1e6] is treated as the nearest end, so lo <= hi stays in range. */
 static void test_interval_bad_p(void **state)
 {
-	struct binom_interval b;
-
 	(void)state;
-	binom_interval99(-5, 1000, &b);
-	assert_int_equal(b.half_ppm, 500);
-	assert_int_equal(b.lo_ppm, 0);
-	assert_int_equal(b.hi_ppm, 500);
-
-	binom_interval99(2000000, 1000, &b);
-	assert_int_equal(b.half_ppm, 500);
-	assert_int_equal(b.lo_ppm, 999500);
-	assert_int_equal(b.hi_ppm, 1000000);
+	assert_interval_ends(-5, 1000, 500, 0, 0, 500);
+	assert_interval_ends(2000000, 1000, 500, 0, 999500, 1000000);
 }
 
 /*
