@@ -99,26 +99,31 @@ void report_begin(void)
 	kprintf("TAP version 13\n");
 }
 
+/* A line straight to the console, never held: the prefix, the caller's format, the newline. */
+static void vline(const char *prefix, const char *fmt, va_list ap)
+{
+	kprintf("%s", prefix);
+	kvprintf(fmt, ap);
+	kprintf("\n");
+}
+
 void report_banner(const char *key, const char *fmt, ...)
 {
 	va_list ap;
 
 	kprintf("# %s: ", key);
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	vline("", fmt, ap);
 	va_end(ap);
-	kprintf("\n");
 }
 
 void report_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	kprintf("# ");
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	vline("# ", fmt, ap);
 	va_end(ap);
-	kprintf("\n");
 }
 
 bool report_check(bool ok, const char *fmt, ...)
@@ -227,11 +232,9 @@ void report_bail(enum exit_status status, const char *fmt, ...)
 
 	if (held.len || held.checks)
 		report_release();       /* what was measured before the end is still worth reading */
-	kprintf("Bail out! ");
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	vline("Bail out! ", fmt, ap);
 	va_end(ap);
-	kprintf("\n");
 	exit_guest(status);
 }
 
