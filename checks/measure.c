@@ -44,23 +44,25 @@ static int64_t relative_mppm(uint64_t num, uint64_t den)
 	return num > den ? (int64_t)e : -(int64_t)e;
 }
 
+/* num / den - 1 against a bound; no figure (not valid) when either is 0. */
+static struct ppm_error ppm_error_of(uint64_t num, uint64_t den, uint64_t bound_ppm)
+{
+	struct ppm_error e = { .valid = num && den, .bound_ppm = bound_ppm };
+
+	if (e.valid)
+		e.err_mppm = relative_mppm(num, den);
+	return e;
+}
+
 /* A span longer than expected is a rate lower than expected: expected / measured - 1. */
 struct ppm_error ppm_of_span(uint64_t measured, uint64_t expected, uint64_t bound_ppm)
 {
-	struct ppm_error e = { .valid = measured && expected, .bound_ppm = bound_ppm };
-
-	if (e.valid)
-		e.err_mppm = relative_mppm(expected, measured);
-	return e;
+	return ppm_error_of(expected, measured, bound_ppm);
 }
 
 struct ppm_error ppm_of_rate(uint64_t measured, uint64_t expected, uint64_t bound_ppm)
 {
-	struct ppm_error e = { .valid = measured && expected, .bound_ppm = bound_ppm };
-
-	if (e.valid)
-		e.err_mppm = relative_mppm(measured, expected);
-	return e;
+	return ppm_error_of(measured, expected, bound_ppm);
 }
 
 bool ppm_ok(const struct ppm_error *e)
