@@ -40,7 +40,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 MOUNTS = "/proc/self/mounts"
 CGROUP_PREFIX = "tickguest-"
@@ -167,21 +167,42 @@ def unavailable(kind: str, mounts: str = MOUNTS, nice: int = 0) -> Optional[str]
 # What both kinds share
 
 
-_active: set = set()
-_active_lock = threading.Lock()
+class ExitSet:
+    """The things still live, shared between threads, each undone by undo(thing) at interpreter
+    exit (a run stopped by ^C, an exception nobody caught), so no QEMU or host load outlives
+    the tests.  Iterating gives a copy, taken under the lock: undoing a thing may remove it."""
+
+    def __init__(self, undo: Callable[[object], None]):
+        self._things: set = set()
+        self._lock = threading.Lock()
+        self._undo = undo
+        atexit.register(self._undo_all)
+
+    def add(self, thing) -> None:
+        with self._lock:
+            self._things.add(thing)
+
+    def discard(self, thing) -> None:
+        with self._lock:
+            self._things.discard(thing)
+
+    def __iter__(self) -> Iterator:
+        with self._lock:
+            return iter(list(self._things))
+
+    def _undo_all(self) -> None:
+        for thing in self:
+            self._undo(thing)
 
 
-def _end_all_active() -> None:
-    with _active_lock:
-        steals = list(_active)
-    for s in steals:
-        try:
-            s.end()
-        except Exception:
-            pass        # at exit there is nobody to tell; the next CpuCap removes a stale cgroup
+def _end_quietly(s: "HostSteal") -> None:
+    try:
+        s.end()
+    except Exception:
+        pass        # at exit there is nobody to tell; the next CpuCap removes a stale cgroup
 
 
-atexit.register(_end_all_active)
+_active = ExitSet(_end_quietly)
 
 
 class HostSteal:
@@ -224,8 +245,7 @@ class HostSteal:
             if self._state != "new":
                 raise RuntimeError(f"{type(self).__name__} is applied once; make another")
             self._state, self._guest = "begun", guest
-            with _active_lock:
-                _active.add(self)
+            _active.add(self)
             try:
                 if self._apply(guest):
                     self.applied = time.monotonic()
@@ -249,8 +269,7 @@ class HostSteal:
                         self.released = time.monotonic()
                     self._release(self._guest)
             finally:
-                with _active_lock:
-                    _active.discard(self)
+                _active.discard(self)
                 self.lifted.set()
 
     def _apply(self, guest) -> bool:
@@ -444,8 +463,7 @@ def remove_stale_cgroups(ctl: CpuController) -> list:
     task in them, made by a process that has gone (or by this one, but not in use by it).  A
     live process's empty cgroup is left alone: it may be about to move QEMU in.  Returns the
     directories removed."""
-    with _active_lock:
-        ours = {s.path for s in _active if isinstance(s, CpuCap)}
+    ours = {s.path for s in _active if isinstance(s, CpuCap)}
     removed = []
     try:
         names = os.listdir(ctl.root)
