@@ -247,6 +247,10 @@ class HostSteal:
             self._state, self._guest = "begun", guest
             _active.add(self)
             try:
+                # Every kind first asks whether this host can apply it at all (root, cgroups).
+                why = self.unavailable()
+                if why:
+                    raise RuntimeError(why)
                 if self._apply(guest):
                     self.applied = time.monotonic()
             except BaseException as e:
@@ -372,9 +376,6 @@ class CpuCap(HostSteal):
         return self.controller.members(self.path)
 
     def _apply(self, guest) -> bool:
-        why = self.unavailable()
-        if why:
-            raise RuntimeError(why)
         ctl = self.controller = find_cpu_controller(self.mounts)
         remove_stale_cgroups(ctl)
         with guest.unreaped() as pid:
@@ -563,9 +564,6 @@ class Contention(HostSteal):
                 f"vCPU thread to {where} (about {self.steal_fraction * 100:.0f}% steal)")
 
     def _apply(self, guest) -> bool:
-        why = self.unavailable()
-        if why:
-            raise RuntimeError(why)
         with guest.unreaped() as pid:
             if pid is None:
                 return False
