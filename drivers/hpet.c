@@ -188,8 +188,7 @@ bool hpet_init(const char **why)
 
 	hpet_refclock.freq_hz = (FS_PER_S + period_fs / 2) / period_fs;
 	hpet_refclock.width = counter_64bit ? 64 : 32;
-	hpet_refclock.last_raw = hpet_main_cnt();
-	hpet_refclock.wraps = 0;
+	refclock_restart(&hpet_refclock);
 	*why = "";
 	return true;
 }

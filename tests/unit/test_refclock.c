@@ -134,6 +134,23 @@ static void test_64bit_passthrough(void **state)
 	assert_int_equal(c.wraps, 0);
 }
 
+/* A restart counts from the counter's present value: no wrap before it, the next ones after. */
+static void test_restart(void **state)
+{
+	const uint64_t v[] = { 0xfffff0, 0x000010, 0xfffff8, 0xfffffc, 0x000004 };
+	struct refclock c = fake_clock(24, v);
+
+	(void)state;
+	refclock_read(&c);
+	refclock_read(&c);
+	assert_int_equal(c.wraps, 1);
+	refclock_restart(&c);                   /* reads 0xfffff8 */
+	assert_int_equal(c.wraps, 0);
+	assert_int_equal(c.last_raw, 0xfffff8);
+	assert_int_equal(refclock_read(&c), 0xfffffc);
+	assert_int_equal(refclock_read(&c), PM_TMR_24BIT_WRAP + 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_sparse_reads_lose_a_wrap),
 		cmocka_unit_test(test_wrap_32bit),
 		cmocka_unit_test(test_64bit_passthrough),
+		cmocka_unit_test(test_restart),
 	};
 
 	return cmocka_run_group_tests_name("refclock", tests, NULL, NULL);
