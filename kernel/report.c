@@ -126,17 +126,26 @@ void report_note(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One TAP test line: the verdict and number, the description, the directive (SKIP, TODO) if any. */
+static void vtest_line(bool ok, const char *directive, const char *why, const char *fmt, va_list ap)
+{
+	verdict(ok);
+	vout(fmt, ap);
+	if (directive)
+		out(" # %s %s\n", directive, why);
+	else
+		out("\n");
+}
+
 bool report_check(bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!ok)
 		failed++;
-	verdict(ok);
 	va_start(ap, fmt);
-	vout(fmt, ap);
+	vtest_line(ok, NULL, NULL, fmt, ap);
 	va_end(ap);
-	out("\n");
 	return ok;
 }
 
@@ -145,22 +154,18 @@ void report_skip(const char *why, const char *fmt, ...)
 	va_list ap;
 
 	skipped++;
-	verdict(true);
 	va_start(ap, fmt);
-	vout(fmt, ap);
+	vtest_line(true, "SKIP", why, fmt, ap);
 	va_end(ap);
-	out(" # SKIP %s\n", why);
 }
 
 bool report_todo(bool ok, const char *why, const char *fmt, ...)
 {
 	va_list ap;
 
-	verdict(ok);
 	va_start(ap, fmt);
-	vout(fmt, ap);
+	vtest_line(ok, "TODO", why, fmt, ap);
 	va_end(ap);
-	out(" # TODO %s\n", why);
 	return ok;
 }
 
