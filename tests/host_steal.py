@@ -310,6 +310,18 @@ def _gone(err: OSError) -> bool:
     return isinstance(err, ProcessLookupError) or err.errno == errno.ESRCH
 
 
+def _unless_gone(act, *args) -> bool:
+    """act(*args): True once done, False if it failed only because its process or thread had
+    already exited (QEMU ended first: nothing to apply); any other error is raised."""
+    try:
+        act(*args)
+    except OSError as e:
+        if _gone(e):
+            return False
+        raise
+    return True
+
+
 def _finite(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -397,12 +409,8 @@ class CpuCap(HostSteal):
             # the kernel moves them all at once while no thread can be created, so none can
             # be started between a listing and the moves and be left outside.  Threads made
             # later inherit their creator's cgroup, this one.
-            try:
-                _write(os.path.join(path, "cgroup.procs"), pid)
-            except OSError as e:
-                if _gone(e):
-                    return False
-                raise
+            if not _unless_gone(_write, os.path.join(path, "cgroup.procs"), pid):
+                return False
             outside = {tid for tid in _thread_ids(pid) - ctl.members(path)
                        if os.path.exists(f"/proc/{pid}/task/{tid}")}    # not ended since
             if outside:
@@ -586,13 +594,7 @@ class Contention(HostSteal):
         with guest.unreaped() as pid:
             if pid is None or pid != self._pid:
                 return False
-            try:
-                os.sched_setaffinity(tid, {cpu})
-            except OSError as e:
-                if _gone(e):
-                    return False
-                raise
-        return True
+            return _unless_gone(os.sched_setaffinity, tid, {cpu})
 
     def _start_competitor(self, cpu: int) -> subprocess.Popen:
         p = subprocess.Popen([sys.executable, "-I", "-S", "-c", _COMPETITOR, str(os.getpid())],
