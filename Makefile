@@ -69,7 +69,7 @@ run-iso: $(ISO)
 	$(PYTHON) scripts/run-guest --iso $(ISO) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 # Host unit tests of the pure code (cmocka).  Each test links the sources it tests.
-UNIT_TESTS := config config_values config_task config_table cmdline_doc format lineq stats steal figures tick_account tickstat tickclock acpi refclock rtc_decode madt calib tsc_sources
+UNIT_TESTS := config config_values config_task config_table cmdline_doc format lineq stats interval steal figures tick_account tickstat tickclock acpi refclock rtc_decode madt calib tsc_sources
 unit_srcs_config   := tests/unit/config_expect.c kernel/config.c kernel/config_keys.c \
 		      kernel/config_values.c kernel/config_task.c kernel/format.c kernel/string.c
 unit_srcs_config_values := $(unit_srcs_config)
@@ -79,6 +79,7 @@ unit_srcs_cmdline_doc := $(filter kernel/%,$(unit_srcs_config))
 unit_srcs_format   := kernel/format.c kernel/string.c
 unit_srcs_lineq    := kernel/lineq.c kernel/format.c kernel/string.c
 unit_srcs_stats    := acct/stats.c
+unit_srcs_interval := acct/stats.c
 unit_srcs_steal    := acct/steal.c
 unit_srcs_figures  := acct/figures.c acct/stats.c
 unit_srcs_tick_account := acct/tick_account.c acct/steal.c acct/stats.c kernel/tickclock.c

@@ -44,23 +44,25 @@ static int64_t relative_mppm(uint64_t num, uint64_t den)
 	return num > den ? (int64_t)e : -(int64_t)e;
 }
 
+/* num / den - 1 against a bound; no figure (not valid) when either is 0. */
+static struct ppm_error ppm_error_of(uint64_t num, uint64_t den, uint64_t bound_ppm)
+{
+	struct ppm_error e = { .valid = num && den, .bound_ppm = bound_ppm };
+
+	if (e.valid)
+		e.err_mppm = relative_mppm(num, den);
+	return e;
+}
+
 /* A span longer than expected is a rate lower than expected: expected / measured - 1. */
 struct ppm_error ppm_of_span(uint64_t measured, uint64_t expected, uint64_t bound_ppm)
 {
-	struct ppm_error e = { .valid = measured && expected, .bound_ppm = bound_ppm };
-
-	if (e.valid)
-		e.err_mppm = relative_mppm(expected, measured);
-	return e;
+	return ppm_error_of(expected, measured, bound_ppm);
 }
 
 struct ppm_error ppm_of_rate(uint64_t measured, uint64_t expected, uint64_t bound_ppm)
 {
-	struct ppm_error e = { .valid = measured && expected, .bound_ppm = bound_ppm };
-
-	if (e.valid)
-		e.err_mppm = relative_mppm(measured, expected);
-	return e;
+	return ppm_error_of(measured, expected, bound_ppm);
 }
 
 bool ppm_ok(const struct ppm_error *e)
@@ -94,14 +96,20 @@ void claim_needs(struct claim *c, bool have, const char *why)
 		c->skip = why;
 }
 
+/* A claim a requirement was missing for is a SKIP saying which, with no YAML: true if so. */
+static bool skipped_unmade(const struct claim *c)
+{
+	if (c->skip)
+		report_skip(c->skip, "%s", c->text);
+	return c->skip;
+}
+
 bool claim_judge(const struct claim *c, const struct window_run *wr, bool ok)
 {
 	char why[192];
 
-	if (c->skip) {
-		report_skip(c->skip, "%s", c->text);
+	if (skipped_unmade(c))
 		return false;
-	}
 	if (wr && !wr->clean) {
 		window_not_judged(why, sizeof(why), wr->tries, &wr->steal);
 		report_skip(why, "%s", c->text);
@@ -120,10 +128,8 @@ bool claim_not_judged(const struct claim *c, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (c->skip) {
-		report_skip(c->skip, "%s", c->text);
+	if (skipped_unmade(c))
 		return false;
-	}
 	n = ksnprintf(why, sizeof(why), "not judged: ");
 	va_start(ap, fmt);
 	kvsnprintf(why + n, sizeof(why) - (size_t)n, fmt, ap);
@@ -135,10 +141,8 @@ bool claim_not_judged(const struct claim *c, const char *fmt, ...)
 
 bool claim_judge_todo(const struct claim *c, bool ok, const char *why)
 {
-	if (c->skip) {
-		report_skip(c->skip, "%s", c->text);
+	if (skipped_unmade(c))
 		return false;
-	}
 	report_todo(ok, why, "%s", c->text);
 	report_yaml_begin();
 	return true;
@@ -273,10 +277,8 @@ bool claim_judge_shots(const struct claim *c, const struct shot_series *r, bool 
 {
 	char why[192];
 
-	if (c->skip) {
-		report_skip(c->skip, "%s", c->text);
+	if (skipped_unmade(c))
 		return false;
-	}
 	if (!shot_series_judged(r)) {
 		ksnprintf(why, sizeof(why), "not judged: the host took the CPU in %u of %u shots' "
 			  "waits (longest step %llu us), %u clean", r->robbed, r->robbed + r->clean,

@@ -78,8 +78,7 @@ bool pmtimer_init(const char **why)
 		pm_tmr_port = 0;
 		return false;
 	}
-	pmtimer_refclock.last_raw = pm_tmr_read();
-	pmtimer_refclock.wraps = 0;
+	refclock_restart(&pmtimer_refclock);
 	*why = "";
 	return true;
 }

@@ -10,41 +10,14 @@
  * TDCR.  Nothing architectural says what that clock is (CPUID leaf 15H does on recent Intel
  * parts; QEMU's TCG and most hypervisors do not fill it in), so the rate is measured against
  * the calibrated TSC, for every divider, and at divide by 1 against a second reference clock
- * for the checks (lapic_measure_rate_by).  Under QEMU the clock is 1 GHz; under VMware it is
+ * for the checks: drivers/lapic_timer_rate.c, the rest of this driver.  Under QEMU the clock is 1 GHz; under VMware it is
  * the virtual bus clock VMware chose.  TSC-deadline mode (11.5.4.1) replaces TICR with the
  * IA32_TSC_DEADLINE MSR, where CPUID.01H:ECX[24] says the CPU has it.
  */
 #include "drivers/lapic.h"
+#include "drivers/lapic_regs.h"
 #include "kernel/format.h"
 #include "kernel/x86.h"
-#include "drivers/tsc.h"
-
-/* Register offsets (table 11-1) */
-#define LAPIC_ID                0x020   /* bits 31:24: this CPU's APIC ID */
-#define LAPIC_VER               0x030
-#define LAPIC_TPR               0x080
-#define LAPIC_EOI               0x0b0
-#define LAPIC_SVR               0x0f0
-#define LAPIC_ESR               0x280
-#define LAPIC_LVT_TIMER         0x320
-#define LAPIC_LVT_LINT0         0x350
-#define LAPIC_LVT_LINT1         0x360
-#define LAPIC_LVT_ERROR         0x370
-#define LAPIC_TICR              0x380   /* initial count */
-#define LAPIC_TCCR              0x390   /* current count, read-only */
-#define LAPIC_TDCR              0x3e0   /* divide configuration */
-
-#define SVR_APIC_ENABLE         (1u << 8)       /* the software enable (11.4.7.2) */
-
-/* LVT fields (figure 11-8) */
-#define LVT_MASKED              (1u << 16)
-#define LVT_DM_NMI              (4u << 8)
-#define LVT_DM_EXTINT           (7u << 8)
-#define LVT_TIMER_ONESHOT       (0u << 17)
-#define LVT_TIMER_PERIODIC      (1u << 17)
-#define LVT_TIMER_TSC_DEADLINE  (2u << 17)
-
-#define VER_MAX_LVT(v)          (((v) >> 16) & 0xff)
 
 /* IA32_APIC_BASE (11.4.4, figure 11-5) */
 #define MSR_IA32_APIC_BASE      0x1b
@@ -58,7 +31,6 @@
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 
 #define MMIO_START              0xc0000000u     /* where paging_init() maps uncached */
-#define PPM                     1000000ull
 
 /*
  * TDCR encodings (figure 11-10): bits 0, 1 and 3, bit 2 reserved; divide by 2..16 are 0000..0011,
@@ -66,27 +38,11 @@
  */
 static const uint8_t tdcr_code[LAPIC_NR_DIVIDERS] = { 0xb, 0x0, 0x1, 0x2, 0x3, 0x8, 0x9, 0xa };
 
-static volatile uint32_t *regs;
+volatile uint32_t *lapic_regs;
 static uint32_t base;
 static bool tsc_deadline;
 static uint32_t spurious;
-static unsigned divider_now = 1;          /* what TDCR holds outside lapic_measure_rate() */
-static struct lapic_calibration cal;
-
-static uint64_t div_up(uint64_t a, uint64_t b)
-{
-	return (a + b - 1) / b;
-}
-
-static uint32_t lapic_read(unsigned reg)
-{
-	return regs[reg / 4];
-}
-
-static void lapic_write(unsigned reg, uint32_t v)
-{
-	regs[reg / 4] = v;
-}
+static unsigned divider_now = 1;          /* what TDCR holds outside lapic_timer_free_run() */
 
 static void lapic_spurious(struct trapframe *tf)
 {
@@ -136,7 +92,7 @@ bool lapic_init(char *why, size_t whylen)
 		return false;
 	}
 	base = (uint32_t)(msr & APIC_BASE_ADDR);
-	regs = (volatile uint32_t *)(uintptr_t)phys_ptr(base);
+	lapic_regs = (volatile uint32_t *)(uintptr_t)phys_ptr(base);
 
 	lapic_write(LAPIC_TPR, 0);      /* accept every priority class */
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LAPIC_TIMER_VECTOR);
@@ -157,7 +113,7 @@ bool lapic_init(char *why, size_t whylen)
 
 bool lapic_ready(void)
 {
-	return regs != 0;
+	return lapic_regs != 0;
 }
 
 uint32_t lapic_base(void)
@@ -214,147 +170,6 @@ static int divider_index(unsigned divider)
 	return -1;
 }
 
-uint32_t lapic_timer_sample(uint64_t *tsc, uint64_t *width)
-{
-	uint64_t t0 = rdtsc();
-	uint32_t count = lapic_read(LAPIC_TCCR);
-	uint64_t t1 = rdtsc();
-
-	*tsc = t0 + (t1 - t0) / 2;
-	*width = t1 - t0;
-	return count;
-}
-
-/* The narrowest of three samples: one that a host interrupt or a cold path stretched is not
- * the one kept. */
-static uint32_t best_sample(uint64_t *tsc, uint64_t *width)
-{
-	uint32_t count = lapic_timer_sample(tsc, width);
-
-	for (int i = 0; i < 2; i++) {
-		uint64_t t, w;
-		uint32_t c = lapic_timer_sample(&t, &w);
-
-		if (w < *width) {
-			*tsc = t;
-			*width = w;
-			count = c;
-		}
-	}
-	return count;
-}
-
-void lapic_measure_rate(unsigned index, uint64_t window_tsc, struct lapic_rate *r)
-{
-	uint64_t t0, w0, t1, w1;
-	uint32_t c0, c1;
-
-	*r = (struct lapic_rate){ .divider = lapic_divider(index) };
-	/* Masked one-shot from the largest count: it counts for seconds and never interrupts. */
-	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONESHOT | LAPIC_TIMER_VECTOR);
-	lapic_write(LAPIC_TDCR, tdcr_code[index]);
-	lapic_write(LAPIC_TICR, 0xffffffffu);
-	c0 = best_sample(&t0, &w0);
-	while (rdtsc() - t0 < window_tsc)
-		cpu_relax();
-	c1 = best_sample(&t1, &w1);
-	lapic_write(LAPIC_TICR, 0);
-	if (c1 == 0 || c1 >= c0 || t1 <= t0)
-		return;                 /* ran out, or did not count: hz stays 0 */
-	r->counts = c0 - c1;
-	r->tsc_delta = t1 - t0;
-	r->read_cycles = w0 > w1 ? w0 : w1;
-	r->hz = r->counts * tsc_refclock.freq_hz / r->tsc_delta;
-	/*
-	 * Each TCCR read is whole counts, so the difference is off by under one count; each
-	 * sample's moment is known to half its bracket, so the window is off by under one
-	 * bracket in all.  (+1 for the rounding of the two divisions.)
-	 */
-	r->bound_ppm = PPM / r->counts + r->read_cycles * PPM / r->tsc_delta + 1;
-}
-
-void lapic_calibrate(void)
-{
-	/* 20 ms per divider: at a 1 GHz clock divided by 128 that is still 156000 counts. */
-	const uint64_t window = tsc_refclock.freq_hz / 50;
-
-	/* A throw-away first pass: under TCG the first run through a loop is translation. */
-	lapic_measure_rate(0, window / 20, &cal.rate[0]);
-	for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++)
-		lapic_measure_rate(i, window, &cal.rate[i]);
-	cal.hz = cal.rate[0].hz;
-	cal.bound_ppm = cal.rate[0].bound_ppm;
-	lapic_set_divider(divider_now);
-}
-
-/*
- * Read ref between two TCCR reads.  The reference latched somewhere between them, so its
- * moment, in the timer's counts, is their midpoint to within half their distance (*width).
- * Returns twice that midpoint, kept whole.
- */
-static uint64_t ref_sample(struct refclock *ref, uint64_t *refv, uint32_t *width)
-{
-	uint32_t c0 = lapic_read(LAPIC_TCCR), c1;
-
-	*refv = refclock_read(ref);
-	c1 = lapic_read(LAPIC_TCCR);
-	*width = c0 - c1;
-	return (uint64_t)c0 + c1;
-}
-
-static uint64_t best_ref_sample(struct refclock *ref, uint64_t *refv, uint32_t *width)
-{
-	uint64_t mid2 = ref_sample(ref, refv, width);
-
-	for (int i = 0; i < 2; i++) {
-		uint64_t v;
-		uint32_t w;
-		uint64_t m = ref_sample(ref, &v, &w);
-
-		if (w < *width) {
-			*refv = v;
-			*width = w;
-			mid2 = m;
-		}
-	}
-	return mid2;
-}
-
-void lapic_measure_rate_by(struct refclock *ref, uint64_t window_tsc, struct lapic_ref_rate *r)
-{
-	uint64_t ref0, ref1, mid0, mid1;
-	uint32_t w0, w1;
-
-	*r = (struct lapic_ref_rate){ 0 };
-	/* As lapic_measure_rate(): a masked one-shot from the largest count, at divide by 1. */
-	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONESHOT | LAPIC_TIMER_VECTOR);
-	lapic_write(LAPIC_TDCR, tdcr_code[0]);
-	lapic_write(LAPIC_TICR, 0xffffffffu);
-	mid0 = best_ref_sample(ref, &ref0, &w0);
-	tsc_spin_until(rdtsc() + window_tsc);
-	mid1 = best_ref_sample(ref, &ref1, &w1);
-	lapic_write(LAPIC_TICR, 0);
-	lapic_set_divider(divider_now);
-	if (mid1 < 2 || mid1 >= mid0 || ref1 <= ref0)
-		return;                 /* ran out, or one of the two did not count: hz stays 0 */
-	r->counts = (mid0 - mid1) / 2;
-	r->ref_delta = ref1 - ref0;
-	r->read_counts = (uint64_t)w0 + w1;
-	r->hz = r->counts * ref->freq_hz / r->ref_delta;
-	/*
-	 * Per sample: each TCCR read is whole counts, so their midpoint is off by under one count,
-	 * and the reference latched within half the bracket of it; half a count more for halving
-	 * the difference of the two doubled midpoints.  The reference's reads are whole counts
-	 * too: its difference is off by under one of them.  (+1: hz is truncated to whole Hz,
-	 * under 1 ppm of any clock above 1 MHz.)
-	 */
-	r->bound_ppm = div_up((r->read_counts + 5) * PPM, 2 * r->counts) + div_up(PPM, r->ref_delta) + 1;
-}
-
-const struct lapic_calibration *lapic_calibration(void)
-{
-	return &cal;
-}
 
 void lapic_timer_connect(trap_handler_fn fn)
 {
@@ -374,16 +189,28 @@ int lapic_set_divider(unsigned divider)
 {
 	int i = divider_index(divider);
 
-	if (i < 0 || !regs)
+	if (i < 0 || !lapic_regs)
 		return -1;
 	divider_now = divider;
 	lapic_write(LAPIC_TDCR, tdcr_code[i]);
 	return 0;
 }
 
+void lapic_timer_free_run(unsigned index)
+{
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONESHOT | LAPIC_TIMER_VECTOR);
+	lapic_write(LAPIC_TDCR, tdcr_code[index]);
+	lapic_write(LAPIC_TICR, 0xffffffffu);
+}
+
+void lapic_restore_divider(void)
+{
+	lapic_set_divider(divider_now);
+}
+
 int lapic_arm_oneshot(uint32_t count)
 {
-	if (!regs || count == 0)
+	if (!lapic_regs || count == 0)
 		return -1;
 	lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_ONESHOT | LAPIC_TIMER_VECTOR);
 	lapic_write(LAPIC_TICR, count);
@@ -392,7 +219,7 @@ int lapic_arm_oneshot(uint32_t count)
 
 int lapic_arm_tsc_deadline(uint64_t tsc)
 {
-	if (!regs || !tsc_deadline)
+	if (!lapic_regs || !tsc_deadline)
 		return -1;
 	lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | LAPIC_TIMER_VECTOR);
 	/* The LVT write is a memory write and WRMSR does not wait for it: without a fence the
@@ -404,7 +231,7 @@ int lapic_arm_tsc_deadline(uint64_t tsc)
 
 void lapic_timer_stop(void)
 {
-	if (!regs)
+	if (!lapic_regs)
 		return;
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LAPIC_TIMER_VECTOR);
 	lapic_write(LAPIC_TICR, 0);
@@ -427,16 +254,22 @@ uint64_t lapic_tsc_deadline_read(void)
 static unsigned tick_divider;
 static uint32_t tick_count;
 
+/* The timer's input clock as calibrated (lapic_timer_rate.c); 0 if it did not count. */
+static uint64_t clock_hz(void)
+{
+	return lapic_calibration()->hz;
+}
+
 static int lapic_start_periodic(uint32_t hz, char *why, size_t whylen)
 {
-	if (!regs || cal.hz == 0) {
+	if (!lapic_regs || clock_hz() == 0) {
 		ksnprintf(why, whylen, "the local APIC timer is %s",
-			  regs ? "not calibrated" : "not available");
+			  lapic_regs ? "not calibrated" : "not available");
 		return -1;
 	}
 	for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++) {
 		/* The smallest divider gives the finest period; the count must fit TICR. */
-		uint64_t count = (cal.hz / lapic_divider(i) + hz / 2) / (hz ? hz : 1);
+		uint64_t count = (clock_hz() / lapic_divider(i) + hz / 2) / (hz ? hz : 1);
 
 		if (hz && count >= 2 && count <= 0xffffffffull) {
 			tick_divider = lapic_divider(i);
@@ -446,17 +279,16 @@ static int lapic_start_periodic(uint32_t hz, char *why, size_t whylen)
 		}
 	}
 	ksnprintf(why, whylen, "the local APIC timer cannot tick at %u Hz from a %llu Hz clock", hz,
-		  (unsigned long long)cal.hz);
+		  (unsigned long long)clock_hz());
 	return -1;
 }
 
 static uint64_t lapic_period_ps(void)
 {
 	/* From the measured clock: the timer has no nominal frequency to fall back on. */
-	uint64_t counts = (uint64_t)tick_count * tick_divider;
+	uint64_t counts = (uint64_t)tick_count * tick_divider, hz = clock_hz();
 
-	return cal.hz ? counts * 1000000 / cal.hz * 1000000 + counts * 1000000 % cal.hz * 1000000 / cal.hz
-		      : 0;
+	return hz ? counts * 1000000 / hz * 1000000 + counts * 1000000 % hz * 1000000 / hz : 0;
 }
 
 static void lapic_describe(char *buf, size_t len)
@@ -466,15 +298,15 @@ static void lapic_describe(char *buf, size_t len)
 	ksnprintf(buf, len, "local APIC timer, periodic, divide by %u, initial count %u, period %s us "
 		  "(timer clock %s MHz measured)", tick_divider, tick_count,
 		  fmt_fixed(us, sizeof(us), (int64_t)(lapic_period_ps() / 1000), 3),
-		  fmt_fixed(mhz, sizeof(mhz), (int64_t)(cal.hz / 1000), 3));
+		  fmt_fixed(mhz, sizeof(mhz), (int64_t)(clock_hz() / 1000), 3));
 }
 
 /* One-shot at divide by 1, counted at the calibrated timer clock, rounded up. */
 static int lapic_tick_oneshot(uint64_t delay_ns, char *why, size_t whylen)
 {
-	uint64_t count = (delay_ns * cal.hz + 999999999ull) / 1000000000ull;
+	uint64_t count = (delay_ns * clock_hz() + 999999999ull) / 1000000000ull;
 
-	if (!regs || cal.hz == 0 || count == 0 || count > 0xffffffffull) {
+	if (!lapic_regs || clock_hz() == 0 || count == 0 || count > 0xffffffffull) {
 		ksnprintf(why, whylen, "the local APIC timer cannot wait %llu ns at divide by 1",
 			  (unsigned long long)delay_ns);
 		return -1;

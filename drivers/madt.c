@@ -42,6 +42,15 @@ static uint16_t rd16(const uint8_t *p, size_t off) { return (uint16_t)(p[off] | 
 static uint32_t rd32(const uint8_t *p, size_t off) { return rd16(p, off) | (uint32_t)rd16(p, off + 2) << 16; }
 static uint64_t rd64(const uint8_t *p, size_t off) { return rd32(p, off) | (uint64_t)rd32(p, off + 4) << 32; }
 
+/* Room for one more in an array of max that holds n: else the entry is counted as dropped. */
+static bool room(struct madt_info *m, unsigned n, unsigned max)
+{
+	if (n < max)
+		return true;
+	m->dropped++;
+	return false;
+}
+
 /* One entry, already known to lie inside the buffer with at least its declared length. */
 static void madt_entry(const uint8_t *e, struct madt_info *m)
 {
@@ -49,28 +58,18 @@ static void madt_entry(const uint8_t *e, struct madt_info *m)
 	case MADT_T_LOCAL_APIC:
 		if (rd8(e, 1) < MADT_LOCAL_APIC_LEN || !(rd32(e, 4) & MADT_LOCAL_APIC_ENABLED))
 			return;
-		if (m->ncpus < MADT_MAX_CPUS)
+		if (room(m, m->ncpus, MADT_MAX_CPUS))
 			m->cpu_apic_id[m->ncpus++] = rd8(e, 3);
-		else
-			m->dropped++;
 		return;
 	case MADT_T_IOAPIC:
-		if (rd8(e, 1) < MADT_IOAPIC_LEN)
+		if (rd8(e, 1) < MADT_IOAPIC_LEN || !room(m, m->nioapics, MADT_MAX_IOAPICS))
 			return;
-		if (m->nioapics == MADT_MAX_IOAPICS) {
-			m->dropped++;
-			return;
-		}
 		m->ioapic[m->nioapics++] = (struct madt_ioapic){
 			.id = rd8(e, 2), .addr = rd32(e, 4), .gsi_base = rd32(e, 8) };
 		return;
 	case MADT_T_ISO:
-		if (rd8(e, 1) < MADT_ISO_LEN)
+		if (rd8(e, 1) < MADT_ISO_LEN || !room(m, m->noverrides, MADT_MAX_OVERRIDES))
 			return;
-		if (m->noverrides == MADT_MAX_OVERRIDES) {
-			m->dropped++;
-			return;
-		}
 		m->override[m->noverrides++] = (struct madt_override){
 			.bus = rd8(e, 2), .source = rd8(e, 3), .gsi = rd32(e, 4), .flags = rd16(e, 8) };
 		return;

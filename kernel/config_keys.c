@@ -53,6 +53,9 @@ static const char *const clock_names[] = {
 
 #define FIELD(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 #define WORDS(names) .words = names, .max = ARRAY_SIZE(names) - 1
+/* A key that picks one word: the key, its field of struct config and its words by one name. */
+#define WORD_KEY(name, flags, ...) \
+	{ #name, KIND_WORD, flags, FIELD(name), WORDS(name##_names), __VA_ARGS__ }
 
 const struct config_key config_keys[KEY_COUNT] = {
 	[KEY_HZ] = {
@@ -69,41 +72,24 @@ const struct config_key config_keys[KEY_COUNT] = {
 		.help = "one task of the workload",
 	},
 	/* "none" and "default" are what the key's absence is called, not values to give. */
-	[KEY_FAULT] = {
-		"fault", KIND_WORD, 0, FIELD(fault), WORDS(fault_names), .min = FAULT_UD,
-		.def = FAULT_NONE, .help = "the CPU exception to raise",
-	},
-	[KEY_TIMER] = {
-		"timer", KIND_WORD, 0, FIELD(timer), WORDS(timer_names), .def = TIMER_PIT,
-		.help = "the device that ticks",
-	},
-	[KEY_IRQ] = {
-		"irq", KIND_WORD, 0, FIELD(irq), WORDS(irq_names), .min = IRQ_ROUTE_PIC,
-		.def = IRQ_ROUTE_DEFAULT, .help = "how ISA interrupts reach the CPU",
-	},
-	[KEY_SUITE] = {
-		"suite", KIND_WORD, 0, FIELD(suite), WORDS(suite_names), .def = SUITE_ALL,
-		.help = "which checks to make",
-	},
+	[KEY_FAULT] = WORD_KEY(fault, 0, .min = FAULT_UD, .def = FAULT_NONE,
+			       .help = "the CPU exception to raise"),
+	[KEY_TIMER] = WORD_KEY(timer, 0, .def = TIMER_PIT,
+			       .help = "the device that ticks"),
+	[KEY_IRQ] = WORD_KEY(irq, 0, .min = IRQ_ROUTE_PIC, .def = IRQ_ROUTE_DEFAULT,
+			     .help = "how ISA interrupts reach the CPU"),
+	[KEY_SUITE] = WORD_KEY(suite, 0, .def = SUITE_ALL,
+			       .help = "which checks to make"),
 	/* These three change only how the accounting run keeps or reports time. */
-	[KEY_LOSTTICKS] = {
-		"lostticks", KIND_WORD, KEY_ACCOUNTING, FIELD(lostticks), WORDS(lostticks_names),
-		.def = LOSTTICKS_IGNORE, .neutral = LOSTTICKS_IGNORE,
-		.help = "what tick time does about merged ticks",
-	},
-	[KEY_SPONGE] = {
-		"sponge", KIND_WORD, KEY_ACCOUNTING, FIELD(sponge), WORDS(sponge_names),
-		.def = SPONGE_OFF, .neutral = SPONGE_OFF,
-		.help = "who is charged for catch-up ticks",
-	},
-	[KEY_IDLE] = {
-		"idle", KIND_WORD, 0, FIELD(idle), WORDS(idle_names), .def = IDLE_HALT,
-		.help = "what the idle task does",
-	},
-	[KEY_CLOCK] = {
-		"clock", KIND_WORD, 0, FIELD(clock), WORDS(clock_names), .def = CLOCK_TSC,
-		.help = "what tick time is compared with",
-	},
+	[KEY_LOSTTICKS] = WORD_KEY(lostticks, KEY_ACCOUNTING, .def = LOSTTICKS_IGNORE,
+				   .neutral = LOSTTICKS_IGNORE,
+				   .help = "what tick time does about merged ticks"),
+	[KEY_SPONGE] = WORD_KEY(sponge, KEY_ACCOUNTING, .def = SPONGE_OFF, .neutral = SPONGE_OFF,
+				.help = "who is charged for catch-up ticks"),
+	[KEY_IDLE] = WORD_KEY(idle, 0, .def = IDLE_HALT,
+			      .help = "what the idle task does"),
+	[KEY_CLOCK] = WORD_KEY(clock, 0, .def = CLOCK_TSC,
+			       .help = "what tick time is compared with"),
 	/* A word of its own rather than 0s, which would read as "a line all the time". */
 	[KEY_STATS] = {
 		"stats", KIND_TIME, KEY_ACCOUNTING, FIELD(stats_us), .min = CONFIG_STATS_MIN_US,

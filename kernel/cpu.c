@@ -17,16 +17,22 @@ static void put_reg(char *dst, uint32_t r)
 		dst[i] = (char)(r >> (8 * i));
 }
 
+/* A 12-byte signature from three registers, in the order the leaf gives it, and its NUL. */
+static void put_signature(char dst[13], uint32_t r0, uint32_t r1, uint32_t r2)
+{
+	put_reg(dst, r0);
+	put_reg(dst + 4, r1);
+	put_reg(dst + 8, r2);
+	dst[12] = 0;
+}
+
 void cpu_identify(struct cpu_info *ci)
 {
 	uint32_t a, b, c, d;
 	unsigned base_family, base_model;
 
 	cpuid(0, 0, &a, &b, &c, &d);
-	put_reg(ci->vendor, b);
-	put_reg(ci->vendor + 4, d);
-	put_reg(ci->vendor + 8, c);
-	ci->vendor[12] = 0;
+	put_signature(ci->vendor, b, d, c);      /* "GenuineIntel" is EBX, EDX, ECX */
 
 	cpuid(1, 0, &a, &b, &c, &d);
 	base_family = (a >> 8) & 0xf;
@@ -39,9 +45,6 @@ void cpu_identify(struct cpu_info *ci)
 	ci->hypervisor[0] = 0;
 	if (c & CPUID_1_ECX_HYPERVISOR) {
 		cpuid(CPUID_HV_BASE, 0, &a, &b, &c, &d);
-		put_reg(ci->hypervisor, b);
-		put_reg(ci->hypervisor + 4, c);
-		put_reg(ci->hypervisor + 8, d);
-		ci->hypervisor[12] = 0;
+		put_signature(ci->hypervisor, b, c, d);
 	}
 }

@@ -144,22 +144,26 @@ static void calibrate(struct tsc_calibration *cal)
 		      (unsigned long long)(cal->hz / 1000 % 1000), cal->source, cal->why);
 }
 
+/* A reference clock's banner line: its description if init found it (then no why), else why not. */
+static void refclock_banner(const char *key, bool found, const char **why,
+			    void (*describe)(char *buf, size_t len))
+{
+	char line[160];
+
+	if (found) {
+		*why = NULL;
+		describe(line, sizeof(line));
+	}
+	report_banner(key, "%s", found ? line : *why);
+}
+
 /* The PM timer and the HPET: found and described in the banner, or the reason they are not. */
 static void refclocks_init(void)
 {
-	char line[160];
 	bool pm = pmtimer_init(&pmtimer_why), hpet = hpet_init(&hpet_why);
 
-	if (pm) {
-		pmtimer_why = NULL;
-		pmtimer_describe(line, sizeof(line));
-	}
-	report_banner("pmtimer", "%s", pm ? line : pmtimer_why);
-	if (hpet) {
-		hpet_why = NULL;
-		hpet_describe_device(line, sizeof(line));
-	}
-	report_banner("hpet", "%s", hpet ? line : hpet_why);
+	refclock_banner("pmtimer", pm, &pmtimer_why, pmtimer_describe);
+	refclock_banner("hpet", hpet, &hpet_why, hpet_describe_device);
 }
 
 /* The device timer= asks for, or NULL with *why saying what the platform lacks. */

@@ -28,3 +28,9 @@ uint64_t refclock_read(struct refclock *c)
 	c->last_raw = raw;
 	return (c->wraps << c->width) | raw;
 }
+
+void refclock_restart(struct refclock *c)
+{
+	c->last_raw = c->read_raw();
+	c->wraps = 0;
+}

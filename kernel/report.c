@@ -99,26 +99,42 @@ void report_begin(void)
 	kprintf("TAP version 13\n");
 }
 
+/* A line straight to the console, never held: the prefix, the caller's format, the newline. */
+static void vline(const char *prefix, const char *fmt, va_list ap)
+{
+	kprintf("%s", prefix);
+	kvprintf(fmt, ap);
+	kprintf("\n");
+}
+
 void report_banner(const char *key, const char *fmt, ...)
 {
 	va_list ap;
 
 	kprintf("# %s: ", key);
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	vline("", fmt, ap);
 	va_end(ap);
-	kprintf("\n");
 }
 
 void report_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	kprintf("# ");
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	vline("# ", fmt, ap);
 	va_end(ap);
-	kprintf("\n");
+}
+
+/* One TAP test line: the verdict and number, the description, the directive (SKIP, TODO) if any. */
+static void vtest_line(bool ok, const char *directive, const char *why, const char *fmt, va_list ap)
+{
+	verdict(ok);
+	vout(fmt, ap);
+	if (directive)
+		out(" # %s %s\n", directive, why);
+	else
+		out("\n");
 }
 
 bool report_check(bool ok, const char *fmt, ...)
@@ -127,11 +143,9 @@ bool report_check(bool ok, const char *fmt, ...)
 
 	if (!ok)
 		failed++;
-	verdict(ok);
 	va_start(ap, fmt);
-	vout(fmt, ap);
+	vtest_line(ok, NULL, NULL, fmt, ap);
 	va_end(ap);
-	out("\n");
 	return ok;
 }
 
@@ -140,22 +154,18 @@ void report_skip(const char *why, const char *fmt, ...)
 	va_list ap;
 
 	skipped++;
-	verdict(true);
 	va_start(ap, fmt);
-	vout(fmt, ap);
+	vtest_line(true, "SKIP", why, fmt, ap);
 	va_end(ap);
-	out(" # SKIP %s\n", why);
 }
 
 bool report_todo(bool ok, const char *why, const char *fmt, ...)
 {
 	va_list ap;
 
-	verdict(ok);
 	va_start(ap, fmt);
-	vout(fmt, ap);
+	vtest_line(ok, "TODO", why, fmt, ap);
 	va_end(ap);
-	out(" # TODO %s\n", why);
 	return ok;
 }
 
@@ -227,11 +237,9 @@ void report_bail(enum exit_status status, const char *fmt, ...)
 
 	if (held.len || held.checks)
 		report_release();       /* what was measured before the end is still worth reading */
-	kprintf("Bail out! ");
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
+	vline("Bail out! ", fmt, ap);
 	va_end(ap);
-	kprintf("\n");
 	exit_guest(status);
 }
 

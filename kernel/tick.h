@@ -79,6 +79,8 @@ struct refclock {
  * at least once per wrap period (4.69 s for a 24-bit ACPI PM timer), or wraps go uncounted.
  */
 uint64_t refclock_read(struct refclock *c);
+/* Start the extension at the counter's present value, no wrap counted: a driver's init. */
+void refclock_restart(struct refclock *c);
 
 /* How the tick is kept (from the command line: lostticks=, stats=, sponge=). */
 struct tick_options {

@@ -23,7 +23,6 @@ Design notes, for the work that builds on this:
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import math
@@ -45,7 +44,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import yaml
 
 # The host loads run_host_steal applies, here beside the pause schedules for the tests' sake.
-from host_steal import Contention, CpuCap, HostSteal  # noqa: F401
+from host_steal import Contention, CpuCap, ExitSet, HostSteal  # noqa: F401
 
 # The statuses of docs/exit-status.md, by number.  124 and 125 are given by the host side only.
 STATUS_NAMES = {
@@ -735,18 +734,7 @@ def vcpu_thread_name(times: dict) -> Optional[str]:
     return min(found)[1] if found else None
 
 
-_live: set = set()
-_live_lock = threading.Lock()
-
-
-def _kill_all_live() -> None:
-    with _live_lock:
-        guests = list(_live)
-    for g in guests:
-        g.kill()
-
-
-atexit.register(_kill_all_live)
+_live = ExitSet(lambda g: g.kill())
 
 
 class Guest:
@@ -873,8 +861,7 @@ class Guest:
             # Not an exception: "QEMU failed to start" is status 125 like any other no-verdict.
             self.start_error = f"cannot run {self.argv[0]}: {e.strerror}"
             return self
-        with _live_lock:
-            _live.add(self)
+        _live.add(self)
         for target, pipe in ((self._read_serial, self.proc.stdout),
                              (self._read_stderr, self.proc.stderr)):
             th = threading.Thread(target=target, args=(pipe,), daemon=True,
@@ -1322,8 +1309,7 @@ class Guest:
             self._qmp.close()
         if self._qmp_dir_cleanup is not None:
             self._qmp_dir_cleanup()
-        with _live_lock:
-            _live.discard(self)
+        _live.discard(self)
 
     def _join(self) -> None:
         for th in self._threads + self._helpers:

@@ -40,7 +40,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 MOUNTS = "/proc/self/mounts"
 CGROUP_PREFIX = "tickguest-"
@@ -167,21 +167,42 @@ def unavailable(kind: str, mounts: str = MOUNTS, nice: int = 0) -> Optional[str]
 # What both kinds share
 
 
-_active: set = set()
-_active_lock = threading.Lock()
+class ExitSet:
+    """The things still live, shared between threads, each undone by undo(thing) at interpreter
+    exit (a run stopped by ^C, an exception nobody caught), so no QEMU or host load outlives
+    the tests.  Iterating gives a copy, taken under the lock: undoing a thing may remove it."""
+
+    def __init__(self, undo: Callable[[object], None]):
+        self._things: set = set()
+        self._lock = threading.Lock()
+        self._undo = undo
+        atexit.register(self._undo_all)
+
+    def add(self, thing) -> None:
+        with self._lock:
+            self._things.add(thing)
+
+    def discard(self, thing) -> None:
+        with self._lock:
+            self._things.discard(thing)
+
+    def __iter__(self) -> Iterator:
+        with self._lock:
+            return iter(list(self._things))
+
+    def _undo_all(self) -> None:
+        for thing in self:
+            self._undo(thing)
 
 
-def _end_all_active() -> None:
-    with _active_lock:
-        steals = list(_active)
-    for s in steals:
-        try:
-            s.end()
-        except Exception:
-            pass        # at exit there is nobody to tell; the next CpuCap removes a stale cgroup
+def _end_quietly(s: "HostSteal") -> None:
+    try:
+        s.end()
+    except Exception:
+        pass        # at exit there is nobody to tell; the next CpuCap removes a stale cgroup
 
 
-atexit.register(_end_all_active)
+_active = ExitSet(_end_quietly)
 
 
 class HostSteal:
@@ -224,9 +245,12 @@ class HostSteal:
             if self._state != "new":
                 raise RuntimeError(f"{type(self).__name__} is applied once; make another")
             self._state, self._guest = "begun", guest
-            with _active_lock:
-                _active.add(self)
+            _active.add(self)
             try:
+                # Every kind first asks whether this host can apply it at all (root, cgroups).
+                why = self.unavailable()
+                if why:
+                    raise RuntimeError(why)
                 if self._apply(guest):
                     self.applied = time.monotonic()
             except BaseException as e:
@@ -249,8 +273,7 @@ class HostSteal:
                         self.released = time.monotonic()
                     self._release(self._guest)
             finally:
-                with _active_lock:
-                    _active.discard(self)
+                _active.discard(self)
                 self.lifted.set()
 
     def _apply(self, guest) -> bool:
@@ -285,6 +308,18 @@ def _thread_ids(pid: int) -> set:
 def _gone(err: OSError) -> bool:
     """Whether an error only says the process or thread acted on has already exited."""
     return isinstance(err, ProcessLookupError) or err.errno == errno.ESRCH
+
+
+def _unless_gone(act, *args) -> bool:
+    """act(*args): True once done, False if it failed only because its process or thread had
+    already exited (QEMU ended first: nothing to apply); any other error is raised."""
+    try:
+        act(*args)
+    except OSError as e:
+        if _gone(e):
+            return False
+        raise
+    return True
 
 
 def _finite(x) -> bool:
@@ -353,9 +388,6 @@ class CpuCap(HostSteal):
         return self.controller.members(self.path)
 
     def _apply(self, guest) -> bool:
-        why = self.unavailable()
-        if why:
-            raise RuntimeError(why)
         ctl = self.controller = find_cpu_controller(self.mounts)
         remove_stale_cgroups(ctl)
         with guest.unreaped() as pid:
@@ -377,12 +409,8 @@ class CpuCap(HostSteal):
             # the kernel moves them all at once while no thread can be created, so none can
             # be started between a listing and the moves and be left outside.  Threads made
             # later inherit their creator's cgroup, this one.
-            try:
-                _write(os.path.join(path, "cgroup.procs"), pid)
-            except OSError as e:
-                if _gone(e):
-                    return False
-                raise
+            if not _unless_gone(_write, os.path.join(path, "cgroup.procs"), pid):
+                return False
             outside = {tid for tid in _thread_ids(pid) - ctl.members(path)
                        if os.path.exists(f"/proc/{pid}/task/{tid}")}    # not ended since
             if outside:
@@ -444,8 +472,7 @@ def remove_stale_cgroups(ctl: CpuController) -> list:
     task in them, made by a process that has gone (or by this one, but not in use by it).  A
     live process's empty cgroup is left alone: it may be about to move QEMU in.  Returns the
     directories removed."""
-    with _active_lock:
-        ours = {s.path for s in _active if isinstance(s, CpuCap)}
+    ours = {s.path for s in _active if isinstance(s, CpuCap)}
     removed = []
     try:
         names = os.listdir(ctl.root)
@@ -545,9 +572,6 @@ class Contention(HostSteal):
                 f"vCPU thread to {where} (about {self.steal_fraction * 100:.0f}% steal)")
 
     def _apply(self, guest) -> bool:
-        why = self.unavailable()
-        if why:
-            raise RuntimeError(why)
         with guest.unreaped() as pid:
             if pid is None:
                 return False
@@ -570,13 +594,7 @@ class Contention(HostSteal):
         with guest.unreaped() as pid:
             if pid is None or pid != self._pid:
                 return False
-            try:
-                os.sched_setaffinity(tid, {cpu})
-            except OSError as e:
-                if _gone(e):
-                    return False
-                raise
-        return True
+            return _unless_gone(os.sched_setaffinity, tid, {cpu})
 
     def _start_competitor(self, cpu: int) -> subprocess.Popen:
         p = subprocess.Popen([sys.executable, "-I", "-S", "-c", _COMPETITOR, str(os.getpid())],

@@ -139,34 +139,45 @@ def _apt_update() -> None:
         raise PeerSetupError(f"apt-get update failed (rc {r.returncode}): {r.stderr.strip()}")
 
 
+def _found_after_update(attempt: Callable[[], tuple], failure: Callable[[object], str]):
+    """attempt() -> (what it found or None, its run).  When it finds nothing, apt's lists may
+    just not know the package yet: update them once and attempt again.  Still nothing:
+    PeerSetupError(failure(the last run))."""
+    found, r = attempt()
+    if found is None:
+        _apt_update()
+        found, r = attempt()
+    if found is None:
+        raise PeerSetupError(failure(r))
+    return found
+
+
 def resolve_kernel_package(meta: str = KERNEL_META_PACKAGE) -> str:
     """The concrete linux-image-<release> package that meta depends on.  Updates apt's lists
     once if they do not know meta yet."""
-    for attempt in (1, 2):
+    def attempt():
         r = _run(["apt-cache", "depends", meta], what="resolve the kernel package")
         deps = [d for d in parse_apt_depends(r.stdout) if d.startswith("linux-image-")]
-        if r.returncode == 0 and deps:
-            return deps[0]
-        if attempt == 1:
-            _apt_update()
-    raise PeerSetupError(f"apt-cache depends {meta} names no linux-image package "
-                         f"(rc {r.returncode}): {(r.stderr or r.stdout).strip()}")
+        return (deps[0] if r.returncode == 0 and deps else None), r
+
+    return _found_after_update(attempt, lambda r: (
+        f"apt-cache depends {meta} names no linux-image package "
+        f"(rc {r.returncode}): {(r.stderr or r.stdout).strip()}"))
 
 
 def apt_download(package: str, dest: Path) -> Path:
     """Download package's .deb into dest with `apt-get download` (no install) and return it.
     When apt's lists lack the package, updates them once and tries again."""
     dest.mkdir(parents=True, exist_ok=True)
-    for attempt in (1, 2):
+
+    def attempt():
         before = set(dest.glob("*.deb"))
         r = _run(["apt-get", "download", "-q", package], cwd=dest, what=f"download {package}")
         new = sorted(set(dest.glob("*.deb")) - before) or sorted(dest.glob(f"{package}_*.deb"))
-        if r.returncode == 0 and new:
-            return new[-1]
-        if attempt == 1:
-            _apt_update()
-    raise PeerSetupError(f"apt-get download {package} failed (rc {r.returncode}): "
-                         f"{r.stderr.strip()}")
+        return (new[-1] if r.returncode == 0 and new else None), r
+
+    return _found_after_update(attempt, lambda r: (
+        f"apt-get download {package} failed (rc {r.returncode}): {r.stderr.strip()}"))
 
 
 def _extract(deb: Path, members: Iterable[str], dest: Path) -> list:

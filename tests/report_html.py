@@ -333,6 +333,15 @@ def _time_axis(ax, view: RunView) -> None:
     ax.grid(True, alpha=0.3)
 
 
+def _timeline_png(fig, ax, view: RunView, ylabel: str, title: str) -> bytes:
+    """The end of a plot over host time: the time axis, its labels, the legend, the PNG."""
+    _time_axis(ax, view)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    _legend(ax)
+    return _png(fig)
+
+
 def plot_behind(view: RunView) -> Optional[bytes]:
     """Behind-by over host time, the pauses shaded; None without TimeTrackerStats lines."""
     if not view.stats:
@@ -351,11 +360,8 @@ def plot_behind(view: RunView) -> Optional[bytes]:
     if view.tick_hz:
         ax.axhline(1000 / view.tick_hz, color="0.45", ls="--", lw=0.8,
                    label=f"one tick period ({1000 / view.tick_hz:.2f} ms)")
-    _time_axis(ax, view)
-    ax.set_ylabel("reference minus tick time (ms)")
-    ax.set_title("Behind-by: how far tick time trailed the reference clock")
-    _legend(ax)
-    return _png(fig)
+    return _timeline_png(fig, ax, view, "reference minus tick time (ms)",
+                         "Behind-by: how far tick time trailed the reference clock")
 
 
 def plot_catchup(view: RunView) -> Optional[bytes]:
@@ -391,11 +397,8 @@ def plot_catchup(view: RunView) -> Optional[bytes]:
     top = max([b.catchup + b.lost for b in view.backlogs] +
               [max(d[1], d[2]) for d in view.device] + [1])
     ax.set_ylim(0, top * 1.2)
-    _time_axis(ax, view)
-    ax.set_ylabel("ticks")
-    ax.set_title("Catch-up timeline: every backlog, paid back (catch-up) or judged lost")
-    _legend(ax)
-    return _png(fig)
+    return _timeline_png(fig, ax, view, "ticks",
+                         "Catch-up timeline: every backlog, paid back (catch-up) or judged lost")
 
 
 def plot_charged(view: RunView) -> Optional[bytes]:

@@ -80,12 +80,17 @@ def dropped_lines(r) -> int:
     return sum(int(m.group(1)) for _, text in r.lines if (m := DROPPED_RE.match(text)))
 
 
-def _accounting(r):
+def _two_ints(r, regex, missing: str) -> tuple:
+    """The two numbers of the first line regex matches; LookupError(missing) if none does."""
     for _, text in r.lines:
-        m = ACCOUNTING_RE.match(text)
+        m = regex.match(text)
         if m:
             return int(m.group(1)), int(m.group(2))
-    raise LookupError("no '# accounting:' line in the report\n" + r.summary())
+    raise LookupError(missing + "\n" + r.summary())
+
+
+def _accounting(r):
+    return _two_ints(r, ACCOUNTING_RE, "no '# accounting:' line in the report")
 
 
 def irq_ms(r) -> int:
@@ -100,11 +105,7 @@ def stolen_ms(r) -> int:
 
 def steal_gaps(r) -> tuple:
     """(how many gaps the probes counted as stolen time, the threshold in us)."""
-    for _, text in r.lines:
-        m = GAPS_RE.match(text)
-        if m:
-            return int(m.group(1)), int(m.group(2))
-    raise LookupError("no gap count on the '# accounting:' line\n" + r.summary())
+    return _two_ints(r, GAPS_RE, "no gap count on the '# accounting:' line")
 
 
 def _check_yaml(r, prefix: str) -> dict:

@@ -32,18 +32,21 @@ def qemu():
     return path
 
 
+def _built(path):
+    """path, or the test skipped when make has not built it."""
+    if not path.is_file():
+        pytest.skip(f"{path.relative_to(REPO)} is not built (run make)")
+    return path
+
+
 @pytest.fixture(scope="session")
 def kernel(qemu):
-    if not ELF.is_file():
-        pytest.skip(f"{ELF.relative_to(REPO)} is not built (run make)")
-    return ELF
+    return _built(ELF)
 
 
 @pytest.fixture(scope="session")
 def iso(qemu):
-    if not ISO.is_file():
-        pytest.skip(f"{ISO.relative_to(REPO)} is not built (run make)")
-    return ISO
+    return _built(ISO)
 
 
 @pytest.fixture(scope="session")

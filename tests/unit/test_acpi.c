@@ -21,16 +21,23 @@ static int s5(const uint8_t *aml, size_t len, uint8_t *a, uint8_t *b)
 	return acpi_parse_s5(aml, len, a, b);
 }
 
+/* \_S5 is found in aml and gives the two SLP_TYP values a and b. */
+static void expect_s5(const uint8_t *aml, size_t len, uint8_t want_a, uint8_t want_b)
+{
+	uint8_t a, b;
+
+	assert_true(s5(aml, len, &a, &b));
+	assert_int_equal(a, want_a);
+	assert_int_equal(b, want_b);
+}
+
 /* What QEMU's DSDT has: Name (_S5, Package (4) { Zero, Zero, Zero, Zero }) */
 static void test_s5_zero_ops(void **state)
 {
 	const uint8_t aml[] = { 0x10, NAME_OP, S5, PKG_OP, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00 };
-	uint8_t a, b;
 
 	(void)state;
-	assert_true(s5(aml, sizeof(aml), &a, &b));
-	assert_int_equal(a, 0);
-	assert_int_equal(b, 0);
+	expect_s5(aml, sizeof(aml), 0, 0);
 }
 
 /* Byte constants, a root prefix and a two-byte PkgLength (bits 7:6 = 1) */
@@ -38,24 +45,18 @@ static void test_s5_byte_prefix_root_and_long_pkglength(void **state)
 {
 	const uint8_t aml[] = { NAME_OP, '\\', S5, PKG_OP, 0x40 | 0x0a, 0x00, 0x02,
 				BYTE, 0x07, BYTE, 0x05 };
-	uint8_t a, b;
 
 	(void)state;
-	assert_true(s5(aml, sizeof(aml), &a, &b));
-	assert_int_equal(a, 7);
-	assert_int_equal(b, 5);
+	expect_s5(aml, sizeof(aml), 7, 5);
 }
 
 /* "_S5_" that is not a Name (here a reference inside other code) is skipped; a OneOp counts */
 static void test_s5_skips_non_name_occurrence(void **state)
 {
 	const uint8_t aml[] = { 0x70, S5, 0x60, NAME_OP, S5, PKG_OP, 0x04, 0x02, 0x01, 0x00 };
-	uint8_t a, b;
 
 	(void)state;
-	assert_true(s5(aml, sizeof(aml), &a, &b));
-	assert_int_equal(a, 1);
-	assert_int_equal(b, 0);
+	expect_s5(aml, sizeof(aml), 1, 0);
 }
 
 static void test_s5_rejects_what_needs_an_interpreter(void **state)
@@ -87,7 +88,7 @@ static void test_s5_truncated(void **state)
 			copy[i] = aml[i];
 		assert_false(s5(copy, len, &a, &b));
 	}
-	assert_true(s5(aml, sizeof(aml), &a, &b));
+	expect_s5(aml, sizeof(aml), 7, 5);
 }
 
 static void test_checksum(void **state)

@@ -54,6 +54,16 @@ static int free_doc(void **state)
 	return 0;
 }
 
+/* The first len bytes of s into buf as a string, cut to fit its n bytes. */
+static char *copy_out(char *buf, size_t n, const char *s, size_t len)
+{
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return buf;
+}
+
 /*
  * The text from heading to the next heading of level three or above, so the Keys table is not
  * taken with the tables of the sections below it.
@@ -68,11 +78,7 @@ static char *section(const char *heading, char *buf, size_t n)
 		fail_msg("docs/cmdline.md has no \"%s\"", heading + 1);
 	end = strstr(s + strlen(heading), "\n##");
 	len = end ? (size_t)(end - s) : strlen(s);
-	if (len >= n)
-		len = n - 1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return buf;
+	return copy_out(buf, n, s, len);
 }
 
 /* The table row of text that starts with start, or NULL. */
@@ -86,11 +92,7 @@ static const char *row(const char *text, const char *start, char *buf, size_t n)
 	if (!s)
 		return NULL;
 	len = strcspn(s, "\n");
-	if (len >= n)
-		len = n - 1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return buf;
+	return copy_out(buf, n, s, len);
 }
 
 static void expect_in_row(const char *r, const char *name, const char *what, const char *text)

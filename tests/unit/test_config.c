@@ -127,35 +127,35 @@ static void test_unknown_key(void **state)
 	BAD("hz=1=2", "'1=2' is not a number");
 }
 
-static void test_error_truncation(void **state)
+/*
+ * Refused into the first size bytes of a buffer of 'Z's: the message is want (a cut of the
+ * whole one) and not a byte is written past the size given; with size 0, none at all.
+ */
+static void expect_cut(const char *cmdline, size_t size, const char *want)
 {
 	char small[16];
-	char full[512];
+
+	memset(small, 'Z', sizeof(small));
+	assert_int_equal(config_parse(&cfg, cmdline, small, size), -1);
+	if (size)
+		assert_string_equal(small, want);
+	assert_int_equal(small[size], 'Z');
+}
+
+static void test_error_truncation(void **state)
+{
+	char full[512], first9[10];
 
 	(void)state;
 	assert_int_equal(config_parse(&cfg, "bogus=1", full, sizeof(full)), -1);
-
-	memset(small, 'Z', sizeof(small));
-	assert_int_equal(config_parse(&cfg, "bogus=1", small, 10), -1);
-	assert_int_equal(strlen(small), 9);
-	assert_true(strncmp(small, full, 9) == 0);
-	assert_int_equal(small[10], 'Z');
-
+	memcpy(first9, full, 9);
+	first9[9] = '\0';
+	expect_cut("bogus=1", 10, first9);
 	/* cut inside the "WORD: " prefix */
-	memset(small, 'Z', sizeof(small));
-	assert_int_equal(config_parse(&cfg, "task=abcdefghijkl:spin", small, 8), -1);
-	assert_string_equal(small, "task=ab");
-	assert_int_equal(small[8], 'Z');
-
-	memset(small, 'Z', sizeof(small));
-	assert_int_equal(config_parse(&cfg, "hz=5", small, 1), -1);
-	assert_string_equal(small, "");
-	assert_int_equal(small[1], 'Z');
-
+	expect_cut("task=abcdefghijkl:spin", 8, "task=ab");
+	expect_cut("hz=5", 1, "");
 	/* no room at all, or no buffer: still -1, nothing written */
-	memset(small, 'Z', sizeof(small));
-	assert_int_equal(config_parse(&cfg, "hz=5", small, 0), -1);
-	assert_int_equal(small[0], 'Z');
+	expect_cut("hz=5", 0, NULL);
 	assert_int_equal(config_parse(&cfg, "hz=5", NULL, 0), -1);
 	assert_defaults(&cfg);
 	assert_int_equal(config_parse(&cfg, "hz=50", NULL, 0), 0);

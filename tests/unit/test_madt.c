@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
@@ -61,34 +62,32 @@ static void test_qemu_pc_table(void **state)
 	assert_int_equal(m.dropped, 0);
 }
 
+/*
+ * ISA IRQ irq's route, every field of it, against a line in words ("GSI 2, edge, active high,
+ * override"): a test reads as the table's meaning, and a failure shows the whole route.
+ */
+static void expect_route(const struct madt_info *m, unsigned irq, const char *want)
+{
+	struct madt_route r = madt_isa_route(m, irq);
+	char got[64];
+
+	snprintf(got, sizeof(got), "GSI %u, %s, %s, %s", (unsigned)r.gsi, r.level ? "level" : "edge",
+		 r.active_low ? "active low" : "active high", r.overridden ? "override" : "identity");
+	assert_string_equal(got, want);
+}
+
 static void test_qemu_pc_routes(void **state)
 {
 	struct madt_info m;
-	struct madt_route r;
 
 	(void)state;
 	assert_true(madt_parse(qemu_pc, sizeof(qemu_pc), &m));
-
 	/* The PIT: moved to GSI 2, flags "conforms" = ISA defaults */
-	r = madt_isa_route(&m, 0);
-	assert_int_equal(r.gsi, 2);
-	assert_true(r.overridden);
-	assert_false(r.active_low);
-	assert_false(r.level);
-
+	expect_route(&m, 0, "GSI 2, edge, active high, override");
 	/* A PCI line: same GSI, level, active high (01b) */
-	r = madt_isa_route(&m, 9);
-	assert_int_equal(r.gsi, 9);
-	assert_true(r.overridden);
-	assert_false(r.active_low);
-	assert_true(r.level);
-
+	expect_route(&m, 9, "GSI 9, level, active high, override");
 	/* The RTC: no override, identity and ISA defaults */
-	r = madt_isa_route(&m, 8);
-	assert_int_equal(r.gsi, 8);
-	assert_false(r.overridden);
-	assert_false(r.active_low);
-	assert_false(r.level);
+	expect_route(&m, 8, "GSI 8, edge, active high, identity");
 }
 
 /* Active low (11b) and explicit edge (01b); an override for another bus is not ISA's. */
@@ -102,23 +101,14 @@ static void test_polarity_trigger_and_bus(void **state)
 		ISO(6, 21, 0x0000),
 	};
 	struct madt_info m;
-	struct madt_route r;
 
 	(void)state;
 	t[44 + 20 + 2] = 1;             /* the third override is on bus 1 */
 	assert_true(madt_parse(t, sizeof(t), &m));
 	assert_int_equal(m.flags & MADT_PCAT_COMPAT, 0);
-	r = madt_isa_route(&m, 3);
-	assert_int_equal(r.gsi, 19);
-	assert_true(r.active_low);
-	assert_false(r.level);
-	r = madt_isa_route(&m, 4);
-	assert_int_equal(r.gsi, 20);
-	assert_true(r.active_low);
-	assert_true(r.level);
-	r = madt_isa_route(&m, 6);
-	assert_int_equal(r.gsi, 6);
-	assert_false(r.overridden);
+	expect_route(&m, 3, "GSI 19, edge, active low, override");
+	expect_route(&m, 4, "GSI 20, level, active low, override");
+	expect_route(&m, 6, "GSI 6, edge, active high, identity");
 }
 
 /* A type 5 entry replaces the 32-bit address, wherever it sits in the list. */

@@ -30,6 +30,18 @@ static struct refclock fake_clock(unsigned width, const uint64_t *values)
 				  .read_raw = fake_read_raw };
 }
 
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Read c once per value queued (n); the counts from the first read to the last. */
+static uint64_t elapsed(struct refclock *c, size_t n)
+{
+	uint64_t first = refclock_read(c), last = first;
+
+	for (size_t i = 1; i < n; i++)
+		last = refclock_read(c);
+	return last - first;
+}
+
 /* No wrap: the extended value is the raw value. */
 static void test_no_wrap(void **state)
 {
@@ -51,7 +63,7 @@ static void test_wrap_24bit(void **state)
 	uint64_t prev = 0;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+	for (size_t i = 0; i < LEN(v); i++) {
 		uint64_t x = refclock_read(&c);
 
 		assert_true(x >= prev);
@@ -81,14 +93,9 @@ static void test_elapsed_across_wraps(void **state)
 {
 	const uint64_t v[] = { 0xff0000, 0x7f0000, 0xfe0000, 0x010000 };
 	struct refclock c = fake_clock(24, v);
-	uint64_t a, b;
 
 	(void)state;
-	a = refclock_read(&c);
-	refclock_read(&c);
-	refclock_read(&c);
-	b = refclock_read(&c);
-	assert_int_equal(b - a, 2 * PM_TMR_24BIT_WRAP + 0x010000 - 0xff0000);
+	assert_int_equal(elapsed(&c, LEN(v)), 2 * PM_TMR_24BIT_WRAP + 0x010000 - 0xff0000);
 }
 
 /*
@@ -99,12 +106,9 @@ static void test_sparse_reads_lose_a_wrap(void **state)
 {
 	const uint64_t v[] = { 0x100000, 0x200000 };   /* really 1 wrap + 0x100000 apart */
 	struct refclock c = fake_clock(24, v);
-	uint64_t a, b;
 
 	(void)state;
-	a = refclock_read(&c);
-	b = refclock_read(&c);
-	assert_int_equal(b - a, 0x100000);
+	assert_int_equal(elapsed(&c, LEN(v)), 0x100000);
 }
 
 /* A 32-bit counter (PM timer with TMR_VAL_EXT, 32-bit HPET) wraps at 2^32. */
@@ -130,6 +134,23 @@ static void test_64bit_passthrough(void **state)
 	assert_int_equal(c.wraps, 0);
 }
 
+/* A restart counts from the counter's present value: no wrap before it, the next ones after. */
+static void test_restart(void **state)
+{
+	const uint64_t v[] = { 0xfffff0, 0x000010, 0xfffff8, 0xfffffc, 0x000004 };
+	struct refclock c = fake_clock(24, v);
+
+	(void)state;
+	refclock_read(&c);
+	refclock_read(&c);
+	assert_int_equal(c.wraps, 1);
+	refclock_restart(&c);                   /* reads 0xfffff8 */
+	assert_int_equal(c.wraps, 0);
+	assert_int_equal(c.last_raw, 0xfffff8);
+	assert_int_equal(refclock_read(&c), 0xfffffc);
+	assert_int_equal(refclock_read(&c), PM_TMR_24BIT_WRAP + 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_sparse_reads_lose_a_wrap),
 		cmocka_unit_test(test_wrap_32bit),
 		cmocka_unit_test(test_64bit_passthrough),
+		cmocka_unit_test(test_restart),
 	};
 
 	return cmocka_run_group_tests_name("refclock", tests, NULL, NULL);

@@ -96,19 +96,36 @@ static uint64_t tick(struct steal_ledger *l, uint64_t seen, uint64_t owed, uint6
 	return steal_ledger_tick(l, seen, &t);
 }
 
+/* The fixture of every ledger test: a fresh ledger of a 10 ms period. */
+static int ledger_of_a_period(void **state)
+{
+	static struct steal_ledger l;
+
+	l = (struct steal_ledger){ .period = P };
+	*state = &l;
+	return 0;
+}
+
+#define LEDGER_TEST(f) cmocka_unit_test_setup(f, ledger_of_a_period)
+
+/* All the steal the probes saw has been taken off the ticks, once: none left, none twice. */
+static void assert_all_taken(const struct steal_ledger *l, uint64_t seen)
+{
+	assert_int_equal(l->taken, seen);
+	assert_int_equal(steal_ledger_untaken(l), 0);
+}
+
 /* Steal in slices shorter than a period (a contended host), ticks on time: each tick takes
  * what it saw. */
 static void test_ledger_takes_short_steal_at_the_tick_that_saw_it(void **state)
 {
-	struct steal_ledger l = { .period = P };
+	struct steal_ledger *l = *state;
 
-	(void)state;
-	assert_int_equal(tick(&l, 0, 0, 0, 0), 0);
-	assert_int_equal(tick(&l, 3 * MS, 0, 0, 0), 3 * MS);
-	assert_int_equal(tick(&l, 3 * MS, 0, 0, 0), 0);
-	assert_int_equal(tick(&l, 9 * MS, 0, 0, 0), 6 * MS);
-	assert_int_equal(l.taken, 9 * MS);
-	assert_int_equal(steal_ledger_untaken(&l), 0);
+	assert_int_equal(tick(l, 0, 0, 0, 0), 0);
+	assert_int_equal(tick(l, 3 * MS, 0, 0, 0), 3 * MS);
+	assert_int_equal(tick(l, 3 * MS, 0, 0, 0), 0);
+	assert_int_equal(tick(l, 9 * MS, 0, 0, 0), 6 * MS);
+	assert_all_taken(l, 9 * MS);
 }
 
 /*
@@ -118,25 +135,23 @@ static void test_ledger_takes_short_steal_at_the_tick_that_saw_it(void **state)
  */
 static void test_ledger_carries_steal_after_the_due_time(void **state)
 {
-	struct steal_ledger l = { .period = P };
+	struct steal_ledger *l = *state;
 
-	(void)state;
-	assert_int_equal(tick(&l, 9 * MS, 0, 0, 5 * MS), 4 * MS);
-	assert_int_equal(l.carry, 5 * MS);
-	assert_int_equal(tick(&l, 9 * MS, 0, 0, 0), 5 * MS);
-	assert_int_equal(tick(&l, 9 * MS, 0, 0, 0), 0);
+	assert_int_equal(tick(l, 9 * MS, 0, 0, 5 * MS), 4 * MS);
+	assert_int_equal(l->carry, 5 * MS);
+	assert_int_equal(tick(l, 9 * MS, 0, 0, 0), 5 * MS);
+	assert_int_equal(tick(l, 9 * MS, 0, 0, 0), 0);
 }
 
 /* More steal than a period before the due time (the tick before came early): the tick takes
  * its period, never more, and the rest waits for the next. */
 static void test_ledger_never_takes_more_than_a_period(void **state)
 {
-	struct steal_ledger l = { .period = P };
+	struct steal_ledger *l = *state;
 
-	(void)state;
-	assert_int_equal(tick(&l, 14 * MS, 0, 0, 0), P);
-	assert_int_equal(l.carry, 4 * MS);
-	assert_int_equal(tick(&l, 14 * MS, 0, 0, 0), 4 * MS);
+	assert_int_equal(tick(l, 14 * MS, 0, 0, 0), P);
+	assert_int_equal(l->carry, 4 * MS);
+	assert_int_equal(tick(l, 14 * MS, 0, 0, 0), 4 * MS);
 }
 
 /*
@@ -148,19 +163,17 @@ static void test_ledger_never_takes_more_than_a_period(void **state)
  */
 static void test_ledger_reserves_steal_for_catch_up_ticks(void **state)
 {
-	struct steal_ledger l = { .period = P };
+	struct steal_ledger *l = *state;
 	uint64_t late = 292 * MS;
 
-	(void)state;
-	assert_int_equal(tick(&l, 300 * MS, 29, 0, late), 8 * MS);
-	assert_int_equal(l.reserved, 29ull * P);
-	assert_int_equal(l.carry, 2 * MS);
+	assert_int_equal(tick(l, 300 * MS, 29, 0, late), 8 * MS);
+	assert_int_equal(l->reserved, 29ull * P);
+	assert_int_equal(l->carry, 2 * MS);
 	for (uint64_t owed = 28; owed > 0; owed--)
-		assert_int_equal(tick(&l, 300 * MS, owed, 0, late -= P), P);
-	assert_int_equal(tick(&l, 300 * MS, 0, 0, late -= P), P);   /* pays the last: on time */
-	assert_int_equal(tick(&l, 300 * MS, 0, 0, 0), 2 * MS);
-	assert_int_equal(l.taken, 300 * MS);
-	assert_int_equal(steal_ledger_untaken(&l), 0);
+		assert_int_equal(tick(l, 300 * MS, owed, 0, late -= P), P);
+	assert_int_equal(tick(l, 300 * MS, 0, 0, late -= P), P);   /* pays the last: on time */
+	assert_int_equal(tick(l, 300 * MS, 0, 0, 0), 2 * MS);
+	assert_all_taken(l, 300 * MS);
 }
 
 /*
@@ -170,13 +183,12 @@ static void test_ledger_reserves_steal_for_catch_up_ticks(void **state)
  */
 static void test_ledger_late_ticks_without_steal_charge_in_full(void **state)
 {
-	struct steal_ledger l = { .period = P };
+	struct steal_ledger *l = *state;
 
-	(void)state;
-	assert_int_equal(tick(&l, 0, 29, 0, 292 * MS), 0);
+	assert_int_equal(tick(l, 0, 29, 0, 292 * MS), 0);
 	for (uint64_t owed = 28; owed + 1 > 0; owed--)
-		assert_int_equal(tick(&l, 0, owed, 0, 0), 0);
-	assert_int_equal(l.reserved_max, 0);
+		assert_int_equal(tick(l, 0, owed, 0, 0), 0);
+	assert_int_equal(l->reserved_max, 0);
 }
 
 /*
@@ -186,16 +198,15 @@ static void test_ledger_late_ticks_without_steal_charge_in_full(void **state)
  */
 static void test_ledger_drops_steal_of_lost_ticks(void **state)
 {
-	struct steal_ledger l = { .period = P };
+	struct steal_ledger *l = *state;
 
-	(void)state;
-	assert_int_equal(tick(&l, 300 * MS, 29, 0, 292 * MS), 8 * MS);
-	assert_int_equal(tick(&l, 300 * MS, 29, 0, 290 * MS), 2 * MS);     /* behind */
-	assert_int_equal(tick(&l, 300 * MS, 0, 29, 0), 0);                 /* judged lost */
-	assert_int_equal(l.dropped, 29ull * P);
-	assert_int_equal(steal_ledger_untaken(&l), 0);
-	assert_int_equal(tick(&l, 300 * MS, 0, 0, 0), 0);
-	assert_int_equal(l.taken, P);
+	assert_int_equal(tick(l, 300 * MS, 29, 0, 292 * MS), 8 * MS);
+	assert_int_equal(tick(l, 300 * MS, 29, 0, 290 * MS), 2 * MS);     /* behind */
+	assert_int_equal(tick(l, 300 * MS, 0, 29, 0), 0);                 /* judged lost */
+	assert_int_equal(l->dropped, 29ull * P);
+	assert_int_equal(steal_ledger_untaken(l), 0);
+	assert_int_equal(tick(l, 300 * MS, 0, 0, 0), 0);
+	assert_int_equal(l->taken, P);
 }
 
 /*
@@ -205,42 +216,39 @@ static void test_ledger_drops_steal_of_lost_ticks(void **state)
  */
 static void test_ledger_gap_of_under_two_periods(void **state)
 {
-	struct steal_ledger l = { .period = P };
+	struct steal_ledger *l = *state;
 
-	(void)state;
-	assert_int_equal(tick(&l, 18 * MS, 1, 0, 8 * MS), P);
-	assert_int_equal(l.reserved, 8 * MS);
-	assert_int_equal(tick(&l, 18 * MS, 0, 0, 0), 8 * MS);
-	assert_int_equal(l.taken, 18 * MS);
+	assert_int_equal(tick(l, 18 * MS, 1, 0, 8 * MS), P);
+	assert_int_equal(l->reserved, 8 * MS);
+	assert_int_equal(tick(l, 18 * MS, 0, 0, 0), 8 * MS);
+	assert_int_equal(l->taken, 18 * MS);
 }
 
 /* Extra ticks (tick time running ahead of the reference, as after a QMP stop with QEMU's RTC
  * on the host clock) stand for no time: taken off whole, apart from the steal, which waits. */
 static void test_ledger_takes_extra_ticks_whole(void **state)
 {
-	struct steal_ledger l = { .period = P };
+	struct steal_ledger *l = *state;
 	struct steal_tick extra = { .extra = true };
 
-	(void)state;
-	assert_int_equal(steal_ledger_tick(&l, 3 * MS, &extra), P);
-	assert_int_equal(steal_ledger_tick(&l, 3 * MS, &extra), P);
-	assert_int_equal(l.extra, 2ull * P);
-	assert_int_equal(l.taken, 0);
-	assert_int_equal(tick(&l, 3 * MS, 0, 0, 0), 3 * MS);
+	assert_int_equal(steal_ledger_tick(l, 3 * MS, &extra), P);
+	assert_int_equal(steal_ledger_tick(l, 3 * MS, &extra), P);
+	assert_int_equal(l->extra, 2ull * P);
+	assert_int_equal(l->taken, 0);
+	assert_int_equal(tick(l, 3 * MS, 0, 0, 0), 3 * MS);
 }
 
 /* Ticks judged lost with less steal seen than they stand for (part of the pause fell where no
  * probe runs): only what is there is dropped. */
 static void test_ledger_drops_no_more_than_it_holds(void **state)
 {
-	struct steal_ledger l = { .period = P };
+	struct steal_ledger *l = *state;
 
-	(void)state;
-	assert_int_equal(tick(&l, 50 * MS, 29, 0, 292 * MS), 0);
-	assert_int_equal(l.reserved, 50 * MS);          /* short of the 29 periods owed */
-	assert_int_equal(tick(&l, 50 * MS, 0, 29, 0), 0);
-	assert_int_equal(l.dropped, 50 * MS);
-	assert_int_equal(steal_ledger_untaken(&l), 0);
+	assert_int_equal(tick(l, 50 * MS, 29, 0, 292 * MS), 0);
+	assert_int_equal(l->reserved, 50 * MS);          /* short of the 29 periods owed */
+	assert_int_equal(tick(l, 50 * MS, 0, 29, 0), 0);
+	assert_int_equal(l->dropped, 50 * MS);
+	assert_int_equal(steal_ledger_untaken(l), 0);
 }
 
 int main(void)
@@ -250,15 +258,15 @@ int main(void)
 		cmocka_unit_test(test_gap_over_threshold_is_stolen),
 		cmocka_unit_test(test_first_probe_primes),
 		cmocka_unit_test(test_decades),
-		cmocka_unit_test(test_ledger_takes_short_steal_at_the_tick_that_saw_it),
-		cmocka_unit_test(test_ledger_carries_steal_after_the_due_time),
-		cmocka_unit_test(test_ledger_never_takes_more_than_a_period),
-		cmocka_unit_test(test_ledger_reserves_steal_for_catch_up_ticks),
-		cmocka_unit_test(test_ledger_late_ticks_without_steal_charge_in_full),
-		cmocka_unit_test(test_ledger_drops_steal_of_lost_ticks),
-		cmocka_unit_test(test_ledger_gap_of_under_two_periods),
-		cmocka_unit_test(test_ledger_drops_no_more_than_it_holds),
-		cmocka_unit_test(test_ledger_takes_extra_ticks_whole),
+		LEDGER_TEST(test_ledger_takes_short_steal_at_the_tick_that_saw_it),
+		LEDGER_TEST(test_ledger_carries_steal_after_the_due_time),
+		LEDGER_TEST(test_ledger_never_takes_more_than_a_period),
+		LEDGER_TEST(test_ledger_reserves_steal_for_catch_up_ticks),
+		LEDGER_TEST(test_ledger_late_ticks_without_steal_charge_in_full),
+		LEDGER_TEST(test_ledger_drops_steal_of_lost_ticks),
+		LEDGER_TEST(test_ledger_gap_of_under_two_periods),
+		LEDGER_TEST(test_ledger_drops_no_more_than_it_holds),
+		LEDGER_TEST(test_ledger_takes_extra_ticks_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

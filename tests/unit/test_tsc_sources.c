@@ -12,9 +12,10 @@
 
 #include "kernel/tsc_sources.h"
 
-static struct tsc_estimate est_of(enum tsc_source_kind kind, uint64_t hz, uint64_t bound)
+static struct tsc_estimate est_of(const char *name, enum tsc_source_kind kind, uint64_t hz,
+				  uint64_t bound)
 {
-	return (struct tsc_estimate){ .name = "x", .key = "x", .kind = kind, .present = true,
+	return (struct tsc_estimate){ .name = name, .key = "x", .kind = kind, .present = true,
 				      .hz = hz, .bound_ppm = bound };
 }
 
@@ -145,10 +146,10 @@ static void test_reported_bound(void **state)
 
 static void test_agreement_and_limits(void **state)
 {
-	struct tsc_estimate pit = est_of(TSC_MEASURED, 2300000000ull, 30);
-	struct tsc_estimate pm = est_of(TSC_MEASURED, 2300300000ull, 10);   /* 130 ppm above */
-	struct tsc_estimate hv = est_of(TSC_HV_REPORTED, 2300300000ull, 1);
-	struct tsc_estimate hint = est_of(TSC_HINT, 2310000000ull, 200);
+	struct tsc_estimate pit = est_of("PIT channel 2", TSC_MEASURED, 2300000000ull, 30);
+	struct tsc_estimate pm = est_of("PM timer", TSC_MEASURED, 2300300000ull, 10);   /* 130 ppm above */
+	struct tsc_estimate hv = est_of("CPUID 0x40000010", TSC_HV_REPORTED, 2300300000ull, 1);
+	struct tsc_estimate hint = est_of("CPUID 0x16", TSC_HINT, 2310000000ull, 200);
 	uint64_t diff, bound;
 
 	(void)state;
@@ -163,78 +164,80 @@ static void test_agreement_and_limits(void **state)
 	assert_true(tsc_estimates_agree(&hint, &pit, &diff, &bound));         /* 4347 ppm */
 }
 
-static void fill(struct tsc_estimate est[TSC_NR_SOURCES])
+/* A set of estimates for tsc_choose(), and what it said of them. */
+struct choice {
+	struct tsc_estimate est[TSC_NR_SOURCES];
+	char why[128];
+	int best;
+};
+
+/* Every choice test starts from the same machine: three measured clocks, nothing reported. */
+static struct choice three_measured(void)
 {
+	struct choice c = { .best = -2 };
+
 	for (int i = 0; i < TSC_NR_SOURCES; i++)
-		est[i] = (struct tsc_estimate){ .name = "absent", .key = "a" };
-	est[TSC_SRC_PIT] = est_of(TSC_MEASURED, 2300000000ull, 30);
-	est[TSC_SRC_PIT].name = "PIT channel 2";
-	est[TSC_SRC_PMTIMER] = est_of(TSC_MEASURED, 2300010000ull, 11);
-	est[TSC_SRC_PMTIMER].name = "PM timer";
-	est[TSC_SRC_HPET] = est_of(TSC_MEASURED, 2300020000ull, 9);
-	est[TSC_SRC_HPET].name = "HPET";
+		c.est[i] = (struct tsc_estimate){ .name = "absent", .key = "a" };
+	c.est[TSC_SRC_PIT] = est_of("PIT channel 2", TSC_MEASURED, 2300000000ull, 30);
+	c.est[TSC_SRC_PMTIMER] = est_of("PM timer", TSC_MEASURED, 2300010000ull, 11);
+	c.est[TSC_SRC_HPET] = est_of("HPET", TSC_MEASURED, 2300020000ull, 9);
+	return c;
+}
+
+static int choose(struct choice *c)
+{
+	return tsc_choose(c->est, &c->best, c->why, sizeof(c->why));
 }
 
 static void test_choose_smallest_measured_bound(void **state)
 {
-	struct tsc_estimate est[TSC_NR_SOURCES];
-	char why[128];
-	int best;
+	struct choice c = three_measured();
 
 	(void)state;
-	fill(est);
-	assert_int_equal(tsc_choose(est, &best, why, sizeof(why)), TSC_SRC_HPET);
-	assert_int_equal(best, TSC_SRC_HPET);
-	assert_non_null(strstr(why, "smallest bound of 3 measured, 9 ppm; no hypervisor figure"));
+	assert_int_equal(choose(&c), TSC_SRC_HPET);
+	assert_int_equal(c.best, TSC_SRC_HPET);
+	assert_non_null(strstr(c.why, "smallest bound of 3 measured, 9 ppm; no hypervisor figure"));
 	/* CPUID figures never win, however fine */
-	est[TSC_SRC_CPUID_15] = est_of(TSC_CPU_REPORTED, 2300000000ull, 1);
-	assert_int_equal(tsc_choose(est, &best, why, sizeof(why)), TSC_SRC_HPET);
+	c.est[TSC_SRC_CPUID_15] = est_of("CPUID 0x15", TSC_CPU_REPORTED, 2300000000ull, 1);
+	assert_int_equal(choose(&c), TSC_SRC_HPET);
 	/* on a tie the first one */
-	est[TSC_SRC_PMTIMER].bound_ppm = 9;
-	assert_int_equal(tsc_choose(est, &best, why, sizeof(why)), TSC_SRC_PMTIMER);
+	c.est[TSC_SRC_PMTIMER].bound_ppm = 9;
+	assert_int_equal(choose(&c), TSC_SRC_PMTIMER);
 	/* without a PM timer or HPET, the PIT */
-	est[TSC_SRC_PMTIMER].present = est[TSC_SRC_HPET].present = false;
-	assert_int_equal(tsc_choose(est, &best, why, sizeof(why)), TSC_SRC_PIT);
-	assert_non_null(strstr(why, "of 1 measured"));
+	c.est[TSC_SRC_PMTIMER].present = c.est[TSC_SRC_HPET].present = false;
+	assert_int_equal(choose(&c), TSC_SRC_PIT);
+	assert_non_null(strstr(c.why, "of 1 measured"));
 }
 
 static void test_choose_hypervisor_when_it_agrees(void **state)
 {
-	struct tsc_estimate est[TSC_NR_SOURCES];
-	char why[128];
-	int best;
+	struct choice c = three_measured();
 
 	(void)state;
-	fill(est);
-	est[TSC_SRC_HV_LEAF] = est_of(TSC_HV_REPORTED, 2300015000ull, 1);
-	est[TSC_SRC_HV_LEAF].name = "CPUID 0x40000010";
-	est[TSC_SRC_VMWARE_GETHZ] = est_of(TSC_HV_REPORTED, 2300015123ull, 1);
-	est[TSC_SRC_VMWARE_GETHZ].name = "VMware GETHZ";
+	c.est[TSC_SRC_HV_LEAF] = est_of("CPUID 0x40000010", TSC_HV_REPORTED, 2300015000ull, 1);
+	c.est[TSC_SRC_VMWARE_GETHZ] = est_of("VMware GETHZ", TSC_HV_REPORTED, 2300015123ull, 1);
 	/* both agree; equal bounds: the first (the leaf) */
-	assert_int_equal(tsc_choose(est, &best, why, sizeof(why)), TSC_SRC_HV_LEAF);
-	assert_int_equal(best, TSC_SRC_HPET);
-	assert_non_null(strstr(why, "reported by the hypervisor, agrees with the 3 measured"));
+	assert_int_equal(choose(&c), TSC_SRC_HV_LEAF);
+	assert_int_equal(c.best, TSC_SRC_HPET);
+	assert_non_null(strstr(c.why, "reported by the hypervisor, agrees with the 3 measured"));
 	/* the leaf is 1000 ppm off the PIT: GETHZ, which agrees, is next */
-	est[TSC_SRC_HV_LEAF].hz = 2302300000ull;
-	assert_int_equal(tsc_choose(est, &best, why, sizeof(why)), TSC_SRC_VMWARE_GETHZ);
+	c.est[TSC_SRC_HV_LEAF].hz = 2302300000ull;
+	assert_int_equal(choose(&c), TSC_SRC_VMWARE_GETHZ);
 	/* both off: back to the best measured, naming the first one that disagreed */
-	est[TSC_SRC_VMWARE_GETHZ].hz = 2302300000ull;
-	assert_int_equal(tsc_choose(est, &best, why, sizeof(why)), TSC_SRC_HPET);
-	assert_non_null(strstr(why, "CPUID 0x40000010 is 1000 ppm off PIT channel 2"));
+	c.est[TSC_SRC_VMWARE_GETHZ].hz = 2302300000ull;
+	assert_int_equal(choose(&c), TSC_SRC_HPET);
+	assert_non_null(strstr(c.why, "CPUID 0x40000010 is 1000 ppm off PIT channel 2"));
 }
 
 static void test_choose_nothing_measured(void **state)
 {
-	struct tsc_estimate est[TSC_NR_SOURCES];
-	char why[128];
-	int best;
+	struct choice c = three_measured();
 
 	(void)state;
-	fill(est);
-	est[TSC_SRC_PIT].present = est[TSC_SRC_PMTIMER].present = est[TSC_SRC_HPET].present = false;
-	est[TSC_SRC_VMWARE_GETHZ] = est_of(TSC_HV_REPORTED, 2300015123ull, 1);
-	assert_int_equal(tsc_choose(est, &best, why, sizeof(why)), -1);
-	assert_int_equal(best, -1);
+	c.est[TSC_SRC_PIT].present = c.est[TSC_SRC_PMTIMER].present = c.est[TSC_SRC_HPET].present = false;
+	c.est[TSC_SRC_VMWARE_GETHZ] = est_of("VMware GETHZ", TSC_HV_REPORTED, 2300015123ull, 1);
+	assert_int_equal(choose(&c), -1);
+	assert_int_equal(c.best, -1);
 }
 
 int main(void)
