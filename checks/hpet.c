@@ -259,6 +259,8 @@ static void oneshot_after(void *ctx, const struct shot *s)
 		irq_drain_ms(DRAIN_MS);
 		return;
 	}
+	if (s->suspect && os.late < 0)
+		return;         /* a stale edge of a refused or missed deadline, robbed */
 	os.early += os.late < 0;
 	if (s->steal.gaps)
 		return;
@@ -283,7 +285,7 @@ static void oneshot_claim(const char *absent)
 {
 	struct shot_plan plan = {
 		.arm = oneshot_arm, .wait = tsc_from_ms(ONESHOT_TIMEOUT_MS),
-		.quiet = tsc_from_ms(DRAIN_MS),
+		.quiet = tsc_from_ms(3 * DRAIN_MS),
 	};
 	uint64_t delay, earliest;
 	struct shot_series r = { .wanted = ONESHOT_SHOTS };

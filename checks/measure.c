@@ -183,8 +183,14 @@ static void wait_irqs(unsigned irqs, uint64_t end)
 
 void shot_fire(const struct shot_plan *p, struct shot *s)
 {
-	*s = (struct shot){ .armed = false };
+	static bool missed;     /* the previous shot's wait ended with no interrupt */
+
+	*s = (struct shot){ .suspect = missed };
 	for (unsigned tries = 1;; tries++) {
+		/* An interrupt already pending was raised before this shot was armed, so it is not
+		 * the shot's: take it here, uncounted, rather than at the sti after the arm. */
+		sti();
+		cpu_relax();
 		cli();
 		shot_irqs = 0;
 		s->before = rdtsc();
@@ -198,6 +204,7 @@ void shot_fire(const struct shot_plan *p, struct shot *s)
 	}
 	s->after = rdtsc();
 	s->armed = true;
+	s->suspect |= s->retries > 0;
 	window_begin();
 	sti();
 	wait_irqs(1, s->before + p->wait);
@@ -215,6 +222,7 @@ void shot_fire(const struct shot_plan *p, struct shot *s)
 	cli();
 	s->irqs = shot_irqs;
 	s->fired = shot_first;
+	missed = !s->irqs || s->after_wait;
 }
 
 void shot_series_fire(const struct shot_plan *p, unsigned wanted, uint64_t early_by,
@@ -238,7 +246,8 @@ void shot_series_fire(const struct shot_plan *p, unsigned wanted, uint64_t early
 			break;                  /* a device that never arms: no point in more */
 		}
 		r->armed++;
-		clean = s.steal.gaps == 0;
+		clean = s.steal.gaps == 0 &&
+			!(s.suspect && (s.irqs > 1 || (s.irqs && s.fired < s.before + early_by)));
 		r->clean += clean;
 		r->robbed += !clean;
 		if (!clean && s.steal.longest > r->worst.longest)
@@ -248,6 +257,8 @@ void shot_series_fire(const struct shot_plan *p, unsigned wanted, uint64_t early
 		if (!s.irqs)
 			continue;
 		r->after_wait += s.after_wait;
+		if (s.suspect && !clean)
+			continue;
 		r->early += s.fired < s.before + early_by;
 		r->extra += s.irqs - 1;
 		if (!clean)

@@ -130,6 +130,11 @@ struct shot {
 	uint64_t fired;                 /* the handler's TSC at the first interrupt */
 	unsigned irqs;                  /* interrupts in the wait and the quiet time after */
 	bool after_wait;                /* the first came only in the drain after the wait */
+	/* A refused arm in this shot, or a wait missed in the one before: a deadline that may
+	 * still have an interrupt on its way from QEMU's main loop, which can land in this shot
+	 * and make it look early or doubled.  Such a shot's early or extra interrupt says
+	 * nothing about the device: it counts as robbed. */
+	bool suspect;
 	unsigned retries;               /* refusals before the arm that took */
 	bool armed;                     /* false: refused every try */
 	struct window_steal steal;      /* the wait's */
