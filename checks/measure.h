@@ -130,10 +130,12 @@ struct shot {
 	uint64_t fired;                 /* the handler's TSC at the first interrupt */
 	unsigned irqs;                  /* interrupts in the wait and the quiet time after */
 	bool after_wait;                /* the first came only in the drain after the wait */
-	/* A refused arm in this shot, or a wait missed in the one before: a deadline that may
-	 * still have an interrupt on its way from QEMU's main loop, which can land in this shot
-	 * and make it look early or doubled.  Such a shot's early or extra interrupt says
-	 * nothing about the device: it counts as robbed. */
+	/* A refused arm in this shot, or a wait in the one before that was missed or robbed:
+	 * a deadline that may still have an interrupt on its way from QEMU's main loop, which
+	 * can land in this shot and make it look early or doubled (seen on a loaded host: a
+	 * clean shot after a robbed one fired 8 us after it was armed, another fired twice).
+	 * Such a shot's early or extra interrupt says nothing about the device: it counts as
+	 * robbed.  The same for an extra interrupt in a robbed shot. */
 	bool suspect;
 	unsigned retries;               /* refusals before the arm that took */
 	bool armed;                     /* false: refused every try */
