@@ -28,7 +28,7 @@ CFLAGS := -std=c11 -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-
 LDFLAGS := -m32 -nostdlib -no-pie -static -Wl,--build-id=none -Wl,-z,noexecstack -T linker.ld
 
 ASM_SRCS := boot/entry.asm boot/stubs.asm boot/swtch.asm
-C_SRCS   := $(wildcard kernel/*.c drivers/*.c sched/*.c acct/*.c checks/*.c)
+C_SRCS   := $(wildcard kernel/*.c lib/*.c drivers/*.c sched/*.c acct/*.c checks/*.c)
 OBJS     := $(ASM_SRCS:%.asm=$(BUILD)/%.o) $(C_SRCS:%.c=$(BUILD)/%.o)
 
 KERNEL := $(BUILD)/tickguest.elf
@@ -71,31 +71,31 @@ run-iso: $(ISO)
 # Host unit tests of the pure code (cmocka).  Each test links the sources it tests.
 UNIT_TESTS := config config_values config_task config_table cmdline_doc format lineq stats interval steal figures tick_account tickstat tickclock acpi refclock rtc_decode madt calib tsc_sources
 unit_srcs_config   := tests/unit/config_expect.c kernel/config.c kernel/config_keys.c \
-		      kernel/config_values.c kernel/config_task.c kernel/format.c kernel/string.c
+		      kernel/config_values.c kernel/config_task.c lib/format.c lib/string.c
 unit_srcs_config_values := $(unit_srcs_config)
 unit_srcs_config_task := $(unit_srcs_config)
 unit_srcs_config_table := $(unit_srcs_config)
-unit_srcs_cmdline_doc := $(filter kernel/%,$(unit_srcs_config))
-unit_srcs_format   := kernel/format.c kernel/string.c
-unit_srcs_lineq    := kernel/lineq.c kernel/format.c kernel/string.c
+unit_srcs_cmdline_doc := $(filter kernel/% lib/%,$(unit_srcs_config))
+unit_srcs_format   := lib/format.c lib/string.c
+unit_srcs_lineq    := lib/lineq.c lib/format.c lib/string.c
 unit_srcs_stats    := acct/stats.c
 unit_srcs_interval := acct/stats.c
 unit_srcs_steal    := acct/steal.c
 unit_srcs_figures  := acct/figures.c acct/stats.c
-unit_srcs_tick_account := acct/tick_account.c acct/steal.c acct/stats.c kernel/tickclock.c
-unit_srcs_tickstat := kernel/tickstat.c
-unit_srcs_tickclock := kernel/tickclock.c
+unit_srcs_tick_account := acct/tick_account.c acct/steal.c acct/stats.c lib/tickclock.c
+unit_srcs_tickstat := lib/tickstat.c
+unit_srcs_tickclock := lib/tickclock.c
 unit_srcs_acpi     := drivers/acpi.c
-unit_srcs_calib    := kernel/calib.c
-unit_srcs_refclock := kernel/refclock.c
-unit_srcs_rtc_decode := kernel/rtc_decode.c
+unit_srcs_calib    := lib/calib.c
+unit_srcs_refclock := lib/refclock.c
+unit_srcs_rtc_decode := lib/rtc_decode.c
 unit_srcs_madt     := drivers/madt.c drivers/acpi.c
-unit_srcs_tsc_sources := kernel/tsc_sources.c kernel/calib.c kernel/format.c kernel/string.c
+unit_srcs_tsc_sources := lib/tsc_sources.c lib/calib.c lib/format.c lib/string.c
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -I. -fsanitize=address,undefined
 
 # The sources of each test are named in a variable, so expand them per target.  Every header
 # is a prerequisite too: a host test is rebuilt when a table or a struct it compiles in changes.
-HOST_HEADERS := $(wildcard kernel/*.h drivers/*.h sched/*.h acct/*.h checks/*.h tests/unit/*.h)
+HOST_HEADERS := $(wildcard kernel/*.h lib/*.h drivers/*.h sched/*.h acct/*.h checks/*.h tests/unit/*.h)
 .SECONDEXPANSION:
 $(BUILD)/host/test_%: tests/unit/test_%.c $$(unit_srcs_$$*) $(HOST_HEADERS) | deps
 	@mkdir -p $(dir $@)

@@ -17,7 +17,7 @@
 
 struct acct {
 	uint64_t ticks;                 /* sampled: ticks charged to this task */
-	uint64_t catchup_ticks;         /* of those, catch-up ticks (kernel/tickclock.h) */
+	uint64_t catchup_ticks;         /* of those, catch-up ticks (lib/tickclock.h) */
 	uint64_t aware_ticks;           /* steal-aware: ticks charged to it (the interrupted task) */
 	uint64_t taken;                 /* steal-aware: cycles taken off those ticks (steal.h) */
 	uint64_t cycles;                /* exact: TSC cycles this task owned the CPU */

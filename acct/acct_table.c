@@ -8,7 +8,7 @@
  */
 #include "acct/acct_table.h"
 #include "acct/stats.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/report.h"
 #include "kernel/tick.h"
 

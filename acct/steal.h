@@ -65,7 +65,7 @@ uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold,
  *
  * A tick stands for the period that ends at its due time.  A gap usually ends in the tick that
  * was pending through it (sched_irq_enter probes for it), so the steal the probes saw since
- * the previous tick is known at the tick, and the tick clock (kernel/tickclock.h) says where
+ * the previous tick is known at the tick, and the tick clock (lib/tickclock.h) says where
  * it belongs:
  *
  *   before the due time   This tick's own period: taken off it, up to the period, so the tick

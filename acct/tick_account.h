@@ -1,7 +1,7 @@
 /*
  * The tick's accounting decision, in one place: the role of Linux's account_process_tick().
  *
- * Every tick, kernel/tick.c feeds the tick clock (kernel/tickclock.h) and then hands the
+ * Every tick, kernel/tick.c feeds the tick clock (lib/tickclock.h) and then hands the
  * clock, what it made of the tick and the task the tick interrupted to
  * account_process_tick(), which decides everything the tick means for CPU time:
  *
@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "acct/acct.h"
-#include "kernel/tickclock.h"
+#include "lib/tickclock.h"
 
 /* What one tick was, for the accounting. */
 struct tick_verdict {

@@ -7,7 +7,7 @@
  * Timer 0 runs on IRQ 0 through the 8259 by legacy replacement (LEG_RT_CNF) for a few windows,
  * and the line goes back to the PIT at the end.
  */
-#include "checks/refclock.h"
+#include "checks/checks.h"
 #include "checks/agreement.h"
 #include "acct/stats.h"
 #include "kernel/irq.h"

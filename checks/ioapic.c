@@ -9,7 +9,7 @@
  * first and the last tick give a span that is a whole number of periods even where ticks
  * were lost.
  */
-#include "checks/ioapic.h"
+#include "checks/checks.h"
 #include "checks/measure.h"
 #include "acct/stats.h"
 #include "acct/steal.h"

@@ -3,10 +3,9 @@
  * each divider's count rate and periodic interrupts, one-shot and TSC-deadline.  Everything
  * busy-waits with interrupts on, so a timer that never fires costs a timeout, not a hung guest.
  */
-#include "checks/lapic.h"
+#include "checks/checks.h"
 #include "checks/measure.h"
 #include "acct/stats.h"
-#include "kernel/checks.h"
 #include "kernel/report.h"
 #include "kernel/x86.h"
 #include "drivers/lapic.h"

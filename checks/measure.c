@@ -3,7 +3,7 @@
 #include "checks/measure.h"
 #include "acct/stats.h"
 #include "acct/steal.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/report.h"
 #include "kernel/tick.h"
 #include "kernel/x86.h"

@@ -8,7 +8,7 @@
  * handler, so it can only come out longer than the device's: the one thing that can make a
  * sound device look early is the TSC's calibration error, which the bound allows for.
  */
-#include "checks/oneshot.h"
+#include "checks/checks.h"
 #include "checks/measure.h"
 #include "kernel/report.h"
 #include "kernel/tick.h"

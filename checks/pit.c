@@ -15,10 +15,9 @@
  * IRQ 0 goes through the 8259.  The CPU polls the TSC rather than halting, so a PIT that never
  * interrupts costs a timeout, not a hung guest.
  */
-#include "checks/pit.h"
+#include "checks/checks.h"
 #include "checks/measure.h"
 #include "acct/steal.h"
-#include "kernel/checks.h"
 #include "kernel/irq.h"
 #include "kernel/report.h"
 #include "kernel/x86.h"

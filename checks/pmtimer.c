@@ -1,12 +1,12 @@
 /*
  * The ACPI PM timer's own claim: its 24-bit TMR_VAL, extended to 64 bits by counting wraps
- * (kernel/refclock.c), keeps time when read on schedule.  It wraps every 2^24 / 3.579545 MHz
+ * (lib/refclock.c), keeps time when read on schedule.  It wraps every 2^24 / 3.579545 MHz
  * = 4.69 s, too long to wait for at every boot; read every EXTEND_STEP_MS the extended count
  * must still keep time with the TSC.  A lost or double wrap would be 4.69 s off; the wrap logic
  * itself is tested on the host (tests/unit/test_refclock.c).  Its reads and its rate against
  * the TSC and the HPET are checks/refclock.c's.
  */
-#include "checks/refclock.h"
+#include "checks/checks.h"
 #include "checks/agreement.h"
 #include "kernel/report.h"
 #include "drivers/acpi_pmtimer.h"

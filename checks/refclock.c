@@ -6,10 +6,10 @@
  * measured: reads, the PM timer's extension (checks/pmtimer.c), the rates against the TSC and
  * each other over one window, the HPET's timer 0 (checks/hpet.c).
  */
-#include "checks/refclock.h"
+#include "checks/checks.h"
 #include "checks/agreement.h"
 #include "acct/stats.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/report.h"
 #include "kernel/x86.h"
 #include "drivers/acpi_pmtimer.h"
@@ -44,13 +44,12 @@ void sample_take(struct refclock *c, struct sample *s)
 void sample_window(struct refclock *const clk[], unsigned n, uint64_t cycles, uint64_t step,
 		   struct sample s0[], struct sample s1[], struct window_run *wr)
 {
-	*wr = WINDOW_RUN(bracket_budget(cycles));
-	do {
-		uint64_t start, widest = 0;
+	const uint64_t budget = bracket_budget(cycles);
 
-		wr->tries++;
-		window_begin();
-		start = rdtsc();
+	*wr = WINDOW_RUN(UINT64_MAX);          /* the steps between samples move neither clock */
+	while (window_again(wr)) {
+		uint64_t start = rdtsc(), widest = 0;
+
 		for (unsigned i = 0; i < n; i++)
 			if (clk[i])
 				sample_take(clk[i], &s0[i]);
@@ -68,9 +67,8 @@ void sample_window(struct refclock *const clk[], unsigned n, uint64_t cycles, ui
 			widest = s0[i].half_gap > widest ? s0[i].half_gap : widest;
 			widest = s1[i].half_gap > widest ? s1[i].half_gap : widest;
 		}
-		wr->steal = window_end();
-		wr->clean = 2 * widest < wr->tolerable;
-	} while (!wr->clean && wr->tries < WINDOW_TRIES);
+		wr->spoilt = 2 * widest >= budget;
+	}
 }
 
 /*

@@ -1,5 +1,5 @@
 /*
- * The CMOS RTC held to its claims, against the TSC and a second reference (checks/rtc.h).
+ * The CMOS RTC held to its claims, against the TSC and a second reference (checks/checks.h).
  *
  * One session with IRQ 8 registered and interrupts on: the update-ended interrupt and the alarm
  * are on throughout, and the periodic interrupt is programmed at each rate in turn and judged
@@ -7,14 +7,13 @@
  * from ticks by register C, as a tick handler on the RTC must.  The CPU polls rather than halts:
  * nothing else is unmasked, and a halted CPU would wait forever for an RTC that never interrupts.
  */
-#include "checks/rtc.h"
+#include "checks/checks.h"
 #include "checks/rtc_session.h"
 #include "checks/measure.h"
 #include "acct/stats.h"
 #include "acct/steal.h"
 #include "drivers/rtc_cmos.h"
-#include "kernel/checks.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/irq.h"
 #include "kernel/report.h"
 #include "kernel/x86.h"
@@ -31,7 +30,7 @@
  *
  * A hypervisor loses ticks (at 8192 Hz QEMU's TCG dropped from 0.3 % to a third of them on a
  * busy host: a tick due before the last one was acknowledged merges into it), so the rate is the
- * mean of the on-time intervals (kernel/tickstat.h), and each gap or bunched-up interval adds a
+ * mean of the on-time intervals (lib/tickstat.h), and each gap or bunched-up interval adds a
  * period of latency to the bound.  Lost ticks are shown, not failed: reporting them is what
  * tickguest is for.  But a window in which the host took the CPU for half a period is void:
  * measured again, the rate not judged if none was clean.  A tick that late takes itself and its

@@ -6,7 +6,7 @@
 #include "checks/rtc_session.h"
 #include "checks/measure.h"
 #include "drivers/rtc_cmos.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/report.h"
 
 /*

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "checks/window.h"
-#include "kernel/rtc_decode.h"
+#include "lib/rtc_decode.h"
 
 /* Four update interrupts, so three one-second intervals, timed as one span (rtc_clock.c); a
  * span that was robbed is followed by the next, up to WINDOW_TRIES. */

@@ -3,15 +3,15 @@
  * other.  Measured estimates are compared with PIT channel 2, the classic reference, and the PM
  * timer with the HPET; the CPU's and the hypervisor's stated figures with PIT channel 2 too, and
  * the hypervisor's two figures with each other.  The comparison itself is
- * tsc_estimates_agree() (kernel/tsc_sources.c), each bounded by the sum of the two estimates'
+ * tsc_estimates_agree() (lib/tsc_sources.c), each bounded by the sum of the two estimates'
  * error bounds plus the stated limit for that kind of pair (TSC_AGREE_LIMIT_*).
  *
  * Nothing is measured here: every window was the calibration's, and each estimate's bound
  * already holds the brackets its windows had, robbed or not.  docs/tsc.md.
  */
-#include "checks/tsc.h"
+#include "checks/checks.h"
 #include "checks/measure.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/report.h"
 
 /* Plausible: anything outside is a broken TSC or calibration. */

@@ -2,7 +2,7 @@
 #include "checks/window.h"
 #include "acct/steal.h"
 #include "drivers/tsc.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/report.h"
 #include "kernel/x86.h"
 

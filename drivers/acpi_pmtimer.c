@@ -13,7 +13,7 @@
  */
 #include "drivers/acpi_pmtimer.h"
 #include "drivers/acpi.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/x86.h"
 
 #define PM_TMR_VAL_MASK_24  0x00ffffffu     /* TMR_VAL; bits 31:24 read as zero (reserved) */

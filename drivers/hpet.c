@@ -25,7 +25,7 @@
 #include "drivers/hpet.h"
 #include "drivers/hpet_regs.h"
 #include "drivers/acpi.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/x86.h"
 
 /* GCAP_ID, low half */

@@ -8,7 +8,7 @@
 #include "drivers/ioapic.h"
 #include "drivers/lapic.h"
 #include "drivers/pit8254.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/irq.h"
 #include "kernel/x86.h"
 

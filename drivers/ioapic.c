@@ -19,7 +19,7 @@
 #include "drivers/ioapic.h"
 #include "drivers/lapic.h"
 #include "drivers/madt.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/x86.h"
 
 #define IOREGSEL                0x00

@@ -16,7 +16,7 @@
  */
 #include "drivers/lapic.h"
 #include "drivers/lapic_regs.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/x86.h"
 
 /* IA32_APIC_BASE (11.4.4, figure 11-5) */

@@ -12,7 +12,7 @@
  * read-back), channel 0 as a tick source, and channel 2.
  */
 #include "drivers/pit8254.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/x86.h"
 
 #define PIT_CH0         0x40

@@ -10,7 +10,7 @@
  */
 #include "drivers/rtc_cmos.h"
 #include "drivers/acpi.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/x86.h"
 
 #define CMOS_INDEX      0x70    /* write-only on real hardware */

@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "kernel/rtc_decode.h"
+#include "lib/rtc_decode.h"
 #include "kernel/tick.h"
 
 #define RTC_IRQ                 8

@@ -11,7 +11,7 @@
  *
  * The CPU and the hypervisor may also state the rate: CPUID 0x15 (crystal x ratio) and 0x16
  * (base MHz), CPUID 0x40000010 (VMware's timing leaf, also offered by KVM) and VMware's
- * backdoor command GETHZ.  All are read and compared; kernel/tsc_sources.c chooses.
+ * backdoor command GETHZ.  All are read and compared; lib/tsc_sources.c chooses.
  * docs/tsc.md has the background.
  */
 #include "drivers/tsc.h"
@@ -20,7 +20,7 @@
 #include "drivers/hpet.h"
 #include "drivers/pit8254.h"
 #include "drivers/vmware_backdoor.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/x86.h"
 
 #define CPUID_1_EDX_TSC        (1u << 4)

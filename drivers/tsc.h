@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include "kernel/tick.h"
 #include "kernel/x86.h"
-#include "kernel/tsc_sources.h"
+#include "lib/tsc_sources.h"
 
 struct tsc_calibration {
 	struct tsc_estimate est[TSC_NR_SOURCES];  /* indexed by enum tsc_source */
@@ -19,7 +19,7 @@ struct tsc_calibration {
 bool tsc_present(void);
 
 /*
- * Estimate the TSC rate from every source there is and choose one (kernel/tsc_sources.h).
+ * Estimate the TSC rate from every source there is and choose one (lib/tsc_sources.h).
  * pmtimer_absent and hpet_absent are NULL when that clock was found, else why it was not.
  * Returns false when nothing could be measured (no PIT, no PM timer, no HPET).
  */

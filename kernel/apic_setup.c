@@ -5,7 +5,7 @@
  * driver (drivers/ hold one device a file, and print nothing).
  */
 #include "kernel/apic_setup.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/report.h"
 #include "drivers/ioapic.h"
 #include "drivers/lapic.h"

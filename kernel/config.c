@@ -13,8 +13,8 @@
 #include <stdarg.h>
 
 #include "kernel/config_keys.h"
-#include "kernel/format.h"
-#include "kernel/string.h"
+#include "lib/format.h"
+#include "lib/string.h"
 
 int config_fail(struct parser *ps, struct span word, const struct config_key *k,
 		const char *fmt, ...)

@@ -6,8 +6,8 @@
 #include <stdarg.h>
 
 #include "kernel/config_keys.h"
-#include "kernel/format.h"
-#include "kernel/string.h"
+#include "lib/format.h"
+#include "lib/string.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

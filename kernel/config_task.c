@@ -5,8 +5,8 @@
  * same readers and refused in the same words as hz= or duration=.
  */
 #include "kernel/config_keys.h"
-#include "kernel/format.h"
-#include "kernel/string.h"
+#include "lib/format.h"
+#include "lib/string.h"
 
 /* Takes CONFIG_NAME_MAX as its argument. */
 #define NAME_RULE "NAME is 1 to %d characters from a-z, 0-9 and _"

@@ -4,8 +4,8 @@
  * here and nowhere else.
  */
 #include "kernel/console.h"
-#include "kernel/format.h"
-#include "kernel/lineq.h"
+#include "lib/format.h"
+#include "lib/lineq.h"
 #include "kernel/x86.h"
 #include "drivers/uart16550.h"
 

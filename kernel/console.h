@@ -9,7 +9,7 @@ int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kvprintf(const char *fmt, va_list ap);
 
 /*
- * Lines formatted now and written later (kernel/lineq.h), for an interrupt handler: the UART
+ * Lines formatted now and written later (lib/lineq.h), for an interrupt handler: the UART
  * is polled, and at 115200 baud a line takes some 10 ms to go out, more than a tick at most
  * rates, all of it with every interrupt held off.  One entry: a line, or lines that must not
  * be split, separated by '\n', without the last newline.  Returns false when the queue was

@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include "kernel/report.h"
 #include "kernel/console.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 
 static unsigned checks, failed, skipped;       /* checks: numbered so far */
 

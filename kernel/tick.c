@@ -2,7 +2,7 @@
  * The tick: the one interrupt the scheduler and the sampling accounting are driven by.
  *
  * The handler acknowledges the device, reads the reference clock, classifies the interval
- * (kernel/tickstat.h) and the tick (kernel/tickclock.h), has the accounting decide what the
+ * (lib/tickstat.h) and the tick (lib/tickclock.h), has the accounting decide what the
  * tick is worth (acct/tick_account.h), and hands the backlog to the scheduler.
  * Every stats= of reference time it formats a TimeTrackerStats pair of lines, and when a
  * backlog closes, one line saying how it went (docs/report.md has the format).  It only
@@ -12,7 +12,7 @@
  */
 #include "kernel/tick.h"
 #include "kernel/console.h"
-#include "kernel/format.h"
+#include "lib/format.h"
 #include "kernel/irq.h"
 #include "acct/stats.h"
 #include "sched/sched.h"

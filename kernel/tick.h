@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "acct/tick_account.h"
-#include "kernel/tickclock.h"
-#include "kernel/tickstat.h"
+#include "lib/tickclock.h"
+#include "lib/tickstat.h"
 
 #define TICK_CAP_PERIODIC (1u << 0)
 #define TICK_CAP_ONESHOT  (1u << 1)
@@ -75,7 +75,7 @@ struct refclock {
 };
 
 /*
- * Read a reference clock extended to 64 bits (kernel/refclock.c).  A narrow counter must be read
+ * Read a reference clock extended to 64 bits (lib/refclock.c).  A narrow counter must be read
  * at least once per wrap period (4.69 s for a 24-bit ACPI PM timer), or wraps go uncounted.
  */
 uint64_t refclock_read(struct refclock *c);

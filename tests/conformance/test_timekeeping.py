@@ -73,7 +73,7 @@ def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
     c, p = lines.tick_clock(run.r), lines.tick_period_ms(run.r)
     assert c["catchup_ticks"] <= run.runqueue_wait_ms() / p + c["backlogs"], \
         (c, run.runqueue_wait_ms())
-    # tick time never got a period ahead (a tick a quarter early is classed ahead: kernel/checks.c)
+    # tick time never got a period ahead (a tick a quarter early is classed ahead: checks/run.c)
     assert c["overcorrected"] == 0 and c["max_ahead_ms"] < p, c
     # a stats line a second
     assert len(lines.stats(run.r)) >= 4, run.r.summary()
@@ -175,7 +175,7 @@ def test_pauses_pit_loses_ticks_and_compensation_restores_tick_time(kernel, lost
               pauses=PAUSES)
     p = lines.tick_period_ms(run.r)
     c = lines.tick_clock(run.r)
-    # Over-correction needs two ticks in a row delivered 3/4 period late (kernel/tickclock.h),
+    # Over-correction needs two ticks in a row delivered 3/4 period late (lib/tickclock.h),
     # which only a host that kept QEMU's threads off the CPU can do; the guest then reports it,
     # and the report is right.  Short of that, every check passes.
     wait_ticks = run.runqueue_wait_ms() / p

@@ -1,11 +1,11 @@
-/* Host tests of kernel/calib.c.  Build: make build/host/test_calib */
+/* Host tests of lib/calib.c.  Build: make build/host/test_calib */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "kernel/calib.h"
+#include "lib/calib.h"
 
 static void pick(const uint64_t *err, unsigned n, unsigned want_best, unsigned want_second)
 {

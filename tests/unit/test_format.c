@@ -1,9 +1,9 @@
 /*
- * Host unit tests for kernel/format.c.
+ * Host unit tests for lib/format.c.
  *
  * Build and run from the repository root:
- *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_config.c kernel/config.c kernel/format.c kernel/string.c -lcmocka -o build/host/test_config
- *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_format.c kernel/format.c -lcmocka -o build/host/test_format
+ *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_config.c kernel/config.c lib/format.c lib/string.c -lcmocka -o build/host/test_config
+ *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_format.c lib/format.c -lcmocka -o build/host/test_format
  *   gcc -std=c11 -Wall -Wextra -Werror -I. tests/unit/test_stats.c acct/stats.c -lcmocka -o build/host/test_stats
  *   build/host/test_format
  *
@@ -19,7 +19,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "kernel/format.h"
+#include "lib/format.h"
 
 static char buf[256];
 

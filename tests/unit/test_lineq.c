@@ -1,5 +1,5 @@
 /*
- * Host tests of the line queue (kernel/lineq.c): entries come out whole and in order, a write
+ * Host tests of the line queue (lib/lineq.c): entries come out whole and in order, a write
  * cut off goes on where it stopped, a full queue drops entries and says how many lines where
  * they were.
  * Build: make build/host/test_lineq
@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/lineq.h"
+#include "lib/lineq.h"
 
 static struct lineq q;
 static char out[LINEQ_ENTRIES * LINEQ_ENTRY_MAX * 2];

@@ -1,5 +1,5 @@
 /*
- * Host tests of the wrap extension of narrow reference clocks (kernel/refclock.c), driven by a
+ * Host tests of the wrap extension of narrow reference clocks (lib/refclock.c), driven by a
  * fake counter whose raw values the test chooses.
  * Build: make build/host/test_refclock
  */

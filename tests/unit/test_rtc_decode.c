@@ -1,5 +1,5 @@
 /*
- * Host tests of the MC146818 time-of-day decoding (kernel/rtc_decode.c): BCD and binary,
+ * Host tests of the MC146818 time-of-day decoding (lib/rtc_decode.c): BCD and binary,
  * 12- and 24-hour clocks, the century, and second counts across a leap day.
  * Build: make build/host/test_rtc_decode
  */
@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "kernel/rtc_decode.h"
+#include "lib/rtc_decode.h"
 
 static const struct rtc_format BCD24 = { .binary = false, .hour24 = true };
 static const struct rtc_format BCD12 = { .binary = false, .hour24 = false };

@@ -1,5 +1,5 @@
 /*
- * Host tests of the tick clock (kernel/tickclock.c) on synthetic tick streams: steady ticks,
+ * Host tests of the tick clock (lib/tickclock.c) on synthetic tick streams: steady ticks,
  * a pause followed by catch-up, a pause whose ticks the device merged, ticks that bunch up
  * without being lost, and compensation that over-corrects.
  * Build: make build/host/test_tickclock
@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "kernel/tickclock.h"
+#include "lib/tickclock.h"
 
 #define P_NS    10000000ull             /* 100 Hz */
 #define P_PS    (P_NS * 1000)

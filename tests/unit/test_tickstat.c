@@ -1,5 +1,5 @@
 /*
- * Host tests of the tick interval classifier (kernel/tickstat.c) on synthetic tick streams.
+ * Host tests of the tick interval classifier (lib/tickstat.c) on synthetic tick streams.
  * Build: make build/host/test_tickstat
  */
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/tickstat.h"
+#include "lib/tickstat.h"
 
 #define P 1000u         /* a period of 1000 reference counts */
 

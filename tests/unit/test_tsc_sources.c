@@ -1,5 +1,5 @@
 /*
- * Host tests of the TSC calibration arithmetic (kernel/tsc_sources.c): window rates and bounds,
+ * Host tests of the TSC calibration arithmetic (lib/tsc_sources.c): window rates and bounds,
  * choosing among windows, decoding CPUID 0x15/0x16/0x40000010 and GETHZ, agreement, the choice.
  * Build: make build/host/test_tsc_sources
  */
@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "kernel/tsc_sources.h"
+#include "lib/tsc_sources.h"
 
 static struct tsc_estimate est_of(const char *name, enum tsc_source_kind kind, uint64_t hz,
 				  uint64_t bound)

@@ -91,7 +91,7 @@ uint64_t tsc_window_hz(uint64_t delta, uint64_t counts, uint64_t ref_hz);
 
 /*
  * Combine e->windows windows (window_hz, window_err_ppm filled in, at least 2): hz is the
- * window with the narrowest brackets (kernel/calib.h says why that beats a median) and
+ * window with the narrowest brackets (lib/calib.h says why that beats a median) and
  * bound_ppm its error bound.  Marks the estimate present.
  */
 void tsc_windows_combine(struct tsc_estimate *e);

@@ -1,5 +1,5 @@
 /* Tick interval classification; see tickstat.h for the rules and why. */
-#include "kernel/tickstat.h"
+#include "lib/tickstat.h"
 
 enum tick_class tick_classify(uint64_t interval, uint64_t period)
 {

@@ -1,5 +1,5 @@
 /* Calibration window choice; see calib.h for why the smallest bound wins. */
-#include "kernel/calib.h"
+#include "lib/calib.h"
 
 void calib_pick(const uint64_t *err_ppm, unsigned n, unsigned *best, unsigned *second)
 {

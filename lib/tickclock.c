@@ -1,5 +1,5 @@
 /* The tick clock; see tickclock.h for the rules and why. */
-#include "kernel/tickclock.h"
+#include "lib/tickclock.h"
 
 #define PS_PER_NS 1000
 

@@ -3,9 +3,9 @@
  * decoding the frequencies CPUID and the VMware backdoor report, comparing two estimates, and
  * choosing one.  No hardware access: drivers/tsc.c measures and reads, this file decides.
  */
-#include "kernel/tsc_sources.h"
-#include "kernel/calib.h"
-#include "kernel/format.h"
+#include "lib/tsc_sources.h"
+#include "lib/calib.h"
+#include "lib/format.h"
 
 #define PPM_SCALE       1000000ull
 #define HZ_PER_KHZ      1000ull

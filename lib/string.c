@@ -2,7 +2,7 @@
  * Byte-at-a-time versions of the C library's string routines.  Nothing in tickguest moves
  * enough memory for a faster version to matter, and simple loops are easy to trust.
  */
-#include "kernel/string.h"
+#include "lib/string.h"
 
 /*
  * GCC may recognise a byte-filling or byte-copying loop and replace it with a call to memset

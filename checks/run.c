@@ -1,10 +1,11 @@
 /*
- * Checks of the platform made from inside: did the tick source tick at the rate it was
+ * The run's own checks, made from inside after the run: did the tick source tick at the rate it was
  * programmed for, did any interrupt arrive that nobody asked for.
  * Each tolerance is derived next to its check from what limits the measurement.
  */
-#include "kernel/checks.h"
-#include "kernel/format.h"
+#include "checks/checks.h"
+#include "checks/limits.h"
+#include "lib/format.h"
 #include "kernel/irq.h"
 #include "kernel/report.h"
 #include "kernel/tick.h"
@@ -25,7 +26,7 @@ void tick_stats_yaml(const struct tick_stats *st, uint64_t ref_hz)
 
 /*
  * How many of the run's tick intervals the host's steal can have put off time.  An interval is
- * on time within half a period either way (kernel/tickstat.c), so a step the probes saw can
+ * on time within half a period either way (lib/tickstat.c), so a step the probes saw can
  * spoil the interval it fell in and the next (the tick after it comes late, the one after that
  * early), and a backlog it left is paid by catch-up ticks, short intervals, one for each period
  * it stood for: at most two intervals per gap and one per period of stolen time.
@@ -108,7 +109,7 @@ void tick_report_check(void)
 }
 
 /*
- * The tick clock (kernel/tickclock.h): what each tick was, the backlogs and what became of
+ * The tick clock (lib/tickclock.h): what each tick was, the backlogs and what became of
  * them.  The claim that can fail is that tick time never ran ahead of the reference by a
  * period or more: the device delivered more ticks than time passed, or compensation counted
  * ticks as lost that came after all (over-correction).  Backlogs, catch-up and lost ticks are

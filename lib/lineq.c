@@ -1,6 +1,6 @@
 /* The line queue; see lineq.h for who writes what and why. */
-#include "kernel/lineq.h"
-#include "kernel/format.h"
+#include "lib/lineq.h"
+#include "lib/format.h"
 
 /*
  * Between the two ends the only ordering needed is the compiler's: on one CPU an interrupt

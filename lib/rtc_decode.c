@@ -2,7 +2,7 @@
  * Decoding the MC146818 time-of-day registers (see rtc_decode.h).  Pure code: tested on the
  * host by tests/unit/test_rtc_decode.c.
  */
-#include "kernel/rtc_decode.h"
+#include "lib/rtc_decode.h"
 
 #define BCD_DIGIT_MAX   9
 #define HOURS_PER_HALF_DAY 12

@@ -7,7 +7,7 @@
  */
 #include <stdbool.h>
 
-#include "kernel/format.h"
+#include "lib/format.h"
 
 /*
  * A field wider than this is almost certainly a bug in a format string; capping it keeps a
