@@ -206,6 +206,7 @@ static void rate_claim(uint32_t hz, const struct rate *r, bool by_pm, const char
 	report_yaml_fixed("measured_hz", (int64_t)(by_pm ? r->pm_mhz : r->tsc_mhz), 3);
 	ppm_yaml(e);
 	report_yaml_u64("ticks", tl.ticks);
+	report_yaml_u64("window_ms", RATE_WINDOW_MS);
 	report_yaml_u64("periods_measured", tl.last.periods - tl.first.periods);
 	report_yaml_u64("robbed_handlers", tl.ticks - tl.ends);
 	/* periods without a tick of their own; < 0: extra ticks */

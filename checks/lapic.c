@@ -254,6 +254,7 @@ static void fit_yaml(const struct periodic *p, const struct fit *f)
 	report_yaml_fixed("error_ppm", f->e.err_mppm, 3);
 	report_yaml_u64("bound_ppm", f->e.bound_ppm);
 	report_yaml_u64("interrupts", p->irqs);
+	report_yaml_u64("window_periods", SAMPLES - 1);
 	report_yaml_u64("periods_measured", f->periods);
 	report_yaml_u64("lost_ticks", f->lost);
 	report_yaml_fixed("read_bracket_max_us", (int64_t)f->read_bracket_ns, 3);
