@@ -72,13 +72,11 @@ static void summary(const struct acct_table *t)
 {
 	const uint64_t tsc_hz = sched_tsc_hz();
 	const struct steal_ledger *l = &tick_state()->acct.ledger;
-	uint64_t cycles = 0, gaps = 0;
+	uint64_t cycles = 0, gaps = sched_steal_gaps();
 	char b[5][24];
 
-	for (unsigned i = 0; i < sched_ntasks(); i++) {
+	for (unsigned i = 0; i < sched_ntasks(); i++)
 		cycles += sched_task(i)->acct.cycles;
-		gaps += sched_task(i)->acct.steal.events;
-	}
 	report_note("accounting: %llu ticks sampled, %llu ms exact in tasks, %llu ms in interrupts, "
 		    "%llu ms stolen seen in %llu gaps (probe threshold %u us); ticks stand for %s ms",
 		    (unsigned long long)t->run.n,

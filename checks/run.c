@@ -34,14 +34,8 @@ void tick_stats_yaml(const struct tick_stats *st, uint64_t ref_hz)
 static uint64_t steal_disturbable(uint64_t period_ref, uint64_t ref_hz, uint64_t *gaps,
 				  uint64_t *stolen_ns)
 {
-	uint64_t cycles = 0;
-
-	*gaps = 0;
-	for (unsigned i = 0; i < sched_ntasks(); i++) {
-		cycles += sched_task(i)->acct.steal.stolen;
-		*gaps += sched_task(i)->acct.steal.events;
-	}
-	*stolen_ns = tsc_ns(cycles);
+	*gaps = sched_steal_gaps();
+	*stolen_ns = tsc_ns(sched_stolen_cycles());
 	return 2 * *gaps + muldiv64(*stolen_ns, ref_hz, 1000000000ull) / period_ref;
 }
 

@@ -298,6 +298,15 @@ uint64_t sched_stolen_cycles(void)
 	return sum;
 }
 
+uint64_t sched_steal_gaps(void)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < ntasks; i++)
+		sum += tasks[i].acct.steal.events;
+	return sum;
+}
+
 uint64_t sched_my_cycles(void)
 {
 	uint32_t flags = irq_save();

@@ -100,8 +100,9 @@ uint64_t sched_backlog(void);
 void sched_steal_probe(void);
 /* The tick period in TSC cycles, once the tick source is programmed (steal.h: long gaps). */
 void sched_set_tick_period(uint64_t cycles);
-/* Stolen cycles the probes of all tasks have seen so far. */
+/* Stolen cycles the probes of all tasks have seen so far, and in how many gaps. */
 uint64_t sched_stolen_cycles(void);
+uint64_t sched_steal_gaps(void);
 uint64_t sched_my_cycles(void);
 uint64_t sched_tsc_hz(void);
 uint32_t sched_tick_hz(void);
