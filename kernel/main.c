@@ -80,7 +80,7 @@ static void acpi_banner(void)
 		report_banner("acpi", "none (%s)", a->why);
 		return;
 	}
-	report_banner("acpi", "RSDP at 0x%05x, revision %u, tables:%s%s%s%s, bad checksums %u%s%s",
+	report_banner("acpi", "RSDP at 0x%05x, revision %u, tables:%s%s%s%s, bad tables %u%s%s",
 		      a->rsdp_addr, a->revision, a->fadt ? " FADT" : "", a->dsdt ? " DSDT" : "",
 		      a->madt ? " MADT" : "", a->hpet ? " HPET" : "", a->bad_tables,
 		      a->why[0] ? "; " : "", a->why);
@@ -289,7 +289,8 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	paging_init();
 
 	if (!multiboot_parse(magic, info_addr, &bi))
-		report_bail(EXIT_BAD_CONFIG, "not started by a multiboot loader (EAX = 0x%08x)", magic);
+		report_bail(EXIT_BAD_CONFIG, "%s (EAX = 0x%08x, EBX = 0x%08x)", bi.why, magic,
+			    info_addr);
 	banner(&bi);
 	if (config_parse(&cfg, bi.cmdline, err, sizeof(err)) < 0)
 		report_bail(EXIT_BAD_CONFIG, "%s", err);

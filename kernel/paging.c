@@ -7,6 +7,8 @@
  * vol. 3, 4.3).  The top gigabyte, where the PC puts its device registers (local APIC,
  * IOAPIC, HPET), is mapped uncached.
  */
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "kernel/paging.h"
 #include "kernel/x86.h"
@@ -22,8 +24,11 @@
 #define ENTRIES         1024u
 #define MMIO_START      0xc0000000u
 
+#define PHYS_LIMIT      (1ull << 32)
+
 static uint32_t page_dir[ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 static uint32_t first_table[ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static bool paging_on;
 
 void paging_init(void)
 {
@@ -41,4 +46,14 @@ void paging_init(void)
 	write_cr4(read_cr4() | X86_CR4_PSE);
 	write_cr3((uint32_t)(uintptr_t)page_dir);
 	write_cr0(read_cr0() | X86_CR0_PG | X86_CR0_WP);
+	paging_on = true;
+}
+
+const void *phys_map(uint64_t addr, uint64_t len)
+{
+	if (len == 0 || addr >= PHYS_LIMIT || len > PHYS_LIMIT - addr)
+		return NULL;
+	if (paging_on && addr < PAGE_SIZE)
+		return NULL;
+	return (const void *)phys_ptr((uintptr_t)addr);
 }
