@@ -19,12 +19,20 @@
 #define PTE_PCD         (1u << 4)       /* cache disable */
 #define PDE_PS          (1u << 7)       /* 4 MiB page */
 
-#define PAGE_SIZE       4096u
 #define LARGE_PAGE_SIZE (4u << 20)
 #define ENTRIES         1024u
 #define MMIO_START      0xc0000000u
 
 #define PHYS_LIMIT      (1ull << 32)
+#define GUARDS_MAX      24      /* the boot stack's and one per task */
+
+extern char boot_stack_guard[];
+
+static struct guard {
+	uint32_t page;
+	const char *owner;
+} guards[GUARDS_MAX];
+static unsigned nguards;
 
 static uint32_t page_dir[ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 static uint32_t first_table[ENTRIES] __attribute__((aligned(PAGE_SIZE)));
@@ -47,6 +55,26 @@ void paging_init(void)
 	write_cr3((uint32_t)(uintptr_t)page_dir);
 	write_cr0(read_cr0() | X86_CR0_PG | X86_CR0_WP);
 	paging_on = true;
+	paging_guard(boot_stack_guard, "the boot code");
+}
+
+void paging_guard(void *page, const char *owner)
+{
+	const uint32_t a = (uint32_t)(uintptr_t)page;
+
+	if ((a & (PAGE_SIZE - 1)) || a / PAGE_SIZE >= ENTRIES || nguards == GUARDS_MAX)
+		return;         /* not a page of the first table: left mapped, no guard */
+	first_table[a / PAGE_SIZE] = 0;
+	__asm__ volatile("invlpg (%0)" : : "r"(a) : "memory");
+	guards[nguards++] = (struct guard){ a, owner };
+}
+
+const char *paging_guard_owner(uint32_t addr)
+{
+	for (unsigned i = 0; i < nguards; i++)
+		if (addr - guards[i].page < PAGE_SIZE)
+			return guards[i].owner;
+	return NULL;
 }
 
 const void *phys_map(uint64_t addr, uint64_t len)

@@ -3,7 +3,18 @@
 
 #include <stdint.h>
 
+#define PAGE_SIZE       4096u
+
 void paging_init(void);
+
+/*
+ * Unmap the 4 KiB page at `page` (page-aligned, below 4 MiB, after paging_init) as the guard
+ * below the stack of `owner`: a stack that overflows into it faults, and the double fault that
+ * follows (kernel/gdt.c) is reported as that stack's overflow.
+ */
+void paging_guard(void *page, const char *owner);
+/* The owner of the guard page that addr falls in, or NULL. */
+const char *paging_guard_owner(uint32_t addr);
 
 /*
  * len bytes of physical memory at addr, for reading what the firmware and the loader left

@@ -52,6 +52,7 @@ STATUS_NAMES = {
     1: "failed",
     2: "bad configuration",
     3: "panic",
+    4: "device failed",
     77: "skipped",
     124: "timeout",
     125: "no verdict",
@@ -1515,10 +1516,10 @@ def check_consistent(result, status: int = None) -> list:
             problems.append("status 0 but nothing was tested (that is status 77)")
     elif status == 1 and not failed:
         problems.append("status 1 (failed) but no check is 'not ok'")
-    elif status in (2, 3) and not tap.bail_outs:
+    elif status in (2, 3, 4) and not tap.bail_outs:
         problems.append(f"status {status} without a 'Bail out!' line")
     elif status == 77 and (tested or failed):
         problems.append("status 77 (skipped) but some checks were not skipped")
-    if failed and status not in (1, 3, STATUS_TIMEOUT, STATUS_NO_VERDICT):
+    if failed and status not in (1, 3, 4, STATUS_TIMEOUT, STATUS_NO_VERDICT):
         problems.append(f"{len(failed)} 'not ok' checks but status {status}")
     return problems
