@@ -18,6 +18,10 @@ PYTHON   ?= /usr/bin/python3
 QEMU     ?= qemu-system-x86_64
 CMDLINE  ?=
 QEMUOPTS ?=
+# The accelerator and machine type of `make run`: ACCEL=kvm asks for KVM (refused with the
+# reason where /dev/kvm cannot run the guest), MACHINE=q35 another board.
+ACCEL    ?= tcg
+MACHINE  ?= pc
 TIMEOUT  ?=
 
 BUILD := build
@@ -70,6 +74,7 @@ $(ISO): $(KERNEL) iso/boot/grub/grub.cfg | deps
 
 run: $(KERNEL)
 	$(PYTHON) scripts/run-guest --kernel $(KERNEL) --append '$(CMDLINE)' \
+		--accel '$(ACCEL)' --machine '$(MACHINE)' \
 		$(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 run-iso: $(ISO)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import itertools
 import math
 import os
 import random
@@ -1446,7 +1447,7 @@ class Guest:
         stderr = self._stderr.decode("utf-8", errors="replace")
         if self.start_error:
             stderr = self.start_error + "\n" + stderr
-        return Result(
+        result = Result(
             argv=list(self.argv),
             lines=all_lines[tap.offset:] if tap.offset is not None else [],
             all_lines=all_lines,
@@ -1459,6 +1460,24 @@ class Guest:
             started=self.started,
             duration=ended - self.started,
         )
+        keep_log(result)
+        return result
+
+
+_kept = itertools.count(1)
+
+
+def keep_log(result: Result) -> None:
+    """With TICKGUEST_LOG_DIR set, every run's command, status and whole serial output go to a
+    file there, numbered in order: a failure in a long series can then be read in full, not
+    only the tail its summary shows (scripts/loaded-make-test sets it)."""
+    where = os.environ.get("TICKGUEST_LOG_DIR")
+    if not where:
+        return
+    os.makedirs(where, exist_ok=True)
+    name = f"{next(_kept):04d}-{os.getpid()}-status{result.status}.log"
+    with open(os.path.join(where, name), "w") as f:
+        f.write(" ".join(result.argv) + "\n\n" + result.raw)
 
 
 def run(**kw) -> Result:
