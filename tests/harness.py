@@ -68,7 +68,12 @@ DEBUG_EXIT_DEVICE = "isa-debug-exit,iobase=0xf4,iosize=0x04"
 # ICOUNT_ARGS: every clock derives from the instruction count and the RTC starts from a fixed
 # base (a leap day, a minute before midnight), so runs are deterministic and no tick is late.
 RTC_SLEW = ["-rtc", "driftfix=slew"]
-ICOUNT_ARGS = ["-icount", "shift=4,sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
+def icount_args(shift: int = 4) -> list:
+    """Deterministic mode with 2**shift ns an instruction (QEMU's -icount shift=)."""
+    return ["-icount", f"shift={shift},sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
+
+
+ICOUNT_ARGS = icount_args()
 
 # Timeouts live here so that the tests and scripts/run-guest agree.  A guest's clock follows the
 # host's under TCG, so a run takes about its configured duration; the rest is for QEMU, firmware,
