@@ -151,7 +151,7 @@ static void test_words(void **state)
 		{ "clock=tsc clock=hpet", "clock=hpet", { "clock is already set" } },
 		{ "fault=UD", NULL, { "'UD' is unknown" } },
 		{ "fault=none", NULL, { "'none' is unknown" } },
-		{ "fault=", NULL, { "empty value", "fault takes ud, de, pf or gp" } },
+		{ "fault=", NULL, { "empty value", "fault takes ud, de, pf, gp, stack or triple" } },
 		{ "fault=udx", NULL, { "is unknown" } },
 	};
 	const struct name_case names[] = {
