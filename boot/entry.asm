@@ -17,7 +17,10 @@ align 4
 	dd -(MB_MAGIC + MB_FLAGS)
 
 section .bss
-align 16
+align 4096
+global boot_stack_guard
+boot_stack_guard:                   ; unmapped by paging_init(): an overflow of the stack below
+	resb 4096                   ; faults here instead of writing over the kernel's data
 boot_stack:
 	resb BOOT_STACK_SIZE
 boot_stack_top:

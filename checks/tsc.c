@@ -14,9 +14,9 @@
 #include "lib/format.h"
 #include "kernel/report.h"
 
-/* Plausible: anything outside is a broken TSC or calibration. */
-#define TSC_PLAUSIBLE_MIN_HZ    50000000ull     /* 50 MHz */
-#define TSC_PLAUSIBLE_MAX_HZ    20000000000ull  /* 20 GHz */
+/* Plausible: anything outside is a broken TSC or calibration (drivers/tsc.h says why). */
+#define TSC_PLAUSIBLE_MIN_HZ    TSC_MIN_HZ
+#define TSC_PLAUSIBLE_MAX_HZ    TSC_MAX_HZ
 
 static const struct {
 	enum tsc_source a, b;

@@ -5,7 +5,11 @@
  * found by scanning the first KiB of the EBDA and then the BIOS area 0xe0000-0xfffff on
  * 16-byte boundaries (5.2.5.1).  Every table's checksum is verified; a table that fails is
  * ignored and counted, so a broken firmware shows up in the report instead of as garbage
- * values later.
+ * values later.  Every length a table declares is held to its structure's own minimum (a
+ * length of 0 would pass the checksum: a sum over no bytes) and to ACPI_TABLE_MAX before
+ * anything is read by it, and all memory is reached through phys_map(), which refuses what
+ * is not there; the host fuzz target (tests/fuzz/fuzz_acpi.c) runs acpi_init() over arbitrary
+ * bytes.
  *
  * Soft-off needs the SLP_TYP value of the \_S5 object, which lives in the DSDT as AML.  A full
  * AML interpreter is out of scope; \_S5 is nearly always a plain Name with a Package of
@@ -13,6 +17,7 @@
  */
 #include <stddef.h>
 #include "drivers/acpi.h"
+#include "kernel/paging.h"
 #include "kernel/x86.h"
 
 #define BDA_EBDA_SEGMENT        0x40e   /* real-mode segment of the EBDA, in the BIOS data area */
@@ -21,7 +26,15 @@
 #define BIOS_AREA_END           0x100000
 
 #define RSDP_V1_LEN             20
+#define RSDP_V2_LEN             36      /* revision 2's Length field; a later one may be longer */
+#define RSDP_MAX_LEN            4096
 #define SDT_HEADER_LEN          36
+#define FADT_V1_LEN             116     /* ACPI 1.0's FADT: every field read below unguarded */
+/*
+ * No table tickguest reads is near this: QEMU's DSDT is about 8 KiB, large servers' a few
+ * hundred KiB.  It bounds the checksum loop over a corrupt length to a few milliseconds.
+ */
+#define ACPI_TABLE_MAX          (4u << 20)
 
 /* FADT field offsets */
 #define FADT_DSDT               40
@@ -73,26 +86,36 @@ static bool sig_is(const void *p, const char *sig, size_t n)
 	return true;
 }
 
-static const void *rsdp_scan(uint32_t start, uint32_t end)
+/* The physical address of the first valid RSDP structure in [start, end), or 0. */
+static uint32_t rsdp_scan(uint32_t start, uint32_t end)
 {
 	for (uint32_t a = start; a + RSDP_V1_LEN <= end; a += 16) {
-		const void *p = (const void *)phys_ptr(a);
+		const void *p = phys_map(a, RSDP_V1_LEN);
 
-		if (sig_is(p, "RSD PTR ", 8) && acpi_checksum_ok(p, RSDP_V1_LEN))
-			return p;
+		if (p && sig_is(p, "RSD PTR ", 8) && acpi_checksum_ok(p, RSDP_V1_LEN))
+			return a;
 	}
-	return NULL;
+	return 0;
 }
 
-/* A table we can use: below 4 GiB (we run 32-bit, identity mapped) and checksummed. */
-static const void *table_at(uint64_t addr)
+/*
+ * A table we can use: below 4 GiB (we run 32-bit, identity mapped), its length at least its
+ * structure's (min_len) and at most ACPI_TABLE_MAX, all of it memory, and checksummed.
+ */
+static const void *table_at(uint64_t addr, uint32_t min_len)
 {
-	const void *t;
+	const void *t = phys_map(addr, SDT_HEADER_LEN);
+	uint32_t len;
 
-	if (addr == 0 || addr >= 0x100000000ull)
+	if (addr == 0)
 		return NULL;
-	t = (const void *)phys_ptr((uintptr_t)addr);
-	if (!acpi_checksum_ok(t, rd32(t, 4))) {
+	if (!t) {
+		info.bad_tables++;
+		return NULL;
+	}
+	len = rd32(t, 4);
+	if (len < min_len || len > ACPI_TABLE_MAX || !phys_map(addr, len) ||
+	    !acpi_checksum_ok(t, len)) {
 		info.bad_tables++;
 		return NULL;
 	}
@@ -158,7 +181,7 @@ static void fadt_parse(const void *f)
 		info.pm_tmr_32bit = rd32(f, FADT_FLAGS) & FADT_FLAG_TMR_VAL_EXT;
 	if (len >= FADT_X_DSDT + 8 && rd64(f, FADT_X_DSDT))
 		dsdt = rd64(f, FADT_X_DSDT);
-	info.dsdt = table_at(dsdt);
+	info.dsdt = table_at(dsdt, SDT_HEADER_LEN);
 	if (info.dsdt)
 		info.s5_found = acpi_parse_s5((const uint8_t *)info.dsdt + SDT_HEADER_LEN,
 					      rd32(info.dsdt, 4) - SDT_HEADER_LEN,
@@ -167,47 +190,54 @@ static void fadt_parse(const void *f)
 
 void acpi_init(void)
 {
-	uint32_t ebda = (uint32_t)*(const volatile uint16_t *)phys_ptr(BDA_EBDA_SEGMENT) << 4;
-	const void *rsdp = NULL, *sdt;
-	unsigned entry_size;
+	const volatile uint16_t *bda = phys_map(BDA_EBDA_SEGMENT, 2);
+	uint32_t ebda = bda ? (uint32_t)*bda << 4 : 0;
+	const void *rsdp, *sdt = NULL;
+	unsigned entry_size = 8;
+	uint32_t at = 0, len;
 
 	info = (struct acpi_info){ 0 };
 	if (ebda >= 0x80000 && ebda < 0xa0000)  /* the EBDA sits just below 640 KiB */
-		rsdp = rsdp_scan(ebda, ebda + EBDA_SCAN_LEN);
-	if (!rsdp)
-		rsdp = rsdp_scan(BIOS_AREA_START, BIOS_AREA_END);
-	if (!rsdp) {
+		at = rsdp_scan(ebda, ebda + EBDA_SCAN_LEN);
+	if (!at)
+		at = rsdp_scan(BIOS_AREA_START, BIOS_AREA_END);
+	if (!at) {
 		info.why = "no RSDP in the EBDA or the BIOS area";
 		return;
 	}
+	rsdp = phys_map(at, RSDP_V1_LEN);
 	info.found = true;
-	info.rsdp_addr = (uint32_t)(uintptr_t)rsdp;
+	info.rsdp_addr = at;
 	info.revision = rd8(rsdp, 15);
 
 	/* ACPI 2.0+ has a 64-bit XSDT; fall back to the RSDT when it is absent or broken. */
-	sdt = NULL;
-	entry_size = 8;
-	if (info.revision >= 2 && acpi_checksum_ok(rsdp, rd32(rsdp, 20)))
-		sdt = table_at(rd64(rsdp, 24));
+	if (info.revision >= 2 && phys_map(at, RSDP_V2_LEN) &&
+	    (len = rd32(rsdp, 20)) >= RSDP_V2_LEN && len <= RSDP_MAX_LEN &&
+	    phys_map(at, len) && acpi_checksum_ok(rsdp, len))
+		sdt = table_at(rd64(rsdp, 24), SDT_HEADER_LEN);
 	if (!sdt) {
-		sdt = table_at(rd32(rsdp, 16));
+		sdt = table_at(rd32(rsdp, 16), SDT_HEADER_LEN);
 		entry_size = 4;
 	}
 	if (!sdt) {
-		info.why = "the RSDT/XSDT is missing or fails its checksum";
+		info.why = "the RSDT/XSDT is missing, malformed or fails its checksum";
 		return;
 	}
 	for (uint32_t off = SDT_HEADER_LEN; off + entry_size <= rd32(sdt, 4); off += entry_size) {
-		const void *t = table_at(entry_size == 8 ? rd64(sdt, off) : rd32(sdt, off));
+		uint64_t addr = entry_size == 8 ? rd64(sdt, off) : rd32(sdt, off);
+		const void *t = phys_map(addr, 4);
 
+		/* the signature first: each kind of table has its own minimum length */
 		if (!t)
 			continue;
 		if (sig_is(t, "FACP", 4) && !info.fadt)
-			info.fadt = t;
+			info.fadt = table_at(addr, FADT_V1_LEN);
 		else if (sig_is(t, "APIC", 4) && !info.madt)
-			info.madt = t;
+			info.madt = table_at(addr, ACPI_MADT_MIN_LEN);
 		else if (sig_is(t, "HPET", 4) && !info.hpet)
-			info.hpet = t;
+			info.hpet = table_at(addr, ACPI_HPET_MIN_LEN);
+		else
+			(void)table_at(addr, SDT_HEADER_LEN);   /* counted if broken */
 	}
 	if (info.fadt)
 		fadt_parse(info.fadt);

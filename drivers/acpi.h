@@ -5,13 +5,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The shortest table of each kind whose fields tickguest reads: the header, the local APIC
+ * address and flags (ACPI 6.5, 5.2.12); through the base address, HPET number, minimum tick
+ * and page protection (IA-PC HPET 1.0a, 3.2.4). */
+#define ACPI_MADT_MIN_LEN       44
+#define ACPI_HPET_MIN_LEN       56
+
 /* What tickguest takes from the ACPI tables (ACPI 6.5 chapter 5). */
 struct acpi_info {
 	bool found;                     /* an RSDP with a valid checksum */
 	uint32_t rsdp_addr;
 	uint8_t revision;               /* RSDP revision: 0 = ACPI 1.0 (RSDT), >= 2 (XSDT) */
 	const void *fadt, *madt, *hpet, *dsdt;
-	unsigned bad_tables;            /* tables skipped for a bad checksum */
+	unsigned bad_tables;            /* tables skipped: bad checksum, length or address */
 	/* FADT fields */
 	uint16_t pm1a_cnt, pm1b_cnt;    /* PM1 control blocks (I/O ports), 0 if absent */
 	uint16_t pm_tmr;                /* PM timer block, 0 if absent */

@@ -7,6 +7,18 @@
 #include "kernel/x86.h"
 #include "lib/tsc_sources.h"
 
+/*
+ * What a working TSC and reference can give, so that a calibration outside is a broken device
+ * (QEMU's microvm without its PIT's gate: "0.014 MHz from PIT channel 2") and ends the run.
+ * Not what CPUs clock at: emulators make the TSC count what they like (Bochs: its ips=, so 50
+ * MHz is a working TSC).  The floor is what tickguest's figures need: at 1 MHz a cycle is a
+ * microsecond, the finest latency the device checks state and two orders below the steal
+ * threshold of 100 us; the ceiling, far above the 6 GHz of the fastest x86, is where a 64-bit
+ * cycle count would last under 30 years.
+ */
+#define TSC_MIN_HZ      1000000ull              /* 1 MHz */
+#define TSC_MAX_HZ      20000000000ull          /* 20 GHz */
+
 struct tsc_calibration {
 	struct tsc_estimate est[TSC_NR_SOURCES];  /* indexed by enum tsc_source */
 	int chosen;                     /* the estimate the kernel runs with */

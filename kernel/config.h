@@ -56,6 +56,8 @@ enum fault_kind {
 	FAULT_DE,       /* divide error */
 	FAULT_PF,       /* page fault: read through a null pointer */
 	FAULT_GP,       /* general protection: load a bad segment selector */
+	FAULT_STACK,    /* stack overflow into the guard page: a double fault */
+	FAULT_TRIPLE,   /* an IDT of limit 0: the CPU shuts down, no verdict can be printed */
 };
 
 /* The device that ticks (timer=) and how its interrupt is routed (irq=). */

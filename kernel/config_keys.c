@@ -20,7 +20,7 @@ _Static_assert(sizeof(enum fault_kind) == 4 && sizeof(enum timer_kind) == 4 &&
 
 static const char *const fault_names[] = {
 	[FAULT_NONE] = "none", [FAULT_UD] = "ud", [FAULT_DE] = "de", [FAULT_PF] = "pf",
-	[FAULT_GP] = "gp",
+	[FAULT_GP] = "gp", [FAULT_STACK] = "stack", [FAULT_TRIPLE] = "triple",
 };
 
 static const char *const timer_names[] = {

@@ -20,6 +20,7 @@ const char *exit_status_name(enum exit_status s)
 	case EXIT_FAILED:     return "failed";
 	case EXIT_BAD_CONFIG: return "bad configuration";
 	case EXIT_PANIC:      return "panic";
+	case EXIT_DEVICE:     return "device failed";
 	case EXIT_SKIPPED:    return "skipped";
 	}
 	return "unknown";

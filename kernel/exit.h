@@ -7,6 +7,7 @@ enum exit_status {
 	EXIT_FAILED = 1,
 	EXIT_BAD_CONFIG = 2,
 	EXIT_PANIC = 3,
+	EXIT_DEVICE = 4,        /* a device went silent or gave an impossible figure */
 	EXIT_SKIPPED = 77,
 };
 

@@ -11,6 +11,7 @@
 #include "kernel/config.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/gdt.h"
 #include "lib/format.h"
 #include "kernel/irq.h"
 #include "kernel/multiboot.h"
@@ -63,9 +64,22 @@ static void trigger_fault(enum fault_kind f)
 		(void)*(volatile uint32_t *)0;
 		break;
 	case FAULT_GP:
-		/* Selector 0x40 is past the end of our three-entry GDT. */
+		/* Selector 0x40 is past the end of our five-entry GDT. */
 		__asm__ volatile("mov %0, %%ds" : : "r"(0x40u));
 		break;
+	case FAULT_STACK:
+		/* push until the guard page below the stack faults */
+		__asm__ volatile("1: push %%eax\n\tjmp 1b" : : : "memory");
+		break;
+	case FAULT_TRIPLE: {
+		/* No gate, not even #DF's, lies inside a limit of 0: the exception, the #GP for
+		 * its missing gate and the double fault after it shut the CPU down. */
+		static const struct __attribute__((packed)) { uint16_t limit; uint32_t base; }
+			none = { 0, 0 };
+
+		__asm__ volatile("lidt %0\n\tud2" : : "m"(none) : "memory");
+		break;
+	}
 	case FAULT_NONE:
 		return;
 	}
@@ -80,7 +94,7 @@ static void acpi_banner(void)
 		report_banner("acpi", "none (%s)", a->why);
 		return;
 	}
-	report_banner("acpi", "RSDP at 0x%05x, revision %u, tables:%s%s%s%s, bad checksums %u%s%s",
+	report_banner("acpi", "RSDP at 0x%05x, revision %u, tables:%s%s%s%s, bad tables %u%s%s",
 		      a->rsdp_addr, a->revision, a->fadt ? " FADT" : "", a->dsdt ? " DSDT" : "",
 		      a->madt ? " MADT" : "", a->hpet ? " HPET" : "", a->bad_tables,
 		      a->why[0] ? "; " : "", a->why);
@@ -128,10 +142,15 @@ static void calibrate(struct tsc_calibration *cal)
 	if (!tsc_present())
 		report_bail(EXIT_PANIC, "no TSC (CPUID.01H:EDX.TSC = 0); tickguest needs one");
 	if (!tsc_calibrate(cal, pmtimer_why, hpet_why))
-		report_bail(EXIT_PANIC, "no clock to calibrate the TSC against: %s; %s; %s",
+		report_bail(EXIT_DEVICE, "no clock to calibrate the TSC against: %s; %s; %s",
 			    cal->est[TSC_SRC_PIT].why, cal->est[TSC_SRC_PMTIMER].why,
 			    cal->est[TSC_SRC_HPET].why);
 	estimates_banner(cal);
+	if (cal->hz < TSC_MIN_HZ || cal->hz > TSC_MAX_HZ)
+		report_bail(EXIT_DEVICE, "the TSC calibrated at %llu.%03llu MHz from %s (%s), "
+			    "outside the 1 MHz to 20 GHz a working TSC and reference give "
+			    "(drivers/tsc.h)", (unsigned long long)(cal->hz / 1000000),
+			    (unsigned long long)(cal->hz / 1000 % 1000), cal->source, cal->why);
 	report_banner("tsc", "%llu.%03llu MHz from %s (%s)",
 		      (unsigned long long)(cal->hz / 1000000),
 		      (unsigned long long)(cal->hz / 1000 % 1000), cal->source, cal->why);
@@ -283,13 +302,17 @@ void kmain(uint32_t magic, uint32_t info_addr)
 
 	console_init();
 	report_begin();
+	if (cpu_unsupported())
+		report_bail(EXIT_BAD_CONFIG, "this CPU cannot run tickguest: %s", cpu_unsupported());
 	gdt_init();
 	idt_init();
 	acpi_init();            /* reads the BIOS data area in page 0, which paging unmaps */
 	paging_init();
+	gdt_tss_init();         /* a double fault on its own stack, with the page tables now */
 
 	if (!multiboot_parse(magic, info_addr, &bi))
-		report_bail(EXIT_BAD_CONFIG, "not started by a multiboot loader (EAX = 0x%08x)", magic);
+		report_bail(EXIT_BAD_CONFIG, "%s (EAX = 0x%08x, EBX = 0x%08x)", bi.why, magic,
+			    info_addr);
 	banner(&bi);
 	if (config_parse(&cfg, bi.cmdline, err, sizeof(err)) < 0)
 		report_bail(EXIT_BAD_CONFIG, "%s", err);

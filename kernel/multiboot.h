@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002
+/* The longest string (command line, loader name) taken from the loader, its NUL included. */
+#define MULTIBOOT_STRING_MAX    4096
 
 struct boot_info {
 	const char *cmdline;            /* "" when the loader gave none */
@@ -13,9 +15,11 @@ struct boot_info {
 	uint32_t mem_lower_kib, mem_upper_kib;
 	uint64_t ram_bytes;             /* usable RAM from the memory map (or mem_upper) */
 	unsigned mmap_entries;
+	const char *why;                /* why multiboot_parse() failed, or "" */
 };
 
-/* Returns false when magic says we were not started by a multiboot loader. */
+/* Returns false, with why, when magic says we were not started by a multiboot loader or the
+ * information it left is malformed. */
 bool multiboot_parse(uint32_t magic, uint32_t info_addr, struct boot_info *bi);
 
 #endif

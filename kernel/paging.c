@@ -7,6 +7,8 @@
  * vol. 3, 4.3).  The top gigabyte, where the PC puts its device registers (local APIC,
  * IOAPIC, HPET), is mapped uncached.
  */
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "kernel/paging.h"
 #include "kernel/x86.h"
@@ -17,13 +19,24 @@
 #define PTE_PCD         (1u << 4)       /* cache disable */
 #define PDE_PS          (1u << 7)       /* 4 MiB page */
 
-#define PAGE_SIZE       4096u
 #define LARGE_PAGE_SIZE (4u << 20)
 #define ENTRIES         1024u
 #define MMIO_START      0xc0000000u
 
+#define PHYS_LIMIT      (1ull << 32)
+#define GUARDS_MAX      24      /* the boot stack's and one per task */
+
+extern char boot_stack_guard[];
+
+static struct guard {
+	uint32_t page;
+	const char *owner;
+} guards[GUARDS_MAX];
+static unsigned nguards;
+
 static uint32_t page_dir[ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 static uint32_t first_table[ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static bool paging_on;
 
 void paging_init(void)
 {
@@ -41,4 +54,34 @@ void paging_init(void)
 	write_cr4(read_cr4() | X86_CR4_PSE);
 	write_cr3((uint32_t)(uintptr_t)page_dir);
 	write_cr0(read_cr0() | X86_CR0_PG | X86_CR0_WP);
+	paging_on = true;
+	paging_guard(boot_stack_guard, "the boot code");
+}
+
+void paging_guard(void *page, const char *owner)
+{
+	const uint32_t a = (uint32_t)(uintptr_t)page;
+
+	if ((a & (PAGE_SIZE - 1)) || a / PAGE_SIZE >= ENTRIES || nguards == GUARDS_MAX)
+		return;         /* not a page of the first table: left mapped, no guard */
+	first_table[a / PAGE_SIZE] = 0;
+	__asm__ volatile("invlpg (%0)" : : "r"(a) : "memory");
+	guards[nguards++] = (struct guard){ a, owner };
+}
+
+const char *paging_guard_owner(uint32_t addr)
+{
+	for (unsigned i = 0; i < nguards; i++)
+		if (addr - guards[i].page < PAGE_SIZE)
+			return guards[i].owner;
+	return NULL;
+}
+
+const void *phys_map(uint64_t addr, uint64_t len)
+{
+	if (len == 0 || addr >= PHYS_LIMIT || len > PHYS_LIMIT - addr)
+		return NULL;
+	if (paging_on && addr < PAGE_SIZE)
+		return NULL;
+	return (const void *)phys_ptr((uintptr_t)addr);
 }

@@ -7,6 +7,8 @@
 #include "kernel/panic.h"
 #include "kernel/console.h"
 #include "kernel/exit.h"
+#include "kernel/gdt.h"
+#include "kernel/paging.h"
 #include "kernel/x86.h"
 
 #define BACKTRACE_MAX 16
@@ -93,5 +95,31 @@ void panic_exception(const struct trapframe *tf)
 	kprintf("# CR0 0x%08x  CR2 0x%08x  CR3 0x%08x  CR4 0x%08x\n",
 		read_cr0(), read_cr2(), read_cr3(), read_cr4());
 	backtrace(tf->eip, tf->ebp);
+	exit_guest(EXIT_PANIC);
+}
+
+void panic_double_fault(void)
+{
+	const struct tss *t = gdt_interrupted_task();
+	const uint32_t cr2 = read_cr2();
+	const char *owner = paging_guard_owner(t->esp);
+
+	if (!owner)
+		owner = paging_guard_owner(cr2);
+	kprintf("Bail out! panic: CPU exception #DF double fault at EIP 0x%08x%s%s\n", t->eip,
+		owner ? ": stack overflow of " : "", owner ? owner : "");
+	kprintf("# vector 8 (#DF double fault), taken by a task gate on its own stack; the "
+		"registers are those the task switch saved\n");
+	if (owner)
+		kprintf("# ESP 0x%08x, CR2 0x%08x: in the guard page below the stack of %s\n",
+			t->esp, cr2, owner);
+	kprintf("# EIP 0x%08x  CS 0x%04x  EFLAGS 0x%08x\n", t->eip, t->cs, t->eflags);
+	kprintf("# EAX 0x%08x  EBX 0x%08x  ECX 0x%08x  EDX 0x%08x\n", t->eax, t->ebx, t->ecx,
+		t->edx);
+	kprintf("# ESI 0x%08x  EDI 0x%08x  EBP 0x%08x  ESP 0x%08x\n", t->esi, t->edi, t->ebp,
+		t->esp);
+	kprintf("# CR0 0x%08x  CR2 0x%08x  CR3 0x%08x  CR4 0x%08x\n",
+		read_cr0(), cr2, read_cr3(), read_cr4());      /* a task switch saves no CR3 */
+	backtrace(t->eip, t->ebp);
 	exit_guest(EXIT_PANIC);
 }

@@ -9,4 +9,8 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 /* A CPU exception: the full register dump of docs/report.md, then the panic status. */
 void panic_exception(const struct trapframe *tf) __attribute__((noreturn));
 
+/* The #DF task's code (kernel/gdt.c): the same dump, of the state the task switch saved, and
+ * the stack that overflowed when the fault was an overflow into a guard page. */
+void panic_double_fault(void) __attribute__((noreturn));
+
 #endif

@@ -15,6 +15,7 @@
 #include "sched/sched.h"
 
 #define IDT_GATE_INTR32 0x8e    /* present, ring 0, 32-bit interrupt gate: clears IF on entry */
+#define IDT_GATE_TASK   0x85    /* present, ring 0, task gate */
 #define VECTOR_GP       13      /* general protection */
 #define OPCODE_IN_EAX_DX 0xed   /* in eax, dx: one byte */
 
@@ -54,6 +55,11 @@ void idt_init(void)
 		idt[v].offset_hi = trap_vectors[v] >> 16;
 	}
 	__asm__ volatile("lidt %0" : : "m"(p));
+}
+
+void idt_set_task_gate(unsigned vector, uint16_t tss_selector)
+{
+	idt[vector] = (struct idt_gate){ .selector = tss_selector, .type_attr = IDT_GATE_TASK };
 }
 
 void trap(struct trapframe *tf)

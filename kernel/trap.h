@@ -20,8 +20,11 @@ struct trapframe {
 #define NR_ISA_IRQS     16
 #define FIRST_LOCAL_VECTOR (IRQ_VECTOR_BASE + NR_ISA_IRQS)  /* 48: vectors no ISA line owns */
 
-void gdt_init(void);
+#define VECTOR_DF       8       /* double fault */
+
 void idt_init(void);
+/* Make vector a task gate to the TSS at tss_selector (kernel/gdt.c: the double fault's). */
+void idt_set_task_gate(unsigned vector, uint16_t tss_selector);
 void trap(struct trapframe *tf);
 
 /*

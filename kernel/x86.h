@@ -92,6 +92,7 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 #define X86_CR0_PG  (1u << 31)
 #define X86_CR4_PSE (1u << 4)
 #define X86_EFLAGS_IF (1u << 9)
+#define X86_EFLAGS_ID (1u << 21)        /* software can flip it where CPUID exists */
 
 #define DEFINE_CR(n) \
 	static inline uint32_t read_cr##n(void) \
@@ -109,6 +110,11 @@ static inline uint32_t read_eflags(void)
 	uint32_t v;
 	__asm__ volatile("pushfl; popl %0" : "=r"(v));
 	return v;
+}
+
+static inline void write_eflags(uint32_t v)
+{
+	__asm__ volatile("pushl %0; popfl" : : "r"(v) : "memory", "cc");
 }
 
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }

@@ -1,14 +1,19 @@
 /* The scheduler; see sched.h for the policy. */
 #include "sched/sched.h"
+#include "kernel/paging.h"
 #include "sched/workload.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
+#include "kernel/report.h"
+#include "kernel/tick.h"
 #include "kernel/x86.h"
 
 #define TASK_STACK_SIZE 8192
 
 static struct task tasks[SCHED_MAX_TASKS];
-static uint8_t stacks[SCHED_MAX_TASKS][TASK_STACK_SIZE] __attribute__((aligned(16)));
+/* Each stack sits above a guard page (paging_guard): an overflow is a reported double fault. */
+static uint8_t stacks[SCHED_MAX_TASKS][PAGE_SIZE + TASK_STACK_SIZE]
+	__attribute__((aligned(PAGE_SIZE)));
 static unsigned ntasks;
 static struct task *current;
 static struct task *idle;
@@ -19,6 +24,19 @@ static volatile uint64_t backlog;       /* the tick clock's, after the latest ti
 static uint64_t steal_threshold;        /* STEAL_THRESHOLD_US in TSC cycles */
 static uint64_t steal_long_gap = UINT64_MAX;    /* a tick period in TSC cycles */
 static struct context *boot_ctx;        /* kmain, waiting in sched_run() for the end */
+
+/*
+ * The watchdog.  The run ends at a tick, so a tick source that stops (an emulator whose timer
+ * never fires, a route that goes nowhere) would leave the tasks spinning for ever.  The busy
+ * loops' probes add up the time the vCPU ran since the last tick, leaving out every step over
+ * the steal threshold: a host that stopped the VM has not silenced the device, whose ticks come
+ * when the VM runs again.  Past WATCHDOG_PERIODS periods and WATCHDOG_MIN_MS of that, the run
+ * ends with EXIT_DEVICE.  An idle task halted in hlt probes nothing: with no interrupt at all
+ * it waits for the harness's timeout.
+ */
+#define WATCHDOG_PERIODS        100
+#define WATCHDOG_MIN_MS         2000
+static uint64_t ran_since_tick, watchdog_cycles, last_probe;
 
 static uint64_t ticks;
 static uint64_t run_start_ref, run_cycles;
@@ -33,8 +51,9 @@ static void task_start(void);
 static void task_setup(struct task *t, const char *name, const struct task_spec *spec,
 		       void (*body)(struct task *), uint32_t weight)
 {
-	uint32_t *sp = (uint32_t *)(stacks[t - tasks] + TASK_STACK_SIZE);
+	uint32_t *sp = (uint32_t *)(stacks[t - tasks] + PAGE_SIZE + TASK_STACK_SIZE);
 
+	paging_guard(stacks[t - tasks], name);
 	t->name = name;
 	t->spec = spec;
 	t->body = body;
@@ -159,6 +178,7 @@ void sched_run(uint64_t duration_cycles)
 
 void sched_tick(uint64_t now_ref, uint64_t owed)
 {
+	ran_since_tick = 0;
 	if (!running)
 		return;
 	if (ticks++ == 0)
@@ -275,18 +295,41 @@ uint64_t sched_backlog(void)
 	return backlog;
 }
 
+static void watchdog(uint64_t now)
+{
+	const uint64_t d = now - last_probe;
+	const struct tick_state *ts = tick_state();
+
+	last_probe = now;
+	if (!running || !watchdog_cycles || d > steal_threshold ||
+	    (ran_since_tick += d) < watchdog_cycles)
+		return;
+	report_bail(EXIT_DEVICE, "watchdog: the %s tick source gave no tick in %llu ms of running "
+		    "time (%llu periods of %llu us) after %llu ticks",
+		    ts->src ? ts->src->name : "(none)",
+		    (unsigned long long)(ran_since_tick * 1000 / tsc_hz),
+		    (unsigned long long)(ran_since_tick / steal_long_gap),
+		    (unsigned long long)(steal_long_gap * 1000000 / tsc_hz),
+		    (unsigned long long)ts->count);
+}
+
 void sched_steal_probe(void)
 {
 	uint32_t flags = irq_save();
+	const uint64_t now = rdtsc();
 
-	steal_observe(&current->acct.steal, acct_cycles_now(&current->acct, rdtsc()),
+	steal_observe(&current->acct.steal, acct_cycles_now(&current->acct, now),
 		      steal_threshold, steal_long_gap);
+	watchdog(now);
 	irq_restore(flags);
 }
 
 void sched_set_tick_period(uint64_t cycles)
 {
+	const uint64_t floor = WATCHDOG_MIN_MS * tsc_hz / 1000;
+
 	steal_long_gap = cycles;
+	watchdog_cycles = WATCHDOG_PERIODS * cycles > floor ? WATCHDOG_PERIODS * cycles : floor;
 }
 
 uint64_t sched_stolen_cycles(void)

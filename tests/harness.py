@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import itertools
 import math
 import os
 import random
@@ -52,6 +53,7 @@ STATUS_NAMES = {
     1: "failed",
     2: "bad configuration",
     3: "panic",
+    4: "device failed",
     77: "skipped",
     124: "timeout",
     125: "no verdict",
@@ -66,7 +68,12 @@ DEBUG_EXIT_DEVICE = "isa-debug-exit,iobase=0xf4,iosize=0x04"
 # ICOUNT_ARGS: every clock derives from the instruction count and the RTC starts from a fixed
 # base (a leap day, a minute before midnight), so runs are deterministic and no tick is late.
 RTC_SLEW = ["-rtc", "driftfix=slew"]
-ICOUNT_ARGS = ["-icount", "shift=4,sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
+def icount_args(shift: int = 4) -> list:
+    """Deterministic mode with 2**shift ns an instruction (QEMU's -icount shift=)."""
+    return ["-icount", f"shift={shift},sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
+
+
+ICOUNT_ARGS = icount_args()
 
 # Timeouts live here so that the tests and scripts/run-guest agree.  A guest's clock follows the
 # host's under TCG, so a run takes about its configured duration; the rest is for QEMU, firmware,
@@ -1445,7 +1452,7 @@ class Guest:
         stderr = self._stderr.decode("utf-8", errors="replace")
         if self.start_error:
             stderr = self.start_error + "\n" + stderr
-        return Result(
+        result = Result(
             argv=list(self.argv),
             lines=all_lines[tap.offset:] if tap.offset is not None else [],
             all_lines=all_lines,
@@ -1458,6 +1465,24 @@ class Guest:
             started=self.started,
             duration=ended - self.started,
         )
+        keep_log(result)
+        return result
+
+
+_kept = itertools.count(1)
+
+
+def keep_log(result: Result) -> None:
+    """With TICKGUEST_LOG_DIR set, every run's command, status and whole serial output go to a
+    file there, numbered in order: a failure in a long series can then be read in full, not
+    only the tail its summary shows (scripts/loaded-make-test sets it)."""
+    where = os.environ.get("TICKGUEST_LOG_DIR")
+    if not where:
+        return
+    os.makedirs(where, exist_ok=True)
+    name = f"{next(_kept):04d}-{os.getpid()}-status{result.status}.log"
+    with open(os.path.join(where, name), "w") as f:
+        f.write(" ".join(result.argv) + "\n\n" + result.raw)
 
 
 def run(**kw) -> Result:
@@ -1515,10 +1540,10 @@ def check_consistent(result, status: int = None) -> list:
             problems.append("status 0 but nothing was tested (that is status 77)")
     elif status == 1 and not failed:
         problems.append("status 1 (failed) but no check is 'not ok'")
-    elif status in (2, 3) and not tap.bail_outs:
+    elif status in (2, 3, 4) and not tap.bail_outs:
         problems.append(f"status {status} without a 'Bail out!' line")
     elif status == 77 and (tested or failed):
         problems.append("status 77 (skipped) but some checks were not skipped")
-    if failed and status not in (1, 3, STATUS_TIMEOUT, STATUS_NO_VERDICT):
+    if failed and status not in (1, 3, 4, STATUS_TIMEOUT, STATUS_NO_VERDICT):
         problems.append(f"{len(failed)} 'not ok' checks but status {status}")
     return problems

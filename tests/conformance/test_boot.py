@@ -120,6 +120,7 @@ _CR2_RE = re.compile(r"\bCR2\b\s*[:=]?\s*(0x[0-9a-fA-F]+)", re.IGNORECASE)
     ("de", "divide error"),
     ("pf", "page fault"),
     ("gp", "general protection"),
+    ("stack", "double fault"),
 ])
 def test_panic(boot, fault, name):
     r = boot(f"fault={fault}")
@@ -135,6 +136,18 @@ def test_panic(boot, fault, name):
     if fault == "pf":
         assert cr2.group(1).lower() == "0x00000000", f"a null read faults at 0: {cr2.group(0)}"
     assert any("backtrace" in c.lower() for c in tap.comments), f"no backtrace:\n{dump}"
+    if fault == "stack":
+        # the overflow is named, with the stack it overflowed: kmain's, where fault= runs
+        assert "stack overflow of the boot code" in tap.bail_out, tap.bail_out
+
+
+def test_triple_fault_is_no_verdict(boot):
+    """An IDT of limit 0 leaves the CPU no gate to reach, so it shuts down: QEMU (-no-reboot)
+    exits with no `# exit:` line, and the harness calls that "no verdict", not a pass."""
+    r = boot("fault=triple")
+    assert r.status == harness.STATUS_NO_VERDICT, r.summary()
+    assert r.tap.exit_line is None and r.tap.bail_outs == [], r.summary()
+    assert any("provoking triple" in c for c in r.tap.comments), r.summary()
 
 
 def test_iso_boot_matches_elf(iso, default_run):

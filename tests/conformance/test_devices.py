@@ -106,19 +106,19 @@ def test_every_tick_source_drives_the_accounting(kernel, timer, irq):
     assert all(t.ok for t in lines.tasks(r, lines.STEAL_AWARE).values()), r.summary()
 
 
-# Deterministic mode: every clock follows the instruction count, with a fixed RTC base.
-ICOUNT_ARGS = ["-icount", "shift=4,sleep=off", "-rtc", "base=2024-02-29T23:59:58,clock=vm"]
 # The RTC's periodic rates: rate select 3 to 15 of register A (MC146818), 8192 Hz down to 2 Hz.
 RTC_RATES_HZ = [32768 >> (rs - 1) for rs in range(3, 16)]
 
 
-def test_device_interrupt_counts_are_exact_under_icount(kernel):
+# Deterministic mode at three speeds: 4, 16 and 64 ns an instruction (harness.icount_args).
+@pytest.mark.parametrize("shift", [2, 4, 6])
+def test_device_interrupt_counts_are_exact_under_icount(kernel, shift):
     """Under -icount no tick is ever late, so none is merged: every periodic check's raw
     interrupt count over its window must be exactly what the window holds (100 Hz over 50
     periods: 50), for the PIT in modes 2 and 3 and for the RTC's periodic interrupt; the HPET's
     periods, counted deadline to deadline, are those of its window."""
     r = harness.run(kernel=kernel, cmdline="suite=devices", machine="pc", accel="tcg",
-                    extra_args=ICOUNT_ARGS, timeout=10 * harness.timeout_for())
+                    extra_args=harness.icount_args(shift), timeout=10 * harness.timeout_for())
     assert_passed(r)
     pit = {}
     for t in r.tap.tests:
