@@ -155,8 +155,9 @@ void claim_close(void)
 
 /* ---- one-shot timers ---- */
 
-static volatile unsigned shot_irqs;
+static volatile unsigned shot_irqs, shot_foreign;
 static volatile uint64_t shot_first;
+static bool (*shot_due)(void);          /* the plan's, for shot_handler() */
 
 void shot_interrupt(uint64_t tsc)
 {
@@ -164,12 +165,20 @@ void shot_interrupt(uint64_t tsc)
 		shot_first = tsc;
 }
 
+void shot_interrupt_by(uint64_t tsc, bool raised)
+{
+	if (raised)
+		shot_interrupt(tsc);
+	else
+		shot_foreign++;
+}
+
 void shot_handler(struct trapframe *tf)
 {
 	uint64_t now = rdtsc();
 
 	(void)tf;
-	shot_interrupt(now);
+	shot_interrupt_by(now, !shot_due || shot_due());
 }
 
 /* With interrupts on, wait until the TSC passes end or `irqs` interrupts came, probing. */
@@ -186,6 +195,7 @@ void shot_fire(const struct shot_plan *p, struct shot *s)
 	static bool missed;     /* the previous shot's wait ended with no interrupt, or robbed */
 
 	*s = (struct shot){ .suspect = missed };
+	shot_due = p->due;
 	for (unsigned tries = 1;; tries++) {
 		/* An interrupt already pending was raised before this shot was armed, so it is not
 		 * the shot's: take it here, uncounted, rather than at the sti after the arm. */
@@ -193,6 +203,7 @@ void shot_fire(const struct shot_plan *p, struct shot *s)
 		cpu_relax();
 		cli();
 		shot_irqs = 0;
+		shot_foreign = 0;
 		s->before = rdtsc();
 		if (p->arm(p->ctx) == 0)
 			break;
@@ -221,6 +232,7 @@ void shot_fire(const struct shot_plan *p, struct shot *s)
 	}
 	cli();
 	s->irqs = shot_irqs;
+	s->foreign = shot_foreign;
 	s->fired = shot_first;
 	missed = !s->irqs || s->after_wait || s->steal.gaps;
 }
@@ -246,6 +258,7 @@ void shot_series_fire(const struct shot_plan *p, unsigned wanted, uint64_t early
 			break;                  /* a device that never arms: no point in more */
 		}
 		r->armed++;
+		r->foreign += s.foreign;
 		clean = s.steal.gaps == 0 &&
 			!(s.suspect && (s.irqs > 1 || (s.irqs && s.fired < s.before + early_by)));
 		/* a second interrupt in a robbed wait is the host's as much as a late first */
@@ -316,6 +329,7 @@ void shot_series_yaml(const struct shot_series *r)
 	report_yaml_u64("early", r->early);
 	report_yaml_u64("extra_interrupts", r->extra);
 	report_yaml_u64("arm_retries", r->retries);
+	report_yaml_u64("not_raised_by_device", r->foreign);
 	if (r->refused)
 		report_yaml_u64("refused", r->refused);
 	if (r->after_wait)

@@ -129,6 +129,7 @@ struct shot {
 	uint64_t before, after;         /* the TSC around the arm that took */
 	uint64_t fired;                 /* the handler's TSC at the first interrupt */
 	unsigned irqs;                  /* interrupts in the wait and the quiet time after */
+	unsigned foreign;               /* of the interrupts, those the device had not raised */
 	bool after_wait;                /* the first came only in the drain after the wait */
 	/* A refused arm in this shot, or a wait in the one before that was missed or robbed:
 	 * a deadline that may still have an interrupt on its way from QEMU's main loop, which
@@ -152,10 +153,19 @@ struct shot_plan {
 	void *ctx;
 	uint64_t wait;                  /* TSC cycles to wait for the interrupt before giving up */
 	uint64_t quiet;                 /* then this long for a second one that must not come */
+	/* tick_source.oneshot_due for shot_handler(), or NULL: every interrupt is the shot's */
+	bool (*due)(void);
 };
 
 void shot_fire(const struct shot_plan *p, struct shot *s);
 void shot_interrupt(uint64_t tsc);
+/*
+ * The same, from a handler that asked the device whether its shot had come due
+ * (tick_source.oneshot_due): an interrupt while it had not was not raised by this shot (an
+ * edge left over from before the arm, or one the emulator raised on the line by itself), so
+ * it is counted apart, as not the device's, and neither fires the shot nor doubles it.
+ */
+void shot_interrupt_by(uint64_t tsc, bool raised);
 /* The whole handler, for a device whose interrupt needs no acknowledging but the EOI. */
 struct trapframe;
 void shot_handler(struct trapframe *tf);
@@ -171,6 +181,7 @@ void shot_handler(struct trapframe *tf);
 struct shot_series {
 	unsigned wanted, armed, clean, robbed, fired_once, extra, early, retries, refused;
 	unsigned after_wait;            /* shots that fired only after their wait, disarmed */
+	unsigned foreign;               /* interrupts taken while the device's shot was not due */
 	int64_t lat_min_ns, lat_med_ns, lat_max_ns;     /* handler after the latest due moment */
 	struct window_steal worst;      /* the robbed shot with the longest step */
 };

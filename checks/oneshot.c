@@ -27,11 +27,13 @@ static const struct tick_source *src;
 static void interrupt(struct trapframe *tf)
 {
 	uint64_t now = rdtsc();
+	/* asked before the ack, which may clear what says the shot came due */
+	bool raised = !src->oneshot_due || src->oneshot_due();
 
 	(void)tf;
 	if (src->ack)
 		(void)src->ack();
-	shot_interrupt(now);
+	shot_interrupt_by(now, raised);
 }
 
 static int arm(void *why)

@@ -288,7 +288,7 @@ static void check_oneshot(void)
 	unsigned out_low = 0;
 	struct shot_plan plan = {
 		.arm = shot_arm, .disarm = shot_disarm, .ctx = &out_low, .wait = tsc_from_ms(SHOT_WAIT_MS),
-		.quiet = 2 * delay,
+		.quiet = 2 * delay, .due = pit_tick_source.oneshot_due,
 	};
 	struct shot_series r;
 	struct claim c;

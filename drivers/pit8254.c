@@ -204,6 +204,15 @@ static int pit_arm_oneshot(uint64_t delay_ns, char *why, size_t whylen)
 	return 0;
 }
 
+/* Mode 0's OUT goes high at the terminal count and stays high: the read-back status says so. */
+static bool pit_oneshot_due(void)
+{
+	struct pit_status st;
+
+	(void)pit_ch0_read_back(&st);
+	return st.output;
+}
+
 const struct tick_source pit_tick_source = {
 	.name = "pit",
 	.irq = PIT_IRQ,
@@ -214,6 +223,7 @@ const struct tick_source pit_tick_source = {
 	.period_ps = pit_period_ps,
 	.describe = pit_describe,
 	.arm_oneshot = pit_arm_oneshot,
+	.oneshot_due = pit_oneshot_due,
 };
 
 /* ---- channel 2: timing an interval by polling OUT through port 0x61 ---- */

@@ -62,6 +62,15 @@ struct tick_source {
 	 * TICK_ONESHOT_ARM_TRIES times in all.
 	 */
 	int (*arm_oneshot)(uint64_t delay_ns, char *why, size_t whylen);
+	/*
+	 * TICK_CAP_ONESHOT, optional: whether the armed shot has come due by the device's own
+	 * output, where the interrupt is that output: the PIT's IRQ 0 is its OUT pin's rising
+	 * edge, so an interrupt taken while OUT is low was not raised by the shot (an edge left
+	 * from before the arm, or one the emulator put on the line).  NULL where an interrupt
+	 * before the device's own deadline could be the device's fault: the HPET and the local
+	 * APIC raise theirs from a comparator, and their checks call that early.
+	 */
+	bool (*oneshot_due)(void);
 };
 
 struct refclock {
