@@ -58,7 +58,8 @@ uint32_t pit_clocks_since_rise(enum pit_mode mode, uint32_t divisor, uint16_t co
 
 /*
  * Count `counts` PIT input clocks on channel 2 and measure them with the TSC.  Returns false
- * if channel 2's output never went high (no PIT).  *tsc_delta may be longer than the window by
+ * if channel 2's output, read through port 0x61, never went low and then high (no PIT, or no
+ * port 0x61).  *tsc_delta may be longer than the window by
  * up to *uncertainty cycles: the widths of the TSC brackets around its start and its end.
  */
 bool pit_ch2_measure_tsc(uint16_t counts, uint64_t *tsc_delta, uint64_t *uncertainty);

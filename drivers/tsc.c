@@ -131,7 +131,8 @@ static bool measure(struct tsc_estimate *e, window_fn window, struct refclock *c
 static void measure_pit(struct tsc_estimate *e)
 {
 	if (!measure(e, pit_window, 0, PIT_HZ))
-		ksnprintf(e->why, sizeof(e->why), "PIT channel 2 never counted down: no 8254");
+		ksnprintf(e->why, sizeof(e->why), "PIT channel 2's OUT (port 0x61 bit 5) never "
+			  "went low, then high: no 8254 there");
 }
 
 static void measure_counter(struct tsc_estimate *e, struct refclock *c, const char *absent)
