@@ -79,6 +79,27 @@ void panic(const char *fmt, ...)
 	exit_guest(EXIT_PANIC);
 }
 
+/*
+ * IA32_EFER, for the dump: a #GP on the CR0 write that turns paging on is architectural when
+ * EFER.LME is set and CR4.PAE clear (SDM vol. 3, 4.1.2), which only a hypervisor can have done
+ * to a guest that never writes EFER.  The MSR exists where CPUID 0x80000001 reports long mode,
+ * NX or SYSCALL; elsewhere reading it would fault again.
+ */
+#define MSR_IA32_EFER           0xc0000080u
+#define CPUID_EXT_EDX_EFER      ((1u << 11) | (1u << 20) | (1u << 29))
+
+static void efer_line(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(0x80000000u, 0, &a, &b, &c, &d);
+	if (a < 0x80000001u)
+		return;
+	cpuid(0x80000001u, 0, &a, &b, &c, &d);
+	if (d & CPUID_EXT_EDX_EFER)
+		kprintf("# EFER 0x%016llx\n", (unsigned long long)rdmsr(MSR_IA32_EFER));
+}
+
 void panic_exception(const struct trapframe *tf)
 {
 	const char *name = exception_names[tf->vector];
@@ -94,6 +115,7 @@ void panic_exception(const struct trapframe *tf)
 		tf->esi, tf->edi, tf->ebp, trapframe_esp(tf));
 	kprintf("# CR0 0x%08x  CR2 0x%08x  CR3 0x%08x  CR4 0x%08x\n",
 		read_cr0(), read_cr2(), read_cr3(), read_cr4());
+	efer_line();
 	backtrace(tf->eip, tf->ebp);
 	exit_guest(EXIT_PANIC);
 }

@@ -127,6 +127,26 @@ def kvm_available() -> tuple[bool, str]:
     return True, "/dev/kvm opens read-write"
 
 
+_kvm_runs: dict = {}
+
+
+def kvm_runs_guest(kernel) -> tuple[bool, str]:
+    """Whether KVM here runs the guest to a verdict: kvm_available(), then one short boot.  On
+    the nested kvm-pvm hosts of this project the guest takes #GP on the CR0 write that turns
+    paging on, with EFER 0 and CR4.PAE clear: a valid write (docs/platforms.md), so the reason
+    names the host.  Asked once per kernel."""
+    if kernel in _kvm_runs:
+        return _kvm_runs[kernel]
+    ok, why = kvm_available()
+    if ok:
+        r = run(kernel=kernel, cmdline="suite=accounting duration=1s", accel="kvm", timeout=60)
+        ok = r.status in (0, 1)
+        why = "KVM runs the guest" if ok else \
+            f"KVM here does not run the guest: {r.tap.bail_out or status_name(r.status)}"
+    _kvm_runs[kernel] = (ok, why)
+    return ok, why
+
+
 # --------------------------------------------------------------------------------------------
 # Serial text
 

@@ -72,3 +72,13 @@ def test_qemu_system_i386(kernel):
     r = harness.run(kernel=kernel, cmdline=SHORT, accel="tcg", qemu="qemu-system-i386")
     assert r.status in (0, 1) and r.tap.exit_line is not None, r.summary()
     assert harness.check_consistent(r) == [], r.summary()
+
+
+def test_kvm_when_it_can(kernel):
+    """KVM is optional: where it runs the guest, the default run passes under it; where it
+    cannot (the nested hosts here: #GP on enabling paging), the test says why and skips."""
+    ok, why = harness.kvm_runs_guest(kernel)
+    if not ok:
+        pytest.skip(why)
+    r = harness.run(kernel=kernel, accel="kvm")
+    assert r.status == 0, r.summary()
