@@ -78,6 +78,7 @@ static void allowance_yaml(void)
 	yaml_ms("allowance_ms", tab->run.allowance_ns);
 	yaml_ms("allowance_interrupts_ms", (int64_t)tab->irq_ns);
 	yaml_ms("allowance_untaken_ms", tab->untaken_ns);
+	yaml_ms("allowance_console_ms", tab->woken_ns);
 	yaml_ms("allowance_edge_ms", (int64_t)acct_table_period_ns(tab));
 }
 

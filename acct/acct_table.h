@@ -20,6 +20,7 @@ struct acct_table {
 	struct acct_run run;
 	uint64_t irq_ns;
 	int64_t untaken_ns;             /* left in the ledger at the end */
+	int64_t woken_ns;               /* the console task's exact time (acct_table.c) */
 	int64_t stolen_ns;              /* all the probes saw */
 	/* The stolen time each method is known not to remove (acct_report.c says why), and its
 	 * parts: steal in gaps shorter than a tick, gaps of a tick or more, catch-up ticks not on
