@@ -58,6 +58,7 @@ enum fault_kind {
 	FAULT_GP,       /* general protection: load a bad segment selector */
 	FAULT_STACK,    /* stack overflow into the guard page: a double fault */
 	FAULT_TRIPLE,   /* an IDT of limit 0: the CPU shuts down, no verdict can be printed */
+	FAULT_TICK,     /* the tick's interrupt masked once it runs: the watchdog ends the run */
 };
 
 /* The device that ticks (timer=) and how its interrupt is routed (irq=). */

@@ -21,6 +21,7 @@ _Static_assert(sizeof(enum fault_kind) == 4 && sizeof(enum timer_kind) == 4 &&
 static const char *const fault_names[] = {
 	[FAULT_NONE] = "none", [FAULT_UD] = "ud", [FAULT_DE] = "de", [FAULT_PF] = "pf",
 	[FAULT_GP] = "gp", [FAULT_STACK] = "stack", [FAULT_TRIPLE] = "triple",
+	[FAULT_TICK] = "tick",
 };
 
 static const char *const timer_names[] = {
@@ -73,7 +74,7 @@ const struct config_key config_keys[KEY_COUNT] = {
 	},
 	/* "none" and "default" are what the key's absence is called, not values to give. */
 	[KEY_FAULT] = WORD_KEY(fault, 0, .min = FAULT_UD, .def = FAULT_NONE,
-			       .help = "the CPU exception to raise"),
+			       .help = "the fault to provoke"),
 	[KEY_TIMER] = WORD_KEY(timer, 0, .def = TIMER_PIT,
 			       .help = "the device that ticks"),
 	[KEY_IRQ] = WORD_KEY(irq, 0, .min = IRQ_ROUTE_PIC, .def = IRQ_ROUTE_DEFAULT,

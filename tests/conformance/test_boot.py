@@ -141,6 +141,16 @@ def test_panic(boot, fault, name):
         assert "stack overflow of the boot code" in tap.bail_out, tap.bail_out
 
 
+def test_watchdog_ends_a_run_whose_tick_is_silent(boot):
+    """fault=tick masks the tick's line once it runs: the run would end at a tick that never
+    comes, so the watchdog must end it, in seconds, with status 4 and the device named."""
+    r = boot("fault=tick")
+    assert_report(r, 4)
+    assert r.tap.bail_out.startswith("watchdog: the pit tick source gave no tick in"), \
+        r.summary()
+    assert r.duration < 30, r.summary()
+
+
 def test_triple_fault_is_no_verdict(boot):
     """An IDT of limit 0 leaves the CPU no gate to reach, so it shuts down: QEMU (-no-reboot)
     exits with no `# exit:` line, and the harness calls that "no verdict", not a pass."""

@@ -121,13 +121,14 @@ static void test_words(void **state)
 		OK("fault=gp", fault, FAULT_GP),
 		OK("fault=stack", fault, FAULT_STACK),
 		OK("fault=triple", fault, FAULT_TRIPLE),
+		OK("fault=tick", fault, FAULT_TICK),
 	};
 	static const struct exact_case exact[] = {
 		{ "lostticks=drop", "lostticks=drop: 'drop' is unknown; lostticks takes ignore or compensate (what tick time does about merged ticks)" },
 		{ "sponge=on", "sponge=on: 'on' is unknown; sponge takes off, run or charge (who is charged for catch-up ticks)" },
 		{ "idle=hlt", "idle=hlt: 'hlt' is unknown; idle takes halt or poll (what the idle task does)" },
 		{ "clock=pit", "clock=pit: 'pit' is unknown; clock takes tsc, pmtimer or hpet (what tick time is compared with)" },
-		{ "fault=xx", "fault=xx: 'xx' is unknown; fault takes ud, de, pf, gp, stack or triple (the CPU exception to raise)" },
+		{ "fault=xx", "fault=xx: 'xx' is unknown; fault takes ud, de, pf, gp, stack, triple or tick (the fault to provoke)" },
 	};
 	static const struct bad_case bad[] = {
 		{ "suite=fast", NULL, { "'fast' is unknown", "suite takes all, devices or accounting" } },
@@ -151,7 +152,7 @@ static void test_words(void **state)
 		{ "clock=tsc clock=hpet", "clock=hpet", { "clock is already set" } },
 		{ "fault=UD", NULL, { "'UD' is unknown" } },
 		{ "fault=none", NULL, { "'none' is unknown" } },
-		{ "fault=", NULL, { "empty value", "fault takes ud, de, pf, gp, stack or triple" } },
+		{ "fault=", NULL, { "empty value", "fault takes ud, de, pf, gp, stack, triple or tick" } },
 		{ "fault=udx", NULL, { "is unknown" } },
 	};
 	const struct name_case names[] = {
