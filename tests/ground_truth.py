@@ -34,12 +34,16 @@ ROUNDING_MS = 1
 
 
 def upper_ms(g, r, stretches) -> float:
-    """The most stolen time the guest can have seen, its run held by stretches (host time)."""
+    """The most stolen time the guest can have seen, its run held by stretches (host time):
+    the vCPU thread's time off the CPU, and the time the host's own hypervisor took from the
+    host's CPUs (these hosts are virtual machines), with the probes' and the samples'
+    granularity."""
     stolen = lines.stolen_ms(r)
     gaps, threshold_us = lines.steal_gaps(r)
     tsc_ppm = float(r.tap.test("TSC calibration").yaml["tsc_bound_ppm"])
     off_cpu = sum(g.vcpu_off_cpu_s(a, b) for a, b in stretches) * 1000
-    return off_cpu + gaps * threshold_us / 1000 + \
+    host_steal = sum(g.host_steal_s(a, b) for a, b in stretches) * 1000
+    return off_cpu + host_steal + gaps * threshold_us / 1000 + \
         len(stretches) * harness.host_tick_s() * 1000 + stolen * tsc_ppm / 1e6
 
 

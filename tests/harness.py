@@ -730,6 +730,22 @@ VCPU_SAMPLE_PERIOD_S = 0.01  # sample_vcpu's period
 _VCPU_NAME_RE = re.compile(r"^CPU (\d+)/(?:TCG|KVM)$")
 
 
+def host_steal_ticks() -> tuple:
+    """(steal, cpus): the host's own stolen time so far, summed over its CPUs, in USER_HZ
+    ticks (/proc/stat's eighth column), and how many CPUs the sum is over.  The host is itself
+    a virtual machine here: while its hypervisor holds one of its vCPUs the guest's clock goes
+    on, and whether the host's scheduler leaves that time out of a thread's on-CPU figure
+    depends on its kernel (paravirtual steal accounting), so an upper bound adds it either way.
+    (0, 0) where /proc/stat has no steal."""
+    try:
+        with open("/proc/stat") as f:
+            rows = [line.split() for line in f if re.match(r"cpu\d+ ", line)]
+    except OSError:
+        return 0, 0
+    rows = [r for r in rows if len(r) > 8]
+    return sum(int(r[8]) for r in rows), len(rows)
+
+
 def host_tick_s() -> float:
     """The host kernel's scheduler tick, from its build configuration (CONFIG_HZ), or 10 ms,
     the longest Linux offers (HZ=100), when that cannot be read.  /proc brings a running
@@ -864,6 +880,8 @@ class Guest:
         # same reads.
         self.vcpu_samples: list = []
         self.thread_samples: list = []
+        # (host time, the host's own steal in USER_HZ ticks over all its CPUs), same cadence
+        self.host_steal_samples: list = []
 
     # -- life cycle
 
@@ -1230,6 +1248,7 @@ class Guest:
             if name is not None:
                 self.vcpu_samples.append((t, *times[name]))
                 self.thread_samples.append((t, times))
+                self.host_steal_samples.append((t, host_steal_ticks()[0]))
             self._ended.wait(VCPU_SAMPLE_PERIOD_S)
 
     @staticmethod
@@ -1299,6 +1318,19 @@ class Guest:
         does not wait."""
         a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
         return max(0, b[2] - a[2]) / 1e9
+
+    def host_steal_s(self, t0: float, t1: float) -> float:
+        """An upper bound on the time the host's own hypervisor took from the host's CPUs
+        between t0 and t1 (host_steal_ticks), from the samples that bracket the window: the
+        growth of the sum, plus a tick per CPU, since each counter is its CPU's stolen time
+        rounded down to whole ticks (so a window that moved it by d held less than d + 1).
+        0 where the host reports no steal at all.  Needs sample_vcpu=True."""
+        if not self.host_steal_samples:
+            return 0.0
+        a, b = self._bracket(list(self.host_steal_samples), t0, t1)
+        _, cpus = host_steal_ticks()
+        hz = os.sysconf("SC_CLK_TCK")
+        return (max(0, b[1] - a[1]) + cpus) / hz if b[1] or a[1] else 0.0
 
     def vcpu_bracket_margin_s(self, t0: float, t1: float) -> float:
         """How far the vCPU samples that bracket [t0, t1] reach outside it, both ends together:

@@ -329,3 +329,19 @@ def test_lines_matching_gives_the_time_and_the_match():
     got = g.lines_matching(r"(\d+) ms stolen")
     assert [(t, m.group(1)) for t, m in got] == [(2.0, "5")]
     assert g.lines_matching("nothing") == []
+
+
+def test_host_steal_bound_brackets_and_rounds_up(monkeypatch):
+    """The host's own steal over a window: the bracketing samples' growth plus a tick per
+    CPU (each counter is rounded down to whole ticks), and nothing where the host has none."""
+    g = Guest(kernel="unused.elf")
+    monkeypatch.setattr(harness, "host_steal_ticks", lambda: (0, 2))
+    monkeypatch.setattr(harness.os, "sysconf", lambda name: 100)
+    g.host_steal_samples = [(10.0, 300), (10.5, 300), (11.0, 304), (11.5, 310)]
+    assert g.host_steal_s(10.5, 11.0) == pytest.approx((4 + 2) / 100)
+    # between samples: widened to the bracket 10.0 .. 11.5
+    assert g.host_steal_s(10.2, 11.2) == pytest.approx((10 + 2) / 100)
+    g.host_steal_samples = [(10.0, 0), (11.0, 0)]
+    assert g.host_steal_s(10.0, 11.0) == 0.0
+    g.host_steal_samples = []
+    assert g.host_steal_s(10.0, 11.0) == 0.0
