@@ -140,8 +140,6 @@ static void estimates_banner(const struct tsc_calibration *cal)
 /* After refclocks_init(): the PM timer and the HPET are two of the clocks measured against. */
 static void calibrate(struct tsc_calibration *cal)
 {
-	if (!tsc_present())
-		report_bail(EXIT_PANIC, "no TSC (CPUID.01H:EDX.TSC = 0); tickguest needs one");
 	if (!tsc_calibrate(cal, pmtimer_why, hpet_why))
 		report_bail(EXIT_DEVICE, "no clock to calibrate the TSC against: %s; %s; %s",
 			    cal->est[TSC_SRC_PIT].why, cal->est[TSC_SRC_PMTIMER].why,
