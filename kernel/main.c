@@ -247,6 +247,33 @@ static struct refclock *choose_tick_reference(void)
 	return &tsc_refclock;
 }
 
+/*
+ * The CMOS clock's time of day beside the TSC, at the run's start and end: a host that
+ * deschedules the VM can tell from the two pairs whether the guest's time of day went on
+ * through it (QEMU's RTC follows the host's clock by default) while the TSC stopped, or the
+ * other way round.  Whole seconds only: the chip counts no finer.
+ */
+static void note_time_of_day(const char *when)
+{
+	const uint64_t tsc_us = tsc_ns(rdtsc()) / 1000;
+	const char *why = NULL;
+	struct rtc_tod t;
+	char b[24];
+
+	if (!rtc_present(&why)) {
+		report_note("time of day at the run's %s: no RTC (%s)", when, why);
+		return;
+	}
+	if (!rtc_read_tod(&t)) {
+		report_note("time of day at the run's %s: unreadable (no steady reading, or one "
+			    "that does not decode to a date)", when);
+		return;
+	}
+	report_note("time of day at the run's %s: %04u-%02u-%02u %02u:%02u:%02u at tsc %s s", when,
+		    t.year, t.month, t.day, t.hour, t.minute, t.second,
+		    fmt_fixed(b, sizeof(b), (int64_t)tsc_us, 6));
+}
+
 /* The workload on the chosen tick source, and the checks of the tick and the accounting. */
 static void accounting_run(const struct tsc_calibration *cal)
 {
@@ -284,6 +311,7 @@ static void accounting_run(const struct tsc_calibration *cal)
 		      ref->name, config_lostticks_name(cfg.lostticks),
 		      config_sponge_name(cfg.sponge), config_idle_name(cfg.idle),
 		      cfg.stats_us ? "on" : "off");
+	note_time_of_day("start");
 	report_note("running %u tasks for %llu ms", cfg.ntasks,
 		    (unsigned long long)(cfg.duration_us / 1000));
 
@@ -294,6 +322,7 @@ static void accounting_run(const struct tsc_calibration *cal)
 	irq_chip()->mask_all();
 	/* what the console task had not written yet, before the checks */
 	console_flush_queued();
+	note_time_of_day("end");
 }
 
 void kmain(uint32_t magic, uint32_t info_addr)
