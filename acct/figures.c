@@ -17,20 +17,18 @@ uint64_t acct_base_ns(const struct acct_run *run, uint64_t irq_ns)
 	return span > irq_ns ? span - irq_ns : 0;
 }
 
-static int64_t abs64(int64_t x)
-{
-	return x < 0 ? -x : x;
-}
-
 /* x * num / den for a time x in ns (0 for a negative one, or no den) */
 static int64_t scale(int64_t x, uint64_t num, uint64_t den)
 {
 	return den && x > 0 ? (int64_t)muldiv64((uint64_t)x, num, den) : 0;
 }
 
+/* Within the interval and the allowance; below true time, also within the unsampled share. */
 static bool inside(int64_t share_ppm, const struct acct_row *r)
 {
-	return abs64(share_ppm - r->true_ppm) <= r->interval.half_ppm + r->allowance_ppm;
+	int64_t d = share_ppm - r->true_ppm, bound = r->interval.half_ppm + r->allowance_ppm;
+
+	return d <= bound && -d <= bound + r->unsampled_ppm;
 }
 
 void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
@@ -54,6 +52,8 @@ void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
 			       share_ppm((uint64_t)out->steal_aware_ns, span_ns) : 0;
 	binom_interval99(out->true_ppm, run->n, &out->interval);
 	out->allowance_ppm = share_ppm((uint64_t)(run->allowance_ns > 0 ? run->allowance_ns : 0),
+				       run->base_ns);
+	out->unsampled_ppm = share_ppm((uint64_t)(run->unsampled_ns > 0 ? run->unsampled_ns : 0),
 				       run->base_ns);
 	out->sampled_inside = inside(out->sampled_ppm, out);
 	out->steal_aware_inside = inside(out->steal_aware_ppm, out);
@@ -80,5 +80,7 @@ void acct_steal_share(int64_t charged_ns, int64_t true_ns, int64_t stolen_ns, bo
 	out->share_ppm = stolen_ns > 0 ? out->excess_ns * PPM / stolen_ns : 0;
 	out->bound_ppm = stolen_ns > 0 ? out->bound_ns * PPM / stolen_ns : 0;
 	out->judged = stolen_ns > out->bound_ns;
-	out->inside = abs64(out->excess_ns) <= out->bound_ns;
+	out->inside = out->excess_ns <= out->bound_ns &&
+		      -out->excess_ns <= out->bound_ns + (sampled && run->unsampled_ns > 0 ?
+							  run->unsampled_ns : 0);
 }

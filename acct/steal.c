@@ -57,6 +57,7 @@ uint64_t steal_ledger_tick(struct steal_ledger *l, uint64_t seen_total,
 	keep = min_u64(l->reserved, t->lost * l->period);
 	l->reserved -= keep;
 	l->dropped += keep;
+	l->unseen_lost += t->lost * l->period - keep;
 	if (l->reserved > room) {               /* the backlog was paid down: release */
 		l->carry += l->reserved - room;
 		l->reserved = room;

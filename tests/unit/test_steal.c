@@ -204,6 +204,7 @@ static void test_ledger_drops_steal_of_lost_ticks(void **state)
 	assert_int_equal(tick(l, 300 * MS, 29, 0, 290 * MS), 2 * MS);     /* behind */
 	assert_int_equal(tick(l, 300 * MS, 0, 29, 0), 0);                 /* judged lost */
 	assert_int_equal(l->dropped, 29ull * P);
+	assert_int_equal(l->unseen_lost, 0);
 	assert_int_equal(steal_ledger_untaken(l), 0);
 	assert_int_equal(tick(l, 300 * MS, 0, 0, 0), 0);
 	assert_int_equal(l->taken, P);
@@ -249,6 +250,8 @@ static void test_ledger_drops_no_more_than_it_holds(void **state)
 	assert_int_equal(tick(l, 50 * MS, 0, 29, 0), 0);
 	assert_int_equal(l->dropped, 50 * MS);
 	assert_int_equal(steal_ledger_untaken(l), 0);
+	/* the rest of the 29 periods ran with no tick: the vCPU had them, unsampled */
+	assert_int_equal(l->unseen_lost, 29ull * P - 50 * MS);
 }
 
 int main(void)
