@@ -870,6 +870,10 @@ class Guest:
         self.pause_plan: Optional[list] = None     # (offset_s, length_s), as the schedule gave
         self.pause_origin: Optional[float] = None  # stamp of the line the schedule started at
         self.pauses: list = []                     # (start, end) of every pause applied
+        # (stop sent, stop done, resume sent, resume done) of each: the VM stopped somewhere
+        # in the first two and ran again somewhere in the last two, however long QEMU or a
+        # busy host took to act on them
+        self.pause_brackets: list = []
         self.pause_error: Optional[BaseException] = None
         self._pause_error_reported = False
         # What run_host_steal was given, and its thread's failure if it had one.
@@ -1139,6 +1143,7 @@ class Guest:
     def _pause_once(self, end: float, method: str) -> bool:
         """One pause until monotonic time end; returns whether QEMU is still there."""
         held = None
+        sent = time.monotonic()
         try:
             if not self._stop_vm(method):
                 return False
@@ -1151,6 +1156,7 @@ class Guest:
             self._resume_vm(method)
             if held is not None:
                 self.pauses.append((held, released))
+                self.pause_brackets.append((sent, held, released, time.monotonic()))
         return not self._ended.is_set()
 
     def _stop_vm(self, method: str) -> bool:

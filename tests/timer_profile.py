@@ -112,8 +112,8 @@ def tsc_through(d: Deschedule) -> str:
 def tick_behaviour(d: Deschedule) -> str:
     """What the tick source did with the ticks of the stop (the backlog that opened at it).
 
-    ahead     tick time got a period or more ahead of the reference: the device delivered
-              ticks for time its reference never saw pass;
+    ahead     tick time got half the stop or more ahead of the reference: the device
+              delivered ticks for time its reference never saw pass;
     frozen    nothing owed at the stop: the tick source stopped with the clock it is measured
               by (or, like QEMU's RTC through a QMP stop, dropped the ticks of a time the
               reference never saw);
@@ -123,11 +123,13 @@ def tick_behaviour(d: Deschedule) -> str:
     lost      most owed ticks never delivered: the device merged them.
     """
     period_ms = 1000.0 / d.hz
-    if d.max_ahead_ms >= period_ms:
+    if d.max_ahead_ms >= 0.5 * d.pause_ms:
         return (f"ahead: tick time ran {d.max_ahead_ms:.0f} ms ahead of the reference "
                 f"({d.catchup} catch-up ticks)")
     if d.peak_ticks == 0:
-        return "frozen: nothing was owed at the stop"
+        ahead = (f" (tick time ran {d.max_ahead_ms:.0f} ms ahead at most)"
+                 if d.max_ahead_ms >= period_ms else "")
+        return "frozen: nothing was owed at the stop" + ahead
     if d.catchup > 0 and d.catchup >= d.lost:
         if d.closed_ms < period_ms:
             return f"storm: {d.catchup} owed ticks delivered within one period"

@@ -43,6 +43,22 @@ def exited_at(r):
     return r.started + r.duration
 
 
+def owed_by_the_host(g, c, p):
+    """How many catch-up ticks the host's own load can have caused: a tick is owed only after
+    QEMU's threads waited for the CPU a period (each backlog adds at most one for the part
+    periods at its ends), and each owed tick comes back as at most one catch-up tick."""
+    return g.runqueue_wait_s() * 1000 / p + c["backlogs"]
+
+
+def stopped_ms_bounds(g):
+    """The least and the most the VM can have been stopped, in ms, from the pause brackets:
+    each stop took effect between sending it and its reply, each resume between sending it
+    and its reply, so a busy host that is slow to answer widens the bracket, not the error."""
+    lo = sum(released - held for _, held, released, _ in g.pause_brackets)
+    hi = sum(acked - sent for sent, _, _, acked in g.pause_brackets)
+    return lo * 1000, hi * 1000
+
+
 def assert_pauses_as_planned(g):
     """Every planned pause was applied, none started before its time and none ended before
     its deadline: the thread sleeps to absolute times, and a sleep never ends early.  How much
@@ -98,22 +114,23 @@ def test_qmp_pauses_stop_the_tsc_but_not_the_rtc(kernel):
     n, p = len(g.pauses), lines.tick_period_ms(r)
     c = lines.tick_clock(r)
 
-    # No backlog: nothing was owed at the cont.  A tick delayed by the host can make a late
-    # tick with the next bunched behind it (a catch-up), and a resume may bunch one or two.
-    assert c["catchup_ticks"] <= 2 * n, c
+    # No backlog: nothing was owed at the cont.  A resume may bunch a tick or two, and the
+    # host's own load can delay ticks into a backlog and its catch-up.
+    assert c["catchup_ticks"] <= 2 * n + owed_by_the_host(g, c, p), (c, g.runqueue_wait_s())
     assert c["lost"] == 0, c
     # No stolen time from the pauses: only what the host took outside them.
     stolen = lines.stolen_ms(r)
     noise = ground_truth.upper_ms(g, r, ground_truth.run_stretch(r, g.pauses))
     assert stolen <= noise, (stolen, noise, paused_ms)
 
-    # Tick time ahead by the paused time: the RTC counts whole periods of host time, so the
-    # count is off by at most a period at each end of the run; the TSC stopped a little before
-    # the recorded start of each pause (QEMU stops, then replies) and ran again a little after
-    # its recorded end (the cont is sent after the stamp), a QMP round trip, well under 2 ms.
+    # Tick time ahead by the time the VM was stopped: the RTC counts whole periods of host
+    # time, so the count is off by at most a period at each end of the run.  The TSC stopped
+    # between sending "stop" and its reply, and ran again between sending "cont" and its
+    # reply: the stopped time lies between the brackets' inner and outer spans.
     ahead_ms = -c["behind_at_end_ms"]
-    assert abs(ahead_ms - paused_ms) <= 2 * p + 2 * n, (c, paused_ms)
-    assert c["max_ahead_ms"] >= paused_ms - 2 * p - 2 * n, (c, paused_ms)
+    lo, hi = stopped_ms_bounds(g)
+    assert lo - 2 * p <= ahead_ms <= hi + 2 * p, (c, lo, hi)
+    assert c["max_ahead_ms"] >= lo - 2 * p, (c, lo)
     # ... and the guest reports it, consistently with its exit status.
     assert not r.tap.test(CLOCK_CHECK).ok, r.summary()
     failed = [t.description for t in r.tap.failed()]
@@ -134,8 +151,9 @@ def test_qmp_pauses_are_invisible_with_the_rtc_on_the_vm_clock(kernel):
     assert_pauses_as_planned(g)
     n, p = len(g.pauses), lines.tick_period_ms(r)
     c = lines.tick_clock(r)
-    assert c["catchup_ticks"] <= 2 * n, c
-    assert c["ahead_ticks"] == 0 and c["lost"] == 0, c
+    assert c["catchup_ticks"] <= 2 * n + owed_by_the_host(g, c, p), (c, g.runqueue_wait_s())
+    # tick time never a period ahead (a tick classed ahead is a quarter early: checks/run.c)
+    assert c["max_ahead_ms"] < p and c["lost"] == 0, c
     assert abs(c["behind_at_end_ms"]) < p, c
     stolen = lines.stolen_ms(r)
     noise = ground_truth.upper_ms(g, r, ground_truth.run_stretch(r, g.pauses))

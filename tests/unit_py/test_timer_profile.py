@@ -78,6 +78,9 @@ def test_tick_behaviour_names_what_became_of_the_owed_ticks():
         "storm")
     assert tp.tick_behaviour(stop()).startswith("frozen")
     assert tp.tick_behaviour(stop(max_ahead_ms=3002.0)).startswith("ahead: tick time ran 3002")
+    # a tick or two ahead is not the stop's doing
+    said = tp.tick_behaviour(stop(max_ahead_ms=11.0))
+    assert said == "frozen: nothing was owed at the stop (tick time ran 11 ms ahead at most)"
 
 
 DEVICES = [
