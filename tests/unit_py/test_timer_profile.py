@@ -125,3 +125,17 @@ def test_presence_and_resolution_from_the_banner_and_the_checks():
     assert tp.resolution("pmtimer", banner) == "279 ns"
     assert tp.resolution("lapic", banner).startswith("1.000 ns")
     assert tp.resolution("hpet", {"hpet": "period 10000000 fs"}) == "10 ns"
+
+
+def test_the_command_documents_itself():
+    """scripts/timer-profile --help runs without booting anything and names its options."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "timer-profile"
+    out = subprocess.run([sys.executable, str(script), "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    for option in ("--machine", "--qemu-arg", "--bochs", "--sync", "--ips", "--output"):
+        assert option in out.stdout, out.stdout
