@@ -80,8 +80,8 @@ static void allowance_yaml(void)
 	yaml_ms("allowance_untaken_ms", tab->untaken_ns);
 	yaml_ms("allowance_console_ms", tab->woken_ns);
 	yaml_ms("allowance_edge_ms", (int64_t)acct_table_period_ns(tab));
-	/* below true time only: figures.h */
-	yaml_ms("unsampled_ms", tab->run.unsampled_ns);
+	/* the workload's bound below true time, and each task's both ways: figures.h */
+	yaml_ms("owed_ran_ms", tab->run.owed_ran_ns);
 }
 
 /* What a task's share is held to, in both of its checks. */

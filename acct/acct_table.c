@@ -58,7 +58,7 @@ const struct acct_table *acct_table_compute(uint32_t w_ppm)
 		.extra_ns = (uint64_t)t->extra_ns,
 		.allowance_ns = (int64_t)t->irq_ns + t->untaken_ns + t->woken_ns +
 				(int64_t)(tick_state()->period_ps / PS_PER_NS),
-		.unsampled_ns = (int64_t)cycles_to_ns(l->unseen_lost, tsc_hz),
+		.owed_ran_ns = (int64_t)cycles_to_ns(l->owed_ran, tsc_hz),
 	};
 	t->run.base_ns = acct_base_ns(&t->run, t->irq_ns);
 	t->blind_ns[PLAIN] = t->short_gaps_ns +
@@ -96,13 +96,13 @@ static void summary(const struct acct_table *t)
 		    acct_ms(b[0], sizeof(b[0]), (int64_t)t->run.base_ns));
 	report_note("steal-aware sampling: %s ms of steal taken off ticks, %s ms dropped with lost "
 		    "ticks, %s ms left untaken; %s ms of ticks owed after gaps no probe could see; "
-		    "%s ms of extra ticks taken off whole; %s ms of lost ticks' periods ran unsampled",
+		    "%s ms of extra ticks taken off whole; %s ms of owed periods the vCPU ran (no steal seen for them)",
 		    acct_ms(b[0], sizeof(b[0]), (int64_t)cycles_to_ns(l->taken, tsc_hz)),
 		    acct_ms(b[1], sizeof(b[1]), (int64_t)cycles_to_ns(l->dropped, tsc_hz)),
 		    acct_ms(b[2], sizeof(b[2]), t->untaken_ns),
 		    acct_ms(b[3], sizeof(b[3]), t->blind_ns[STEAL_AWARE]),
 		    acct_ms(b[4], sizeof(b[4]), t->extra_ns),
-		    acct_ms(b[5], sizeof(b[5]), t->run.unsampled_ns));
+		    acct_ms(b[5], sizeof(b[5]), t->run.owed_ran_ns));
 }
 
 /* The table, one line a task, for people; the YAML of the checks has the same figures. */

@@ -23,12 +23,12 @@ static int64_t scale(int64_t x, uint64_t num, uint64_t den)
 	return den && x > 0 ? (int64_t)muldiv64((uint64_t)x, num, den) : 0;
 }
 
-/* Within the interval and the allowance; below true time, also within the unsampled share. */
+/* Within the interval, the allowance and the owed periods the vCPU ran (figures.h). */
 static bool inside(int64_t share_ppm, const struct acct_row *r)
 {
-	int64_t d = share_ppm - r->true_ppm, bound = r->interval.half_ppm + r->allowance_ppm;
+	int64_t d = share_ppm - r->true_ppm;
 
-	return d <= bound && -d <= bound + r->unsampled_ppm;
+	return (d < 0 ? -d : d) <= r->interval.half_ppm + r->allowance_ppm + r->owed_ran_ppm;
 }
 
 void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
@@ -53,8 +53,8 @@ void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
 	binom_interval99(out->true_ppm, run->n, &out->interval);
 	out->allowance_ppm = share_ppm((uint64_t)(run->allowance_ns > 0 ? run->allowance_ns : 0),
 				       run->base_ns);
-	out->unsampled_ppm = share_ppm((uint64_t)(run->unsampled_ns > 0 ? run->unsampled_ns : 0),
-				       run->base_ns);
+	out->owed_ran_ppm = share_ppm((uint64_t)(run->owed_ran_ns > 0 ? run->owed_ran_ns : 0),
+				      run->base_ns);
 	out->sampled_inside = inside(out->sampled_ppm, out);
 	out->steal_aware_inside = inside(out->steal_aware_ppm, out);
 	/* sampled x w, in two steps so that a long run cannot overflow */
@@ -81,6 +81,6 @@ void acct_steal_share(int64_t charged_ns, int64_t true_ns, int64_t stolen_ns, bo
 	out->bound_ppm = stolen_ns > 0 ? out->bound_ns * PPM / stolen_ns : 0;
 	out->judged = stolen_ns > out->bound_ns;
 	out->inside = out->excess_ns <= out->bound_ns &&
-		      -out->excess_ns <= out->bound_ns + (sampled && run->unsampled_ns > 0 ?
-							  run->unsampled_ns : 0);
+		      -out->excess_ns <= out->bound_ns + (sampled && run->owed_ran_ns > 0 ?
+							  run->owed_ran_ns : 0);
 }

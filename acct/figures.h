@@ -48,7 +48,7 @@ struct acct_run {
 	uint64_t base_ns;               /* acct_base_ns() */
 	uint64_t tsc_hz;
 	int64_t allowance_ns;           /* what the probes cannot see (acct_report.c) */
-	int64_t unsampled_ns;           /* lost ticks' periods the vCPU ran: steal.h unseen_lost */
+	int64_t owed_ran_ns;            /* owed periods the vCPU ran: steal.h owed_ran */
 	uint32_t w_ppm;                 /* the correction factor w in ppm, 0 when not given */
 };
 
@@ -61,7 +61,7 @@ struct acct_row {
 	int64_t steal_aware_ppm;        /* steal-aware / n periods */
 	struct binom_interval interval; /* around true_ppm, for n samples */
 	int64_t allowance_ppm;          /* the allowance, as a share of base */
-	int64_t unsampled_ppm;          /* unsampled_ns, as a share of base: below true only */
+	int64_t owed_ran_ppm;           /* owed_ran_ns, as a share of base */
 	bool sampled_inside, steal_aware_inside;        /* within interval + allowance */
 	int64_t w_corrected_ns;         /* sampled x w, when w was given (else 0) */
 };
@@ -91,10 +91,12 @@ void acct_row_compute(const struct acct_inputs *in, const struct acct_run *run,
  * spread is no wider than a whole tick's.)  A share is judged only when the stolen time is more
  * than the bound: with less, no share of it can be told from sampling error.
  *
- * One figure widens the bound on one side only: the periods of lost ticks that the vCPU ran
- * (run->unsampled_ns).  True time holds them, and no tick sampled them, so a sampled charge
- * can fall short of true time by up to all of them, and never goes over it for their sake.
- * The same holds of each task's share (acct_row_compute).
+ * One figure widens the bound on one side only: the owed periods the vCPU ran
+ * (run->owed_ran_ns, steal.h).  The workload's true time holds them, and their ticks came
+ * late, on whoever ran then (the sponge, if it ran), or never: a sampled charge can fall short
+ * of true time by up to all of them, and never goes over it for their sake.  A single task's
+ * share can be off by them either way (the sponge gains what the workload loses), so
+ * acct_row_compute widens both sides of a task's interval by them.
  */
 struct steal_share {
 	int64_t excess_ns;              /* charged - true */
@@ -103,7 +105,7 @@ struct steal_share {
 	int64_t bound_ns;               /* interval + allowance */
 	int64_t bound_ppm;              /* bound / stolen */
 	bool judged;                    /* stolen > bound */
-	bool inside;                    /* -(bound + unsampled) <= excess <= bound */
+	bool inside;                    /* -(bound + owed_ran) <= excess <= bound */
 };
 void acct_steal_share(int64_t charged_ns, int64_t true_ns, int64_t stolen_ns, bool sampled,
 		      int64_t workload_ppm, const struct acct_run *run, struct steal_share *out);

@@ -57,7 +57,6 @@ uint64_t steal_ledger_tick(struct steal_ledger *l, uint64_t seen_total,
 	keep = min_u64(l->reserved, t->lost * l->period);
 	l->reserved -= keep;
 	l->dropped += keep;
-	l->unseen_lost += t->lost * l->period - keep;
 	if (l->reserved > room) {               /* the backlog was paid down: release */
 		l->carry += l->reserved - room;
 		l->reserved = room;
@@ -76,6 +75,9 @@ uint64_t steal_ledger_tick(struct steal_ledger *l, uint64_t seen_total,
 	keep = min_u64(after, room - l->reserved);
 	l->reserved += keep;
 	l->carry = avail - take + after - keep;
+	if (room - l->reserved > l->unexplained)
+		l->owed_ran += room - l->reserved - l->unexplained;
+	l->unexplained = room - l->reserved;
 	if (l->reserved > l->reserved_max)
 		l->reserved_max = l->reserved;
 	l->taken += take;

@@ -84,13 +84,15 @@ uint64_t steal_observe(struct steal_probe *p, uint64_t own, uint64_t threshold,
  *   lost                  When the clock judges owed ticks lost (the device merged them),
  *                         they will never come: their periods were never sampled, so their
  *                         steal was never charged to anyone.  It is dropped from the reserve,
- *                         not carried onto the ticks after, which really ran.  A lost period
- *                         with no steal reserved for it (unseen_lost) is one the vCPU ran with
- *                         no tick coming: the device's own timer fell behind while the vCPU
- *                         went on (QEMU's timers run in its main loop thread, which a loaded
- *                         host can starve apart from the vCPU thread).  No tick samples that
- *                         time, so every sampling method charges less than the tasks ran, by
- *                         up to all of it.
+ *                         not carried onto the ticks after, which really ran.
+ *   owed, unexplained     An owed period with no steal reserved for it is one the vCPU ran
+ *                         with no tick coming: the device's own timer fell behind while the
+ *                         vCPU went on (QEMU runs its timers in its main loop thread, which a
+ *                         loaded host can starve apart from the vCPU thread).  Its tick comes
+ *                         late, as a catch-up tick on whoever runs then (the sponge, if one
+ *                         runs), or never, if the device merged it.  Either way the tasks that
+ *                         ran it are charged less than they ran, by up to all of it: owed_ran
+ *                         counts it, each time the owed periods no steal explains grow.
  *
  * So stolen time is taken once: by the tick whose period it fell in, by the catch-up tick that
  * pays it back, or not at all when the device dropped the tick.  A tick never charges less
@@ -113,7 +115,8 @@ struct steal_ledger {
 	uint64_t carry;         /* for the next tick */
 	uint64_t taken;         /* taken off ticks so far */
 	uint64_t dropped;       /* dropped with ticks judged lost */
-	uint64_t unseen_lost;   /* periods of lost ticks no steal was reserved for */
+	uint64_t owed_ran;      /* owed periods no steal explains, summed as they grew */
+	uint64_t unexplained;   /* owed periods now without steal reserved: room - reserved */
 	uint64_t reserved_max;  /* the most ever reserved */
 };
 

@@ -277,9 +277,9 @@ static void test_extra_ticks_span_no_time(void **state)
  * Ticks the device lost while the vCPU ran (QEMU's timer thread held up by a loaded host):
  * 400 ms of lost periods with no steal seen for them.  The tasks ran them and no tick sampled
  * them, so a charge 384 ms short of true time is within the bound, 400 ms past that short is
- * not, and the unsampled time does not excuse a charge over true time.
+ * not, and that time does not excuse a charge over true time.
  */
-static void test_unsampled_periods_widen_the_bound_below_only(void **state)
+static void test_owed_periods_that_ran_widen_the_workload_bound_below_only(void **state)
 {
 	struct acct_run run = run_of(1000, 15 * (int64_t)MS, 0);
 	struct steal_share s;
@@ -290,7 +290,7 @@ static void test_unsampled_periods_widen_the_bound_below_only(void **state)
 	acct_steal_share(7616 * (int64_t)MS, 8000 * (int64_t)MS, 2000 * (int64_t)MS, true, PPM,
 			 &run, &s);
 	assert_false(s.inside);                 /* without the figure, a failure */
-	run.unsampled_ns = 400 * (int64_t)MS;
+	run.owed_ran_ns = 400 * (int64_t)MS;
 	acct_steal_share(7616 * (int64_t)MS, 8000 * (int64_t)MS, 2000 * (int64_t)MS, true, PPM,
 			 &run, &s);
 	assert_true(s.inside);
@@ -300,17 +300,24 @@ static void test_unsampled_periods_widen_the_bound_below_only(void **state)
 	acct_steal_share(8384 * (int64_t)MS, 8000 * (int64_t)MS, 2000 * (int64_t)MS, true, PPM,
 			 &run, &s);
 	assert_false(s.inside);
-	/* exact time is not sampled: no unsampled time to allow for */
+	/* exact time is not sampled: nothing to allow for */
 	acct_steal_share(7616 * (int64_t)MS, 8000 * (int64_t)MS, 2000 * (int64_t)MS, false, PPM,
 			 &run, &s);
 	assert_false(s.inside);
 	/* a task's share: a, true 5333 ms of 10 s, charged 480 ticks by steal-aware sampling
-	 * (48 %, 5.3 pp short: past its interval of about 4.1 pp, inside with 4 pp unsampled) */
+	 * (48 %, 5.3 pp short: past its interval of about 4.1 pp, inside with 4 pp of owed periods that ran) */
 	in.ticks = in.aware_ticks = 480;
 	acct_row_compute(&in, &run, &r);
-	assert_int_equal(r.unsampled_ppm, 40000);
+	assert_int_equal(r.owed_ran_ppm, 40000);
 	assert_true(r.steal_aware_inside);
-	run.unsampled_ns = 0;
+	/* a task that took the late ticks (the sponge) is over its share by as much: both ways */
+	in.ticks = in.aware_ticks = 586;
+	acct_row_compute(&in, &run, &r);
+	assert_true(r.steal_aware_inside);
+	run.owed_ran_ns = 0;
+	acct_row_compute(&in, &run, &r);
+	assert_false(r.steal_aware_inside);
+	in.ticks = in.aware_ticks = 480;
 	acct_row_compute(&in, &run, &r);
 	assert_false(r.steal_aware_inside);
 }
@@ -332,7 +339,7 @@ int main(void)
 		cmocka_unit_test(test_share_not_judged_below_its_bound),
 		cmocka_unit_test(test_share_interval_from_the_sponge_share),
 		cmocka_unit_test(test_extra_ticks_span_no_time),
-		cmocka_unit_test(test_unsampled_periods_widen_the_bound_below_only),
+		cmocka_unit_test(test_owed_periods_that_ran_widen_the_workload_bound_below_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
