@@ -81,7 +81,7 @@ run-iso: $(ISO)
 	$(PYTHON) scripts/run-guest --iso $(ISO) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 # Host unit tests of the pure code (cmocka).  Each test links the sources it tests.
-UNIT_TESTS := config config_values config_task config_table cmdline_doc format lineq stats interval steal figures tick_account tickstat tickclock acpi acpi_tables multiboot refclock rtc_decode madt calib tsc_sources
+UNIT_TESTS := config config_values config_task config_table cmdline_doc format lineq stats interval steal figures tick_account tickstat tickclock acpi acpi_tables multiboot multiboot2 refclock rtc_decode madt calib tsc_sources
 unit_srcs_config   := tests/unit/config_expect.c kernel/config.c kernel/config_keys.c \
 		      kernel/config_values.c kernel/config_task.c lib/format.c lib/string.c
 unit_srcs_config_values := $(unit_srcs_config)
@@ -99,7 +99,8 @@ unit_srcs_tickstat := lib/tickstat.c
 unit_srcs_tickclock := lib/tickclock.c
 unit_srcs_acpi     := drivers/acpi.c tests/unit/physmem.c
 unit_srcs_acpi_tables := drivers/acpi.c tests/unit/physmem.c
-unit_srcs_multiboot := kernel/multiboot.c tests/unit/physmem.c
+unit_srcs_multiboot := kernel/multiboot.c kernel/multiboot2.c tests/unit/physmem.c
+unit_srcs_multiboot2 := kernel/multiboot.c kernel/multiboot2.c tests/unit/physmem.c
 unit_srcs_calib    := lib/calib.c
 unit_srcs_refclock := lib/refclock.c
 unit_srcs_rtc_decode := lib/rtc_decode.c
@@ -122,12 +123,13 @@ unit: $(UNIT_TESTS:%=$(BUILD)/host/test_%)
 # outside: the ACPI tables, the MADT, the multiboot information, the command line.  `make
 # test` runs each for FUZZ_SMOKE_SECONDS; `make fuzz` for FUZZ_SECONDS, keeping the corpus
 # grown in build/fuzz/corpus-NAME.  A crash leaves its input as build/fuzz/crash-NAME-*.
-FUZZ_TARGETS := acpi madt multiboot cmdline
+FUZZ_TARGETS := acpi madt multiboot multiboot2 cmdline
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 10
 fuzz_srcs_acpi := drivers/acpi.c drivers/madt.c tests/unit/physmem.c
 fuzz_srcs_madt := drivers/madt.c drivers/acpi.c tests/unit/physmem.c
-fuzz_srcs_multiboot := kernel/multiboot.c tests/unit/physmem.c
+fuzz_srcs_multiboot := kernel/multiboot.c kernel/multiboot2.c tests/unit/physmem.c
+fuzz_srcs_multiboot2 := kernel/multiboot.c kernel/multiboot2.c tests/unit/physmem.c
 fuzz_srcs_cmdline := $(filter-out tests/%,$(unit_srcs_config))
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -I. \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined

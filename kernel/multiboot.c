@@ -57,7 +57,9 @@ bool multiboot_parse(uint32_t magic, uint32_t info_addr, struct boot_info *bi)
 {
 	const struct multiboot_info *mbi = phys_map(info_addr, sizeof(*mbi));
 
-	*bi = (struct boot_info){ .cmdline = "", .loader = "", .why = "" };
+	*bi = (struct boot_info){ .cmdline = "", .loader = "", .rsdp_source = "", .why = "" };
+	if (magic == MULTIBOOT2_BOOTLOADER_MAGIC)
+		return multiboot2_parse(info_addr, bi);
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
 		bi->why = "not started by a multiboot loader";
 		return false;

@@ -1,12 +1,14 @@
 /*
  * Writes the fuzz targets' seed inputs into the directory named by argv[1]: the QEMU-like
  * ACPI image (tests/unit/acpi_image.h), its MADT alone, a GRUB-like multiboot information
- * block, and command lines from docs/cmdline.md.  The Makefile runs it before `make fuzz`.
+ * block, a GRUB-like multiboot2 one (tests/unit/mb2_image.h), and command lines from
+ * docs/cmdline.md.  The Makefile runs it before `make fuzz`.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "tests/unit/acpi_image.h"
+#include "tests/unit/mb2_image.h"
 
 static int put(const char *dir, const char *name, const void *p, size_t n)
 {
@@ -30,6 +32,7 @@ int main(int argc, char **argv)
 		"timer=hpet hz=250 suite=accounting",
 	};
 	struct acpi_image img;
+	struct mb2_image mb2;
 	uint8_t mb[0x300] = { 0 };
 	char name[32];
 	int bad = 0;
@@ -64,6 +67,8 @@ int main(int argc, char **argv)
 		}
 		bad |= put(argv[1], "multiboot-grub-like", mb, sizeof(mb));
 	}
+	mb2_build(&mb2);
+	bad |= put(argv[1], "multiboot2-grub-like", mb2.b, mb2.len);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		snprintf(name, sizeof(name), "cmdline-%zu", i);
 		bad |= put(argv[1], name, lines[i], strlen(lines[i]));
