@@ -346,7 +346,8 @@ def test_contention_pins_the_vcpu_beside_busy_processes_until_the_horizon(
         fake_qemu, competitors, nice, cpu):
     steal = Contention(competitors, nice=nice, cpu=cpu)
     with guest(fake_qemu) as g:
-        assert g.wait_for_line(r"^# running", POLL_S)
+        line = g.wait_for_line(r"^# running", POLL_S)
+        assert line
         vcpu = g.vcpu_thread_id()
         assert threads(g.proc.pid)[vcpu] == "CPU 0/TCG"
         allowed = os.sched_getaffinity(vcpu)
@@ -372,9 +373,11 @@ def test_contention_pins_the_vcpu_beside_busy_processes_until_the_horizon(
     assert r.status == 77, r.summary()
     assert g.host_steal_error is None
 
+    # in force from after the line until the horizon: how soon after the line it took hold
+    # is how fast a loaded host ran the helper (spawning, pinning), and is not bounded here
     t0, t1 = g.host_steal_window
     w = t1 - t0
-    assert w >= 0.9, g.host_steal_window
+    assert line[0] <= t0 < t1 and t1 >= line[0] + 1.2, (line[0], g.host_steal_window)
     wait = g.vcpu_runqueue_wait_s(t0, t1)
     assert wait >= steal.steal_fraction / 2 * (w - 2 * CONTENTION_EDGE_S), (wait, w)
 
