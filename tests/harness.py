@@ -769,6 +769,15 @@ def host_tick_s() -> float:
     return 0.01
 
 
+def _kernel_ns(stat: str) -> int:
+    """A /proc/PID/task/TID/stat line's stime in ns: the thread's CPU time in the kernel, in
+    USER_HZ ticks.  The kernel splits the thread's exact run time between user and kernel in
+    the proportion its scheduler ticks found it in each (cputime_adjust), so the figure is a
+    sample, not a measurement: see Guest.vcpu_kernel_s for what that allows."""
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[12]) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
 def vcpu_thread_name(times: dict) -> Optional[str]:
     """The first vCPU's thread among thread_times()'s names: "CPU 0/TCG" under TCG, "CPU 0/KVM"
     under KVM (QEMU names them so with -name debug-threads=on), the lowest number if there are
@@ -803,7 +812,7 @@ class Guest:
         for the vCPU, Guest.thread_samples for all); vcpu_off_cpu_s() turns the samples into
         the time the vCPU could not run, runqueue_wait_s() into the time the threads waited,
         vcpu_runqueue_wait_s() into the time the vCPU waited, vcpu_timeslices() into how
-        many times it was given the CPU.
+        many times it was given the CPU, vcpu_kernel_s() into its time in the host kernel.
     All of it uses time.monotonic(), the clock the serial lines are stamped with.
     """
 
@@ -952,9 +961,10 @@ class Guest:
 
     def thread_times(self) -> dict:
         """How QEMU's threads have used the host CPU so far, the hypervisor's view of the run:
-        {thread name: (on-CPU ns, ns runnable but waiting for a CPU, timeslices)}, summed over
-        threads of one name ("CPU 0/TCG" is the vCPU), from /proc/PID/task/*/schedstat, whose
-        three fields they are; a timeslice is one time the thread was given the CPU.  Empty
+        {thread name: (on-CPU ns, ns runnable but waiting for a CPU, timeslices, ns of the
+        on-CPU time in the host kernel)}, summed over threads of one name ("CPU 0/TCG" is the
+        vCPU).  The first three are /proc/PID/task/*/schedstat's fields; a timeslice is one time
+        the thread was given the CPU.  The fourth is the stat file's stime (_kernel_ns).  Empty
         when QEMU is not running or the kernel keeps no scheduler statistics."""
         with self._reap_lock:           # a reaped pid's /proc may be someone else's
             return self._thread_times()
@@ -974,9 +984,11 @@ class Guest:
                     name = f.read().strip()
                 with open(f"{base}/{tid}/schedstat") as f:
                     figures = tuple(int(x) for x in f.read().split()[:3])
+                with open(f"{base}/{tid}/stat") as f:
+                    figures += (_kernel_ns(f.read()),)
             except (OSError, ValueError):
                 continue        # the thread ended between listdir and open
-            prev = out.get(name, (0, 0, 0))
+            prev = out.get(name, (0,) * len(figures))
             out[name] = tuple(a + b for a, b in zip(prev, figures))
         return out
 
@@ -1295,6 +1307,16 @@ class Guest:
         wall = max(b[0], t1) - min(a[0], t0)
         on_cpu = max(0, b[1] - a[1]) / 1e9
         return wall - on_cpu
+
+    def vcpu_kernel_s(self, t0: float, t1: float) -> float:
+        """How much of the vCPU thread's on-CPU time between t0 and t1 the host kernel's ticks
+        found in the kernel (stime), from the samples that bracket the window: faults on QEMU's
+        memory, system calls, interrupts on its CPU.  No guest instruction runs then, so to the
+        guest it is time taken like time off the CPU.  It is a count of scheduler ticks in
+        USER_HZ units (_kernel_ns), so a sample of the truth: ground_truth.kernel_ms_bound says
+        how much more it can have been.  Needs sample_vcpu=True."""
+        a, b = self._bracketing(list(self.vcpu_samples), "the vCPU thread", t0, t1)
+        return max(0, b[4] - a[4]) / 1e9
 
     def runqueue_wait_s(self, t0: float = None, t1: float = None) -> float:
         """How long QEMU's threads were runnable but had no CPU, summed over all of them, from

@@ -134,7 +134,8 @@ def check_stolen(run):
     lower = ground_truth.lower_ms(g, r, run.window, run.stopped_s())
     print(f"{run.device}, {run.how.name}: stolen seen {stolen} ms; "
           f"bounds [{lower:.1f}, {upper:.1f}]")
-    assert lower <= stolen <= upper, (lower, stolen, upper)
+    assert lower <= stolen <= upper, \
+        (lower, stolen, ground_truth.upper_text(g, r, run.stretches()))
 
 
 def check_accounting(run):

@@ -300,6 +300,22 @@ def test_vcpu_timeslices_over_the_bracketing_samples():
     assert g.vcpu_timeslices(10.12, 10.21) == 3
 
 
+def test_kernel_ns_is_stat_s_stime_past_a_command_name_with_spaces_and_parentheses():
+    hz = os.sysconf("SC_CLK_TCK")
+    line = "4242 (CPU 0/TCG (x)) S 1 2 3 0 -1 4194368 900 0 1 0 250 37 0 0 20 0 5 0 99"
+    assert harness._kernel_ns(line) == 37 * 1_000_000_000 // hz
+
+
+def test_vcpu_kernel_time_over_the_bracketing_samples():
+    g = Guest(kernel="unused.elf")
+    ms = 1_000_000
+    g.vcpu_samples = [(10.0, 0, 0, 0, 0), (10.1, 90 * ms, 0, 1, 10 * ms),
+                      (10.2, 180 * ms, 0, 2, 10 * ms), (10.3, 270 * ms, 0, 3, 40 * ms)]
+    assert g.vcpu_kernel_s(10.0, 10.3) == pytest.approx(0.04)
+    assert g.vcpu_kernel_s(10.15, 10.25) == pytest.approx(0.03)    # widened to 10.1 .. 10.3
+    assert g.vcpu_kernel_s(10.1, 10.2) == 0
+
+
 def test_vcpu_figures_need_samples_and_a_window():
     for figure in (Guest.vcpu_runqueue_wait_s, Guest.vcpu_timeslices):
         with pytest.raises(LookupError, match="sample_vcpu=True"):
@@ -312,9 +328,9 @@ def test_samples_carry_the_timeslices_of_a_real_thread(fake_qemu):
     with guest(fake_qemu, cmdline="vcpu=spin duration=0.5s", sample_vcpu=True) as g:
         assert g.wait_for_line(r"^# running", 5)
         times = g.thread_times()
-        assert len(times["CPU 0/TCG"]) == 3 and times["CPU 0/TCG"][2] >= 1
+        assert len(times["CPU 0/TCG"]) == 4 and times["CPU 0/TCG"][2] >= 1
         g.wait()
-    assert all(len(s) == 4 for s in g.vcpu_samples)
+    assert all(len(s) == 5 for s in g.vcpu_samples)
     assert g.vcpu_timeslices() >= 1
     assert g.runqueue_wait_s() >= g.vcpu_runqueue_wait_s() >= 0
 
