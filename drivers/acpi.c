@@ -2,8 +2,9 @@
  * ACPI table discovery, and soft-off through the PM1 control registers.
  *
  * Structures and field offsets follow the ACPI specification (6.5, chapter 5).  The RSDP is
- * found by scanning the first KiB of the EBDA and then the BIOS area 0xe0000-0xfffff on
- * 16-byte boundaries (5.2.5.1).  Every table's checksum is verified; a table that fails is
+ * taken from the loader when it hands one over (a Multiboot2 tag: the only way under UEFI,
+ * whose firmware need not leave one in the BIOS area), else found by scanning the first KiB
+ * of the EBDA and then the BIOS area 0xe0000-0xfffff on 16-byte boundaries (5.2.5.1).  Every table's checksum is verified; a table that fails is
  * ignored and counted, so a broken firmware shows up in the report instead of as garbage
  * values later.  Every length a table declares is held to its structure's own minimum (a
  * length of 0 would pass the checksum: a sum over no bytes) and to ACPI_TABLE_MAX before
@@ -61,7 +62,10 @@
 #define AML_BYTE_PREFIX         0x0a
 #define AML_PACKAGE_OP          0x12
 
-static struct acpi_info info = { .why = "acpi_init() was not called" };
+static struct acpi_info info = { .rsdp_source = "", .loader_why = "",
+				  .why = "acpi_init() was not called" };
+static uint32_t bios_rsdp;              /* what acpi_find_rsdp() found, or 0 */
+static const char *bios_rsdp_source = "";
 
 static uint8_t rd8(const void *base, unsigned off) { return ((const uint8_t *)base)[off]; }
 static uint16_t rd16(const void *base, unsigned off) { return rd8(base, off) | rd8(base, off + 1) << 8; }
@@ -188,41 +192,43 @@ static void fadt_parse(const void *f)
 					      &info.s5_slp_typ_a, &info.s5_slp_typ_b);
 }
 
-void acpi_init(void)
+void acpi_find_rsdp(void)
 {
 	const volatile uint16_t *bda = phys_map(BDA_EBDA_SEGMENT, 2);
 	uint32_t ebda = bda ? (uint32_t)*bda << 4 : 0;
-	const void *rsdp, *sdt = NULL;
-	unsigned entry_size = 8;
-	uint32_t at = 0, len;
 
-	info = (struct acpi_info){ 0 };
-	if (ebda >= 0x80000 && ebda < 0xa0000)  /* the EBDA sits just below 640 KiB */
-		at = rsdp_scan(ebda, ebda + EBDA_SCAN_LEN);
-	if (!at)
-		at = rsdp_scan(BIOS_AREA_START, BIOS_AREA_END);
-	if (!at) {
-		info.why = "no RSDP in the EBDA or the BIOS area";
-		return;
+	bios_rsdp = 0;
+	if (ebda >= 0x80000 && ebda < 0xa0000) {        /* the EBDA sits just below 640 KiB */
+		bios_rsdp = rsdp_scan(ebda, ebda + EBDA_SCAN_LEN);
+		bios_rsdp_source = "the EBDA";
 	}
-	rsdp = phys_map(at, RSDP_V1_LEN);
-	info.found = true;
-	info.rsdp_addr = at;
-	info.revision = rd8(rsdp, 15);
+	if (!bios_rsdp) {
+		bios_rsdp = rsdp_scan(BIOS_AREA_START, BIOS_AREA_END);
+		bios_rsdp_source = "the BIOS area";
+	}
+}
 
-	/* ACPI 2.0+ has a 64-bit XSDT; fall back to the RSDT when it is absent or broken. */
-	if (info.revision >= 2 && phys_map(at, RSDP_V2_LEN) &&
-	    (len = rd32(rsdp, 20)) >= RSDP_V2_LEN && len <= RSDP_MAX_LEN &&
-	    phys_map(at, len) && acpi_checksum_ok(rsdp, len))
+/* The RSDT or XSDT of the RSDP at rsdp, of which avail bytes can be read (its v1 part is
+ * checked already): ACPI 2.0+ has a 64-bit XSDT, with a fall back to the RSDT when it is
+ * absent or broken. */
+static const void *root_table(const uint8_t *rsdp, uint32_t avail, unsigned *entry_size)
+{
+	const void *sdt = NULL;
+	uint32_t len;
+
+	*entry_size = 8;
+	if (rd8(rsdp, 15) >= 2 && avail >= RSDP_V2_LEN && (len = rd32(rsdp, 20)) >= RSDP_V2_LEN &&
+	    len <= RSDP_MAX_LEN && len <= avail && acpi_checksum_ok(rsdp, len))
 		sdt = table_at(rd64(rsdp, 24), SDT_HEADER_LEN);
 	if (!sdt) {
 		sdt = table_at(rd32(rsdp, 16), SDT_HEADER_LEN);
-		entry_size = 4;
+		*entry_size = 4;
 	}
-	if (!sdt) {
-		info.why = "the RSDT/XSDT is missing, malformed or fails its checksum";
-		return;
-	}
+	return sdt;
+}
+
+static void tables(const void *sdt, unsigned entry_size)
+{
 	for (uint32_t off = SDT_HEADER_LEN; off + entry_size <= rd32(sdt, 4); off += entry_size) {
 		uint64_t addr = entry_size == 8 ? rd64(sdt, off) : rd32(sdt, off);
 		const void *t = phys_map(addr, 4);
@@ -239,6 +245,47 @@ void acpi_init(void)
 		else
 			(void)table_at(addr, SDT_HEADER_LEN);   /* counted if broken */
 	}
+}
+
+void acpi_init(const void *loader_rsdp, uint32_t loader_len, const char *loader_source)
+{
+	const uint8_t *rsdp = loader_rsdp;
+	uint32_t avail = loader_len;
+	const void *sdt;
+	unsigned entry_size;
+
+	info = (struct acpi_info){ 0 };
+	info.loader_why = "";
+	/* A loader's copy is a structure like any other: its signature and checksum first. */
+	if (rsdp && (avail < RSDP_V1_LEN || !sig_is(rsdp, "RSD PTR ", 8) ||
+		     !acpi_checksum_ok(rsdp, RSDP_V1_LEN))) {
+		info.loader_why = "the loader's RSDP fails its signature or checksum";
+		rsdp = NULL;
+	}
+	if (rsdp) {
+		info.rsdp_addr = (uint32_t)(uintptr_t)rsdp;
+		info.rsdp_source = loader_source ? loader_source : "the loader";
+	} else if (bios_rsdp && (rsdp = phys_map(bios_rsdp, RSDP_V1_LEN))) {
+		const uint8_t *whole = phys_map(bios_rsdp, RSDP_V2_LEN);
+
+		avail = whole ? RSDP_V2_LEN : RSDP_V1_LEN;
+		if (whole && rd8(rsdp, 15) >= 2 && rd32(rsdp, 20) > RSDP_V2_LEN &&
+		    rd32(rsdp, 20) <= RSDP_MAX_LEN && phys_map(bios_rsdp, rd32(rsdp, 20)))
+			avail = rd32(rsdp, 20);
+		info.rsdp_addr = bios_rsdp;
+		info.rsdp_source = bios_rsdp_source;
+	} else {
+		info.why = loader_rsdp ? "the loader's RSDP is broken and there is none in the EBDA "
+			   "or the BIOS area" : "no RSDP from the loader, in the EBDA or the BIOS area";
+		return;
+	}
+	info.found = true;
+	info.revision = rd8(rsdp, 15);
+	if (!(sdt = root_table(rsdp, avail, &entry_size))) {
+		info.why = "the RSDT/XSDT is missing, malformed or fails its checksum";
+		return;
+	}
+	tables(sdt, entry_size);
 	if (info.fadt)
 		fadt_parse(info.fadt);
 	info.why = !info.fadt ? "no valid FADT" : !info.dsdt ? "no valid DSDT" :

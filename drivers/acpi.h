@@ -14,7 +14,9 @@
 /* What tickguest takes from the ACPI tables (ACPI 6.5 chapter 5). */
 struct acpi_info {
 	bool found;                     /* an RSDP with a valid checksum */
-	uint32_t rsdp_addr;
+	uint32_t rsdp_addr;             /* where it is (a loader's: where its copy is) */
+	const char *rsdp_source;        /* "the EBDA", "the BIOS area", or the loader's tag */
+	const char *loader_why;         /* why a loader's RSDP was not used, or "" */
 	uint8_t revision;               /* RSDP revision: 0 = ACPI 1.0 (RSDT), >= 2 (XSDT) */
 	const void *fadt, *madt, *hpet, *dsdt;
 	unsigned bad_tables;            /* tables skipped: bad checksum, length or address */
@@ -31,8 +33,13 @@ struct acpi_info {
 	const char *why;                /* why something is missing, for the report */
 };
 
-/* Find and check the tables.  Reads the BIOS data area, so call it before paging_init(). */
-void acpi_init(void);
+/* Look for the RSDP in the EBDA and the BIOS area.  Reads the BIOS data area in page 0, so
+ * call it before paging_init(). */
+void acpi_find_rsdp(void);
+/* Find and check the tables, from the loader's copy of the RSDP (loader_len bytes of it;
+ * loader_source says which tag) when there is one and it is sound, else from what
+ * acpi_find_rsdp() found.  loader_rsdp may be NULL. */
+void acpi_init(const void *loader_rsdp, uint32_t loader_len, const char *loader_source);
 const struct acpi_info *acpi_info(void);
 
 /* Pure helpers, tested on the host. */

@@ -95,10 +95,11 @@ static void acpi_banner(void)
 		report_banner("acpi", "none (%s)", a->why);
 		return;
 	}
-	report_banner("acpi", "RSDP at 0x%05x, revision %u, tables:%s%s%s%s, bad tables %u%s%s",
-		      a->rsdp_addr, a->revision, a->fadt ? " FADT" : "", a->dsdt ? " DSDT" : "",
-		      a->madt ? " MADT" : "", a->hpet ? " HPET" : "", a->bad_tables,
-		      a->why[0] ? "; " : "", a->why);
+	report_banner("acpi", "RSDP at 0x%05x from %s, revision %u, tables:%s%s%s%s, bad tables "
+		      "%u%s%s%s%s", a->rsdp_addr, a->rsdp_source, a->revision,
+		      a->fadt ? " FADT" : "", a->dsdt ? " DSDT" : "", a->madt ? " MADT" : "",
+		      a->hpet ? " HPET" : "", a->bad_tables, a->why[0] ? "; " : "", a->why,
+		      a->loader_why[0] ? "; " : "", a->loader_why);
 }
 
 static void banner(const struct boot_info *bi)
@@ -330,7 +331,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	struct boot_info bi;
 	struct tsc_calibration cal;
 	char err[CONFIG_ERR_LEN];
-	bool devices, accounting;
+	bool booted, devices, accounting;
 
 	console_init();
 	report_begin();
@@ -338,11 +339,14 @@ void kmain(uint32_t magic, uint32_t info_addr)
 		report_bail(EXIT_BAD_CONFIG, "this CPU cannot run tickguest: %s", cpu_unsupported());
 	gdt_init();
 	idt_init();
-	acpi_init();            /* reads the BIOS data area in page 0, which paging unmaps */
+	acpi_find_rsdp();       /* reads the BIOS data area in page 0, which paging unmaps */
 	paging_init();
 	gdt_tss_init();         /* a double fault on its own stack, with the page tables now */
 
-	if (!multiboot_parse(magic, info_addr, &bi))
+	booted = multiboot_parse(magic, info_addr, &bi);
+	/* the loader's RSDP before the BIOS area's: under UEFI it is the only one */
+	acpi_init(booted ? bi.rsdp : NULL, bi.rsdp_len, bi.rsdp_source);
+	if (!booted)
 		report_bail(EXIT_BAD_CONFIG, "%s (EAX = 0x%08x, EBX = 0x%08x)", bi.why, magic,
 			    info_addr);
 	banner(&bi);

@@ -1,8 +1,8 @@
 """Bochs as a second backend of the harness (Debian's bochs, bochsbios and vgabios packages).
 
 Bochs has no multiboot loader and no isa-debug-exit device, so a run boots a GRUB ISO made for
-its command line, and its verdict is the guest's own `# exit: WORD (status N)` line; the run
-ends there (Bochs is killed), or when Bochs exits (the guest's ACPI soft-off ends it: "ACPI
+its command line (tests/isos.py), and its verdict is the guest's own `# exit: WORD (status N)`
+line; the run ends there (Bochs is killed), or when Bochs exits (the guest's ACPI soft-off ends it: "ACPI
 control: soft power off"), or at the timeout.  Debian builds Bochs with its debugger, which
 stops before the first instruction: `-rc` gives it a file holding `c` (continue).  It builds
 no `nogui` display either: `rfb` with `timeout=0` starts without waiting for a viewer.
@@ -23,12 +23,11 @@ docs/platforms.md has what tickguest measured in each.
 
 import os
 import shutil
-import subprocess
 import tempfile
-import time
 from typing import Optional
 
 import harness
+import isos
 
 BIOS = "/usr/share/bochs/BIOS-bochs-latest"
 VGABIOS = "/usr/share/vgabios/vgabios.bin"
@@ -45,22 +44,6 @@ def available() -> tuple[bool, str]:
         if not path or not os.path.exists(path):
             return False, f"{what} is not installed (scripts/install-deps installs it)"
     return True, "bochs, its BIOS and grub-mkrescue are installed"
-
-
-def make_iso(kernel: str, cmdline: str, workdir: str) -> str:
-    """A GRUB ISO that boots kernel with cmdline at once, its menu on COM1."""
-    root = os.path.join(workdir, "isoroot")
-    os.makedirs(os.path.join(root, "boot", "grub"))
-    shutil.copy(kernel, os.path.join(root, "boot", "tickguest.elf"))
-    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
-        f.write("serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1\n"
-                "terminal_input serial\nterminal_output serial\nset timeout=0\n"
-                f"menuentry tickguest {{\n\tmultiboot /boot/tickguest.elf {cmdline}\n\tboot\n}}\n")
-    iso = os.path.join(workdir, "tickguest.iso")
-    p = subprocess.run(["grub-mkrescue", "-o", iso, root], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"grub-mkrescue failed: {p.stderr.strip()}")
-    return iso
 
 
 def bochsrc(iso: str, ips: int, sync: str, log: str, memory_mb: int = 64) -> str:
@@ -95,7 +78,7 @@ class BochsGuest(harness.Guest):
     def __init__(self, kernel, cmdline: str = "", ips: int = 100_000_000, sync: str = "none",
                  timeout: float = None, on_line=None):
         self.workdir = tempfile.mkdtemp(prefix="tickguest-bochs-")
-        iso = make_iso(kernel, cmdline, self.workdir)
+        iso = str(isos.make_iso(kernel, cmdline, self.workdir))
         rc = os.path.join(self.workdir, "bochsrc")
         with open(rc, "w") as f:
             f.write(bochsrc(iso, ips, sync, os.path.join(self.workdir, "bochs.log")))

@@ -87,10 +87,27 @@ GRUB_ALLOWANCE_S = 60.0
 DURATION_FACTOR = 3.0
 
 
-def timeout_for(duration_s: float = DEFAULT_DURATION_S, iso: bool = False) -> float:
+# OVMF under TCG takes about 10 s to reach GRUB on an idle host.
+UEFI_ALLOWANCE_S = 40.0
+
+
+def timeout_for(duration_s: float = DEFAULT_DURATION_S, iso: bool = False,
+                uefi: bool = False) -> float:
     """How long to wait for a run of duration_s before calling it hung (status 124)."""
     t = BOOT_ALLOWANCE_S + DURATION_FACTOR * duration_s
-    return t + GRUB_ALLOWANCE_S if iso else t
+    return t + (GRUB_ALLOWANCE_S if iso else 0) + (UEFI_ALLOWANCE_S if uefi else 0)
+
+
+# UEFI firmware for Guest(firmware="uefi"): Debian's ovmf package, or TICKGUEST_OVMF.
+OVMF_PATHS = ("/usr/share/ovmf/OVMF.fd", "/usr/share/qemu/OVMF.fd")
+
+
+def ovmf_path() -> Optional[str]:
+    """The OVMF image QEMU's -bios takes (code and variables in one file), or None."""
+    for path in filter(None, (os.environ.get("TICKGUEST_OVMF"), *OVMF_PATHS)):
+        if os.path.isfile(path):
+            return path
+    return None
 
 
 _DURATION_RE = re.compile(r"(?:^|\s)duration=(\d+(?:\.\d+)?)(us|ms|s|m|min|h)(?=\s|$)")
@@ -796,6 +813,9 @@ class Guest:
         with Guest(kernel="build/tickguest.elf", cmdline="hz=100", timeout=60) as g:
             result = g.wait()
 
+    kernel= boots the ELF by QEMU's -kernel (Multiboot v1, SeaBIOS), iso= an ISO through GRUB
+    (Multiboot2); firmware="uefi" boots the ISO under OVMF instead of SeaBIOS.
+
     on_line(t, text) is called from the reader thread for every cleaned serial line, noise
     included, as it arrives (scripts/run-guest streams with it).  If setpriv is installed QEMU
     also gets SIGKILL when the thread that started it dies, so start it from a thread that
@@ -820,14 +840,20 @@ class Guest:
                  accel: str = "tcg", extra_args: Iterable[str] = (), timeout: float = None,
                  memory: str = "64M", on_line: Callable[[float, str], None] = None,
                  qemu: str = None, debug_exit: bool = True, qmp: bool = False,
-                 sample_vcpu: bool = False):
+                 sample_vcpu: bool = False, firmware: str = "bios"):
         if (kernel is None) == (iso is None):
             raise ValueError("give exactly one of kernel= and iso=")
         if iso is not None and cmdline:
-            raise ValueError("an ISO boots GRUB's menu entry; its command line is in grub.cfg")
-        self.kernel, self.iso, self.cmdline = kernel, iso, cmdline
+            raise ValueError("an ISO boots GRUB's menu entry; its command line is in grub.cfg "
+                             "(tests/isos.py makes one with the command line you want)")
+        if firmware not in ("bios", "uefi"):
+            raise ValueError(f"firmware is 'bios' or 'uefi', not {firmware!r}")
+        # QEMU's -kernel loads Multiboot (v1) through an option ROM of its BIOS; OVMF has none
+        if firmware == "uefi" and iso is None:
+            raise ValueError("a UEFI boot needs an ISO: OVMF cannot start a -kernel image")
+        self.kernel, self.iso, self.cmdline, self.firmware = kernel, iso, cmdline, firmware
         self.timeout = timeout if timeout is not None else timeout_for(
-            cmdline_duration_s(cmdline), iso=iso is not None)
+            cmdline_duration_s(cmdline), iso=iso is not None, uefi=firmware == "uefi")
         self.on_line = on_line
         argv = [qemu or qemu_binary(),
                 "-machine", f"{machine},accel={accel}", "-m", str(memory),
@@ -838,6 +864,12 @@ class Guest:
         # Without the device the guest must leave another way (ACPI soft-off, or halting).
         if debug_exit:
             argv += ["-device", DEBUG_EXIT_DEVICE]
+        if firmware == "uefi":
+            if ovmf_path() is None:
+                raise FileNotFoundError("no OVMF firmware in " + ", ".join(OVMF_PATHS) +
+                                        " (Debian's ovmf; scripts/install-deps installs it), "
+                                        "nor in TICKGUEST_OVMF")
+            argv += ["-bios", ovmf_path()]
         if kernel is not None:
             argv += ["-kernel", str(kernel), "-append", cmdline]
         else:

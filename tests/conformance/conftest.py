@@ -62,3 +62,30 @@ def boot(kernel):
 def default_run(boot):
     """The run with no command line, shared: the ISO test compares itself with it."""
     return boot("")
+
+
+@pytest.fixture(scope="session")
+def device_suite(kernel):
+    """device_suite(machine, extra=()) -> harness.Result of `suite=devices` on that machine,
+    booted by -kernel on QEMU's BIOS, once a session: test_devices holds it to the device
+    claims, test_uefi compares a UEFI boot of the same machine with it."""
+    runs = {}
+
+    def get(machine, extra=()):
+        key = (machine, tuple(extra))
+        if key not in runs:
+            runs[key] = harness.run(kernel=kernel, cmdline="suite=devices", machine=machine,
+                                    accel="tcg", extra_args=list(extra),
+                                    timeout=harness.timeout_for())
+        return runs[key]
+    return get
+
+
+@pytest.fixture(scope="session")
+def ovmf(qemu):
+    """The UEFI firmware image, or the test skipped saying how to get it."""
+    path = harness.ovmf_path()
+    if path is None:
+        pytest.skip("no OVMF firmware in " + ", ".join(harness.OVMF_PATHS) +
+                    " (Debian's ovmf; scripts/install-deps installs it)")
+    return path

@@ -65,8 +65,13 @@ def assert_passed(r):
 
 @pytest.mark.parametrize("machine, extra", [("pc", ()), ("q35", ()), ("pc", ("-no-hpet",))],
                          ids=["pc", "q35", "pc-no-hpet"])
-def test_device_suite(kernel, machine, extra):
-    r = run(kernel, "suite=devices", machine, extra)
+def test_device_suite(device_suite, machine, extra):
+    assert_device_suite(device_suite(machine, extra))
+
+
+def assert_device_suite(r):
+    """What every PC QEMU models must show in the device suite (test_uefi holds a UEFI boot to
+    it as well)."""
     assert_passed(r)
     for prefix in DEVICE_CHECKS:
         found = [t for t in r.tap.tests if t.description.startswith(prefix)]

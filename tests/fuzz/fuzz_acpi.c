@@ -19,7 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct acpi_info *a;
 
 	physmem_set(IMG_BASE, data, size);
-	acpi_init();
+	acpi_find_rsdp();
+	/* the input's first bytes stand for a loader's RSDP copy as well, when they are one */
+	acpi_init(size >= 20 ? data : NULL, size < 36 ? (uint32_t)size : 36, "the fuzz input");
 	madt_init();
 	a = acpi_info();
 	/* what later code does with the tables it was given: read their declared length */
