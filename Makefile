@@ -2,7 +2,8 @@
 #
 #   make            build build/tickguest.elf
 #   make run        boot it under QEMU and print the report   (CMDLINE='hz=250 ...', QEMUOPTS=...)
-#   make iso        build build/tickguest.iso (GRUB, serial console)
+#   make iso        build build/tickguest.iso (GRUB, serial console; boots on BIOS and UEFI)
+#   make run-iso    boot the ISO through GRUB                  (FIRMWARE=uefi: on OVMF)
 #   make test       host unit tests, then the QEMU conformance tests (a representative subset)
 #   make conformance  the whole conformance matrix, on QEMU= with QEMUOPTS= (slow)
 #   make bench      figures, no verdict: the rate error of every timer check; the share of stolen
@@ -22,6 +23,8 @@ QEMUOPTS ?=
 # reason where /dev/kvm cannot run the guest), MACHINE=q35 another board.
 ACCEL    ?= tcg
 MACHINE  ?= pc
+# The firmware of `make run-iso`: bios (QEMU's SeaBIOS) or uefi (OVMF).
+FIRMWARE ?= bios
 TIMEOUT  ?=
 
 BUILD := build
@@ -78,7 +81,8 @@ run: $(KERNEL)
 		$(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 run-iso: $(ISO)
-	$(PYTHON) scripts/run-guest --iso $(ISO) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
+	$(PYTHON) scripts/run-guest --iso $(ISO) --machine '$(MACHINE)' \
+		$(if $(filter uefi,$(FIRMWARE)),--uefi) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 # Host unit tests of the pure code (cmocka).  Each test links the sources it tests.
 UNIT_TESTS := config config_values config_task config_table cmdline_doc format lineq stats interval steal figures tick_account tickstat tickclock acpi acpi_tables multiboot multiboot2 refclock rtc_decode madt calib tsc_sources
@@ -120,9 +124,9 @@ unit: $(UNIT_TESTS:%=$(BUILD)/host/test_%)
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
 
 # Fuzz targets (libFuzzer, with AddressSanitizer and UBSan) for every parser of input from
-# outside: the ACPI tables, the MADT, the multiboot information, the command line.  `make
-# test` runs each for FUZZ_SMOKE_SECONDS; `make fuzz` for FUZZ_SECONDS, keeping the corpus
-# grown in build/fuzz/corpus-NAME.  A crash leaves its input as build/fuzz/crash-NAME-*.
+# outside: the ACPI tables, the MADT, the multiboot and multiboot2 information, the command
+# line.  `make test` runs each for FUZZ_SMOKE_SECONDS; `make fuzz` for FUZZ_SECONDS, keeping
+# the corpus grown in build/fuzz/corpus-NAME.  A crash leaves its input as build/fuzz/crash-NAME-*.
 FUZZ_TARGETS := acpi madt multiboot multiboot2 cmdline
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 10

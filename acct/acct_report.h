@@ -5,7 +5,7 @@
 
 /* After the run: the accounting table (sampled, exact, stolen, true) and the checks on it. */
 void acct_report_checks(void);
-/* The correction factor w (seed 002) in ppm, from w= on the command line; 0: not given. */
+/* The correction factor w (docs/timekeeping.md) in ppm, from w= on the command line; 0: not given. */
 void acct_report_set_w(uint32_t w_ppm);
 
 #endif

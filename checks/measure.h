@@ -131,6 +131,12 @@ struct shot {
 	unsigned irqs;                  /* interrupts in the wait and the quiet time after */
 	unsigned foreign;               /* of the interrupts, those the device had not raised */
 	bool after_wait;                /* the first came only in the drain after the wait */
+	/* No interrupt in the wait, though the device said its shot had come due (plan.due),
+	 * and the interrupt came in a second wait as long: the device was on time and the
+	 * delivery late.  QEMU raises a device's interrupt from its main loop, which a loaded
+	 * host can hold off while the vCPU runs on and its probes see nothing: such a shot says
+	 * nothing about the device and counts as robbed.  One that never comes is a miss. */
+	bool held_up;
 	/* A refused arm in this shot, or a wait in the one before that was missed or robbed:
 	 * a deadline that may still have an interrupt on its way from QEMU's main loop, which
 	 * can land in this shot and make it look early or doubled (seen on a loaded host: a
@@ -153,7 +159,9 @@ struct shot_plan {
 	void *ctx;
 	uint64_t wait;                  /* TSC cycles to wait for the interrupt before giving up */
 	uint64_t quiet;                 /* then this long for a second one that must not come */
-	/* tick_source.oneshot_due for shot_handler(), or NULL: every interrupt is the shot's */
+	/* tick_source.oneshot_due, or NULL: whether the shot has come due by the device's own
+	 * count.  shot_handler() asks it of each interrupt (one taken while not due is not the
+	 * shot's), and shot_fire() of a wait that ended with none (shot.held_up). */
 	bool (*due)(void);
 };
 
@@ -180,7 +188,8 @@ void shot_handler(struct trapframe *tf);
  */
 struct shot_series {
 	unsigned wanted, armed, clean, robbed, fired_once, extra, early, retries, refused;
-	unsigned after_wait;            /* shots that fired only after their wait, disarmed */
+	unsigned after_wait;            /* shots that fired only after their wait */
+	unsigned held_up;               /* of them, those the device had on time (shot.held_up) */
 	unsigned foreign;               /* interrupts taken while the device's shot was not due */
 	int64_t lat_min_ns, lat_med_ns, lat_max_ns;     /* handler after the latest due moment */
 	struct window_steal worst;      /* the robbed shot with the longest step */

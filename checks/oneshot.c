@@ -57,7 +57,8 @@ static void check_one(const struct tick_source *s, const char *absent)
 {
 	char why[96] = "";
 	struct shot_plan plan = {
-		.arm = arm, .disarm = disarm, .ctx = why, .wait = tsc_from_ms(WAIT_MS), .quiet = tsc_from_ms(QUIET_MS),
+		.arm = arm, .disarm = disarm, .ctx = why, .wait = tsc_from_ms(WAIT_MS),
+		.quiet = tsc_from_ms(QUIET_MS), .due = s->oneshot_due,
 	};
 	struct shot_series r = { .wanted = SHOTS };
 	struct claim c;

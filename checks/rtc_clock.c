@@ -15,7 +15,8 @@
  * end may be late by A, the longest hold-up a clean periodic window saw (its longest interval
  * less a period), at least 5 ms, about what TCG shows on a quiet two-core host: 3333 ppm over
  * the span, which still catches a divider off by a factor, or update interrupts paced by
- * apparent time while catching up, which some guests would take for the CPU's speed (seed 003).
+ * apparent time while catching up, which some guests would take for the CPU's speed
+ * (Timekeeping in VMware Virtual Machines).
  *
  * So the span absorbs any steal in its middle and A at each end.  A stolen step of L can make
  * an interrupt later than A only if L >= A and the interrupt came within A of the step's end:

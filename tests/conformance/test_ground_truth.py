@@ -193,8 +193,9 @@ def test_rtc_slew_through_the_8259_is_a_finding_not_a_crash(kernel):
 
 
 def test_w_factor_from_the_host_view(kernel, run_records):
-    """Seed 002's correction: w = the CPU share the host gave the vCPU / the busy share the guest
-    reports.  With the sponge off and a fifth of the time stolen, the spinners were charged for
+    """The correction of 'Correcting the Process level measurements of CPU time for Windows
+    guest machines running under VMware ESX': w = the CPU share the host gave the vCPU / the
+    busy share the guest reports.  With the sponge off and a fifth of the time stolen, the spinners were charged for
     the stolen time; w computed from /proc and applied to their sampled time must take away at
     least half of that excess in total.  Each task's corrected figure is printed, not bounded:
     the catch-up ticks fall on whoever runs, so w cannot put each task right."""
