@@ -1,4 +1,4 @@
-"""Stolen time the way real hosts take it (issue #9), held to the host's ground truth.
+"""Stolen time the way real hosts take it, held to the host's ground truth.
 
 Four ways for the host to take the CPU from the VM, on a device that catches up (the RTC in
 QEMU's slew mode, through the IOAPIC, with the sponge running) and on one that loses the ticks

@@ -1,8 +1,8 @@
 """The timer device suite across machine types, and every tick source driving the accounting
-run: what issue #3 asks `make test` to cover.  A device the machine lacks must be skipped with
-the true reason; anything else must pass, or be not judged because the host took the CPU in
-every window the check had (kernel/window.h): a robbed window says nothing about the device,
-and the guest says how much was stolen."""
+run.  A device the machine lacks must be skipped with the true reason; anything else must
+pass, or be not judged because the host took the CPU in every window the check had
+(checks/window.h): a robbed window says nothing about the device, and the guest says how much
+was stolen."""
 
 import re
 

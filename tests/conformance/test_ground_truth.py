@@ -1,4 +1,4 @@
-"""The guest's figures against what the host really did (issue #5).
+"""The guest's figures against what the host really did.
 
 The host pauses QEMU on a schedule it records with its own monotonic clock, and reads the vCPU
 thread's CPU time from /proc while the guest runs (harness.Guest).  Every case of the matrix

@@ -1,4 +1,4 @@
-"""Timekeeping from the inside (issue #4): the tick clock against the TSC, stolen time seen by
+"""Timekeeping from the inside: the tick clock against the TSC, stolen time seen by
 the guest's busy loops, and the sponge.
 
 Pauses are SIGSTOP/SIGCONT of QEMU's process group, sent from here.  Every bound below comes

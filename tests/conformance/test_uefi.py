@@ -1,4 +1,4 @@
-"""UEFI boots (issue #13): the same ISO under OVMF sees the platform a BIOS boot sees.
+"""UEFI boots: the same ISO under OVMF sees the platform a BIOS boot sees.
 
 A UEFI firmware need not leave the ACPI RSDP in the BIOS area, so a guest that only searches
 there loses the PM timer, the HPET, the MADT and with it the IOAPIC, and the RTC's one
