@@ -5,7 +5,8 @@ stolen (acct/steal.h).  The host knows when it stopped QEMU (Guest.pauses) and, 
 kernel's schedstat sampled every 10 ms, how long the vCPU thread was off the CPU and how long
 it waited, runnable, for one (Guest.vcpu_off_cpu_s, vcpu_runqueue_wait_s).  Between the two:
 
-  S <= off-CPU + host kernel + host steal + gaps x T + stretches x host tick + S x tsc_ppm
+  S <= off-CPU + host kernel + host steal + host frozen + gaps x T + stretches x host tick
+       + S x tsc_ppm
       off-CPU, over stretches that hold the guest's whole run: no stolen time can be more;
       host kernel: the vCPU thread's on-CPU time in the host kernel, where no guest
         instruction runs either: above all the faults that fill QEMU's memory on first touch
@@ -15,6 +16,8 @@ it waited, runnable, for one (Guest.vcpu_off_cpu_s, vcpu_runqueue_wait_s).  Betw
         (kernel_ms_bound);
       host steal: the time the host's own hypervisor took from the host's CPUs, in which
         the host saw the vCPU thread on the CPU;
+      host frozen: the time that hypervisor stopped the whole host without calling it steal,
+        from the harness's sampler waking late (Guest.host_frozen_s);
       gaps x T: each counted gap may hold, besides off-CPU time, on-CPU time of QEMU's own
         (leaving translated code, taking its lock), which the probes' measurements put under
         the threshold;
@@ -94,6 +97,7 @@ def upper_parts(g, r, stretches) -> dict:
         "off_cpu": sum(g.vcpu_off_cpu_s(a, b) for a, b in stretches) * 1000,
         "host_kernel": kernel_ms_bound(g, stretches),
         "host_steal": sum(g.host_steal_s(a, b) for a, b in stretches) * 1000,
+        "host_frozen": sum(g.host_frozen_s(a, b) for a, b in stretches) * 1000,
         "gaps_x_threshold": gaps * threshold_us / 1000,
         "host_ticks": len(stretches) * harness.host_tick_s() * 1000,
         "tsc_calibration": stolen * tsc_ppm / 1e6,

@@ -361,3 +361,20 @@ def test_host_steal_bound_brackets_and_rounds_up(monkeypatch):
     assert g.host_steal_s(10.0, 11.0) == 0.0
     g.host_steal_samples = []
     assert g.host_steal_s(10.0, 11.0) == 0.0
+
+
+def test_host_frozen_is_the_sampler_s_oversleep_its_own_wait_does_not_explain():
+    g = Guest(kernel="unused.elf")
+    p, ms = harness.VCPU_SAMPLE_PERIOD_S, 1_000_000
+    # (woke, slept, own run ns, own wait ns): round 2 woke 3 ms late, 1 ms of it waiting for
+    # a CPU; round 3 woke 40 ms late with no wait at all (the host stood still); round 4 on
+    # time; round 5 0.5 ms late, as a sound host wakes a sleeper: not counted
+    g.sampler_samples = [(0.0, 0.001, 0, 0),
+                         (0.001 + p + 0.003, 0.015, 1 * ms, 1 * ms),
+                         (0.015 + p + 0.040, 0.066, 2 * ms, 1 * ms),
+                         (0.066 + p, 0.077, 3 * ms, 1 * ms),
+                         (0.077 + p + 0.0005, 0.09, 4 * ms, 1 * ms)]
+    assert g.host_frozen_s(0.0, 1.0) == pytest.approx(0.002 + 0.040)
+    assert g.host_frozen_s(0.03, 1.0) == pytest.approx(0.040)      # rounds overlapping only
+    assert g.host_frozen_s(0.07, 1.0) == pytest.approx(0.0)
+    assert Guest(kernel="unused.elf").host_frozen_s(0.0, 1.0) == 0.0
