@@ -76,12 +76,12 @@ $(ISO): $(KERNEL) iso/boot/grub/grub.cfg | deps
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 run: $(KERNEL)
-	$(PYTHON) scripts/run-guest --kernel $(KERNEL) --append '$(CMDLINE)' \
+	$(PYTHON) scripts/tickguest run --kernel $(KERNEL) --append '$(CMDLINE)' \
 		--accel '$(ACCEL)' --machine '$(MACHINE)' \
 		$(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 run-iso: $(ISO)
-	$(PYTHON) scripts/run-guest --iso $(ISO) --machine '$(MACHINE)' \
+	$(PYTHON) scripts/tickguest run --iso $(ISO) --machine '$(MACHINE)' \
 		$(if $(filter uefi,$(FIRMWARE)),--uefi) $(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)
 
 # Host unit tests of the pure code (cmocka).  Each test links the sources it tests.

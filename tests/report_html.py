@@ -10,7 +10,9 @@ json.dump, so a harness can save its runs and scripts/report-html can draw them 
      "pauses":    [[1236.1, 1236.4], ...],       # host monotonic [start, end] of each pause
      "lines":     [[1235.0, "TAP version 13"], ...],  # serial lines, host arrival time first
      "method":    "signal",                      # how it was paused: signal, qmp or none
-     "status":    0}                             # optional: the host's status (harness.Result)
+     "status":    0,                             # optional: the host's status (harness.Result)
+     "clock":     "host"}                        # optional: "guest" when the times are the
+                                                 # guest's own stamps (tests/judge.py)
 
 Everything the guest says is read back from "lines" (docs/timekeeping.md has the formats).  Guest
 lines are put on the host's time axis by their arrival time less "started": under QEMU a line
@@ -50,6 +52,7 @@ METHODS = {
     "cap": "a CPU cap on QEMU's threads (cgroup quota); the band is while it held",
     "contention": "busy processes on the vCPU thread's host CPU; the band is while they ran",
     "none": "not paused",
+    "unknown": "not known: a log captured outside the harness (tests/judge.py)",
 }
 
 # What each way of charging CPU time is called on the page, in the order the bars are drawn.
@@ -110,6 +113,7 @@ class RunView:
     accounting_stolen_ms: Optional[float] = None
     notes: list = field(default_factory=list)
     last_x: float = 0.0
+    time_base: str = "host"           # whose seconds the times are: "host" or "guest"
 
     # -- verdict
 
@@ -246,7 +250,7 @@ def read_run(record: dict) -> RunView:
         qemu_args=list(record.get("qemu_args", [])),
         pauses=[(float(s) - started, float(e) - started) for s, e in record.get("pauses", [])],
         tap=harness.parse_tap(texts), host_status=record.get("status"),
-        last_x=lines[-1][0] if lines else 0.0)
+        last_x=lines[-1][0] if lines else 0.0, time_base=record.get("clock", "host"))
 
     for x, text in lines:
         s = report_lines.stats_line(text)
@@ -329,7 +333,8 @@ def _shade_pauses(ax, view: RunView) -> None:
 
 def _time_axis(ax, view: RunView) -> None:
     ax.set_xlim(*view.time_window())
-    ax.set_xlabel("host time since QEMU started (s)")
+    ax.set_xlabel("host time since QEMU started (s)" if view.time_base == "host" else
+                  "guest time since its accounting run started (s)")
     ax.grid(True, alpha=0.3)
 
 
@@ -579,10 +584,13 @@ def _run_section(i: int, v: RunView) -> str:
 def render_html(runs: list, title: str = "tickguest: timer delivery report") -> str:
     """The page for a list of run records, as a string."""
     views = [read_run(r) for r in runs]
+    clock = ("Times on the plots are host seconds since QEMU started; grey bands are the "
+             "times QEMU was stopped." if any(v.time_base == "host" for v in views) else
+             "Times on the plots are the guest's own, seconds since its accounting run "
+             "started: the log was captured outside the harness, so no host clock saw it.")
     body = [f"<h1>{_e(title)}</h1>",
-            f"<p class=\"note\">{len(views)} run{'s' if len(views) != 1 else ''}. Times on the "
-            "plots are host seconds since QEMU started; grey bands are the times QEMU was "
-            "stopped. docs/report-html.md explains each figure.</p>",
+            f"<p class=\"note\">{len(views)} run{'s' if len(views) != 1 else ''}. {clock} "
+            "docs/report-html.md explains each figure.</p>",
             _summary(views)]
     body += [_run_section(i, v) for i, v in enumerate(views)]
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -1,0 +1,200 @@
+"""The `tickguest` command (scripts/tickguest): one verb per thing a user does with the guest.
+
+    tickguest run --kernel build/tickguest.elf --append 'hz=100 duration=10s' [-- QEMU ARGS]
+    tickguest run --iso build/tickguest.iso [--uefi]
+    tickguest judge LOG [--tap OUT] [--html OUT] [--name NAME]
+    tickguest iso -o OUT.iso [--kernel ELF] [--cmdline 'hz=100 ...']
+
+Every verb exits with the guest's own status (docs/exit-status.md): 0 passed, 1 failed, 2 bad
+configuration, 3 panic, 4 device failed, 77 all skipped; 124 and 125 are the host's timeout
+and no-verdict cases, and a usage error is 125 too, never argparse's 2, which a caller would
+take for the guest's "bad configuration".  `tickguest VERB --help` says the rest.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+
+import harness
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 125 (see the module's docstring)."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(harness.STATUS_NO_VERDICT, f"{self.prog}: error: {message}\n")
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    p = _Parser(prog=prog, description=__doc__.split("\n\n")[0])
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    verbs.required = True
+
+    run = verbs.add_parser(
+        "run", help="boot one configuration under QEMU, show the report live",
+        description="Boot tickguest under QEMU, show its serial report live, exit with the "
+                    "guest's status.  QEMU runs through tests/harness.py, which kills it "
+                    "however this ends.",
+        epilog="Arguments after -- go to QEMU as they are.")
+    what = run.add_argument_group("what to boot (one of)").add_mutually_exclusive_group(
+        required=True)
+    what.add_argument("--kernel", metavar="PATH", help="multiboot ELF, booted with -kernel")
+    what.add_argument("--iso", metavar="PATH", help="GRUB ISO, booted with -cdrom")
+    run.add_argument("--append", metavar="CMDLINE", default="",
+                     help="kernel command line (--kernel only; an ISO's is in grub.cfg)")
+    run.add_argument("--machine", default="pc", help="QEMU machine type (default: %(default)s)")
+    run.add_argument("--accel", default="tcg", help="tcg or kvm (default: %(default)s)")
+    run.add_argument("--uefi", action="store_true",
+                     help="boot the ISO on UEFI firmware (OVMF, Debian's ovmf) instead of "
+                          "QEMU's BIOS")
+    run.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="kill QEMU after this long (default: from the run's duration=)")
+
+    judge = verbs.add_parser(
+        "judge", help="a serial log captured on any hypervisor: verdict, TAP file, HTML page",
+        description="Read a serial log captured from COM1 on any hypervisor (VMware, "
+                    "VirtualBox, Hyper-V, Bochs, QEMU's -serial file:), print the guest's "
+                    "verdict and exit with its status; write the report as a clean TAP file "
+                    "and as the HTML page (tests/judge.py says how the log is read).")
+    judge.add_argument("log", metavar="LOG", help="the captured serial log")
+    judge.add_argument("--tap", metavar="OUT", help="the TAP file to write (default: LOG.tap)")
+    judge.add_argument("--html", metavar="OUT",
+                       help="the HTML page to write (default: LOG.html; needs Debian's "
+                            "python3-matplotlib)")
+    judge.add_argument("--name", help="what the run is called on the page (default: LOG's name)")
+    iso = verbs.add_parser(
+        "iso", help="an ISO that boots a command line of yours, on BIOS or UEFI",
+        description="Build a GRUB ISO (BIOS and UEFI, Multiboot2, serial console on COM1) "
+                    "whose one menu entry boots the kernel with the command line given: for "
+                    "a VM on another hypervisor, where nothing can type one in.")
+    iso.add_argument("-o", "--output", required=True, metavar="OUT.iso", help="the ISO to write")
+    iso.add_argument("--kernel", default=os.path.join(os.path.dirname(__file__), "..", "build",
+                                                      "tickguest.elf"),
+                     metavar="ELF", help="the kernel (default: build/tickguest.elf)")
+    iso.add_argument("--cmdline", default="", metavar="CMDLINE",
+                     help="the kernel's command line (docs/cmdline.md; default: none)")
+    p.verbs = {"run": run, "judge": judge, "iso": iso}
+    return p
+
+
+def _split(argv: list) -> tuple:
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return argv, []
+
+
+def parse_args(argv: list, prog: str = "tickguest"):
+    ours, extra = _split(list(argv))
+    p = _parser(prog)
+    args = p.parse_args(ours)
+    sub = p.verbs[args.verb]
+    if args.verb == "run":
+        if args.iso and args.append:
+            sub.error("--append needs --kernel: an ISO boots GRUB's menu entry")
+        if args.uefi and not args.iso:
+            sub.error("--uefi needs --iso: OVMF cannot start a -kernel image")
+        if args.uefi and harness.ovmf_path() is None:
+            sub.error("--uefi: no OVMF firmware in " + ", ".join(harness.OVMF_PATHS) +
+                      " (scripts/install-deps installs Debian's ovmf)")
+    elif extra:
+        sub.error(f"'--' and QEMU arguments are for run, not {args.verb}")
+    return args, extra
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run(args, extra, prog: str) -> int:
+    # QEMU has its own session, so the terminal's Ctrl-C reaches only us; turn the other ways
+    # of being stopped into the same exception so the Guest's cleanup runs for them too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_interrupt)
+    if "kvm" in args.accel.split(":"):
+        ok, why = harness.kvm_available()
+        if not ok:
+            print(f"{prog}: KVM is not usable ({why}); try --accel tcg", file=sys.stderr)
+
+    def show(t, text):
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    guest = harness.Guest(kernel=args.kernel, iso=args.iso, cmdline=args.append,
+                          machine=args.machine, accel=args.accel, extra_args=extra,
+                          timeout=args.timeout, on_line=show,
+                          firmware="uefi" if args.uefi else "bios")
+    try:
+        with guest:
+            result = guest.wait()
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; QEMU killed", file=sys.stderr)
+        return 130
+    if result.stderr.strip():
+        sys.stderr.write(result.stderr.rstrip("\n") + "\n")
+    if result.timed_out:
+        print(f"{prog}: no verdict after {guest.timeout:g} s; QEMU killed", file=sys.stderr)
+    print(f"{prog}: guest status {result.status} ({result.status_name})", file=sys.stderr)
+    return result.status
+
+
+def judge(args, prog: str) -> int:
+    import judge as judging
+
+    try:
+        with open(args.log, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return harness.STATUS_NO_VERDICT
+    j = judging.judge(data)
+    tap_out = args.tap or args.log + ".tap"
+    html_out = args.html or args.log + ".html"
+    if j.lines:
+        with open(tap_out, "w", encoding="utf-8", newline="\n") as f:
+            f.write(j.tap_text())
+        print(f"{prog}: {len(j.tap.tests)} checks, {len(j.tap.failed())} not ok, "
+              f"{sum(t.directive == 'SKIP' for t in j.tap.tests)} skipped; "
+              f"{j.noise} lines before the report dropped; TAP -> {tap_out}", file=sys.stderr)
+        try:
+            import report_html
+            report_html.render([j.record(args.name or os.path.basename(args.log))], html_out)
+            print(f"{prog}: HTML -> {html_out}", file=sys.stderr)
+        except ImportError:
+            print(f"{prog}: no HTML page: matplotlib is not installed (scripts/install-deps "
+                  "installs python3-matplotlib)", file=sys.stderr)
+    for problem in j.problems:
+        print(f"{prog}: {problem}", file=sys.stderr)
+    print(f"{prog}: guest status {j.status} ({j.status_name})", file=sys.stderr)
+    return j.status
+
+
+def make_iso(args, prog: str) -> int:
+    import tempfile
+
+    import isos
+
+    if not os.path.isfile(args.kernel):
+        print(f"{prog}: {args.kernel}: no such kernel (run make)", file=sys.stderr)
+        return harness.STATUS_NO_VERDICT
+    try:
+        with tempfile.TemporaryDirectory(prefix="tickguest-iso-") as work:
+            shutil.copy(isos.make_iso(args.kernel, args.cmdline, work), args.output)
+    except (ValueError, RuntimeError, OSError) as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return harness.STATUS_NO_VERDICT
+    print(f"{prog}: {args.output} boots: {args.cmdline or '(no command line)'}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list, prog: str = "tickguest") -> int:
+    args, extra = parse_args(argv, prog)
+    if args.verb == "run":
+        return run(args, extra, prog)
+    if args.verb == "iso":
+        return make_iso(args, prog)
+    return judge(args, prog)
