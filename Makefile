@@ -1,7 +1,9 @@
 # tickguest: build the kernel, boot it, test it.
 #
 #   make            build build/tickguest.elf
-#   make run        boot it under QEMU and print the report   (CMDLINE='hz=250 ...', QEMUOPTS=...)
+#   make run        the default run: a descheduled VM, with and without the sponge, in one table
+#   make boot       boot it under QEMU and print the report   (CMDLINE='hz=250 ...', QEMUOPTS=...;
+#                   `make run` with either set does this)
 #   make iso        build build/tickguest.iso (GRUB, serial console; boots on BIOS and UEFI)
 #   make run-iso    boot the ISO through GRUB                  (FIRMWARE=uefi: on OVMF)
 #   make test       host unit tests, then the QEMU conformance tests (a representative subset)
@@ -43,7 +45,7 @@ OBJS     := $(ASM_SRCS:%.asm=$(BUILD)/%.o) $(C_SRCS:%.c=$(BUILD)/%.o)
 KERNEL := $(BUILD)/tickguest.elf
 ISO    := $(BUILD)/tickguest.iso
 
-.PHONY: FORCE all deps iso run run-iso test unit fuzz fuzz-build fuzz-smoke conformance bench clean
+.PHONY: FORCE all deps iso run boot run-iso test unit fuzz fuzz-build fuzz-smoke conformance bench clean
 all: $(KERNEL)
 
 # Install missing Debian packages; quick when everything is there.
@@ -75,7 +77,16 @@ $(ISO): $(KERNEL) iso/boot/grub/grub.cfg | deps
 	grub-mkrescue -o $@ $(BUILD)/isoroot 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
+# With no CMDLINE= and no QEMUOPTS=, `make run` is the default run (tests/demo.py): a
+# descheduled VM with and without the sponge, in one table.  With either, it is `make boot`.
 run: $(KERNEL)
+ifeq ($(strip $(CMDLINE)$(QEMUOPTS)),)
+	$(PYTHON) scripts/tickguest demo --kernel $(KERNEL) --accel '$(ACCEL)'
+else
+	@$(MAKE) --no-print-directory boot
+endif
+
+boot: $(KERNEL)
 	$(PYTHON) scripts/tickguest run --kernel $(KERNEL) --append '$(CMDLINE)' \
 		--accel '$(ACCEL)' --machine '$(MACHINE)' \
 		$(if $(TIMEOUT),--timeout $(TIMEOUT)) -- $(QEMUOPTS)

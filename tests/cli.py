@@ -1,5 +1,6 @@
 """The `tickguest` command (scripts/tickguest): one verb per thing a user does with the guest.
 
+    tickguest demo [--kernel ELF]
     tickguest run --kernel build/tickguest.elf --append 'hz=100 duration=10s' [-- QEMU ARGS]
     tickguest run --iso build/tickguest.iso [--uefi]
     tickguest judge LOG [--tap OUT] [--html OUT] [--name NAME]
@@ -20,6 +21,10 @@ import sys
 import harness
 
 
+_REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
+_DEFAULT_KERNEL = os.path.join(_REPO, "build", "tickguest.elf")
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit 125 (see the module's docstring)."""
 
@@ -32,6 +37,19 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p = _Parser(prog=prog, description=__doc__.split("\n\n")[0])
     verbs = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     verbs.required = True
+
+    demo = verbs.add_parser(
+        "demo", help="the point in one table: a descheduled VM, with and without the sponge",
+        description="Boot the guest twice under QEMU with the RTC catching up (slew mode), "
+                    "stopping QEMU 300 ms of every second, once with the sponge off and once "
+                    "on, and print side by side the stolen time and how much of it each "
+                    "accounting method charged to the workload (tests/demo.py).  The full "
+                    "reports go to --logs.")
+    demo.add_argument("--kernel", default=_DEFAULT_KERNEL, metavar="ELF",
+                      help="the kernel (default: build/tickguest.elf)")
+    demo.add_argument("--logs", default=os.path.join(_REPO, "build", "logs"), metavar="DIR",
+                      help="where the reports go (default: build/logs)")
+    demo.add_argument("--accel", default="tcg", help="tcg or kvm (default: %(default)s)")
 
     run = verbs.add_parser(
         "run", help="boot one configuration under QEMU, show the report live",
@@ -71,12 +89,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                     "whose one menu entry boots the kernel with the command line given: for "
                     "a VM on another hypervisor, where nothing can type one in.")
     iso.add_argument("-o", "--output", required=True, metavar="OUT.iso", help="the ISO to write")
-    iso.add_argument("--kernel", default=os.path.join(os.path.dirname(__file__), "..", "build",
-                                                      "tickguest.elf"),
-                     metavar="ELF", help="the kernel (default: build/tickguest.elf)")
+    iso.add_argument("--kernel", default=_DEFAULT_KERNEL, metavar="ELF",
+                     help="the kernel (default: build/tickguest.elf)")
     iso.add_argument("--cmdline", default="", metavar="CMDLINE",
                      help="the kernel's command line (docs/cmdline.md; default: none)")
-    p.verbs = {"run": run, "judge": judge, "iso": iso}
+    p.verbs = {"demo": demo, "run": run, "judge": judge, "iso": iso}
     return p
 
 
@@ -191,8 +208,33 @@ def make_iso(args, prog: str) -> int:
     return 0
 
 
+def demo(args, prog: str) -> int:
+    import demo as demos
+
+    if not os.path.isfile(args.kernel):
+        print(f"{prog}: {args.kernel}: no such kernel (run make)", file=sys.stderr)
+        return harness.STATUS_NO_VERDICT
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_interrupt)
+    os.makedirs(args.logs, exist_ok=True)
+    runs = []
+    try:
+        for sponge, label in demos.SPONGES:
+            print(f"{prog}: booting with {label} ({demos.DURATION_S} s of run, "
+                  f"{len(runs) + 1} of {len(demos.SPONGES)})", file=sys.stderr, flush=True)
+            runs.append(demos.run_one(args.kernel, sponge, label, args.logs, accel=args.accel))
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; QEMU killed", file=sys.stderr)
+        return 130
+    print(demos.table(runs))
+    return demos.status_of(runs)
+
+
 def main(argv: list, prog: str = "tickguest") -> int:
     args, extra = parse_args(argv, prog)
+    if args.verb == "demo":
+        return demo(args, prog)
     if args.verb == "run":
         return run(args, extra, prog)
     if args.verb == "iso":
