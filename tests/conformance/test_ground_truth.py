@@ -40,6 +40,7 @@ SPONGES = ["off", "run", "charge"]
 LEVELS = [0.0, 0.2, 0.4]
 PATTERNS = ["fixed", "random", "long"]
 CATCHUP = {"rtc"}       # the sources that pay backlogs back under TCG (docs/timekeeping.md)
+BACKLOG_LINE_DELAY_S = 1.0  # widening of a backlog's host window, before it (check_device)
 
 # The cases `make test` runs: every source, every sponge mode, both steal levels, every
 # pattern, each at least once.
@@ -131,8 +132,13 @@ def check_device(c):
         # delivers (seen once in a loaded `make test`: one tick, status 0 all the same),
         # and then no more than the periods they waited.
         assert clock["lost"] <= c.runqueue_wait_ms() / p, (clock, c.runqueue_wait_ms())
-        for b in lines.backlogs(c.r):
-            assert b.closed_ms <= (b.peak_ticks + 1) * p, b
+        for t, b in lines.backlogs_arrived(c.r):
+            # at least one re-injected tick a period: closed within its peak, and later only
+            # by what QEMU's threads waited for the CPU meanwhile (seen in a loaded make test:
+            # 25 ticks closed in 204.9 ms against 203.1); the window reaches a second before
+            # the backlog opened, for the console task's delay in writing the line
+            waited = c.guest.runqueue_wait_s(t - b.closed_ms / 1000 - BACKLOG_LINE_DELAY_S, t)
+            assert b.closed_ms <= (b.peak_ticks + 1) * p + waited * 1000, (b, waited)
     else:
         expected = sum(round(d * 1000 / p) - 1 for d in c.pauses)
         slack = 2 * len(c.pauses)

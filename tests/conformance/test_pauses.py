@@ -154,9 +154,12 @@ def test_qmp_pauses_are_invisible_with_the_rtc_on_the_vm_clock(kernel):
     n, p = len(g.pauses), lines.tick_period_ms(r)
     c = lines.tick_clock(r)
     assert c["catchup_ticks"] <= 2 * n + owed_by_the_host(g, c, p), (c, g.runqueue_wait_s())
-    # tick time never a period ahead (a tick classed ahead is a quarter early: checks/run.c)
-    assert c["max_ahead_ms"] < p and c["lost"] == 0, c
-    assert abs(c["behind_at_end_ms"]) < p, c
+    # tick time never a period ahead (a tick classed ahead is a quarter early: checks/run.c);
+    # nothing lost but where QEMU's threads waited for the CPU a period (seen in a loaded make
+    # test: one tick, 48 backlogs of the host's making), each a period more behind at the end
+    lost_allowed = g.runqueue_wait_s() * 1000 / p
+    assert c["max_ahead_ms"] < p and c["lost"] <= lost_allowed, (c, lost_allowed)
+    assert abs(c["behind_at_end_ms"]) < (c["lost"] + 1) * p, c
     stolen = lines.stolen_ms(r)
     outside = ground_truth.run_stretch(r, g.pauses)
     noise = ground_truth.upper_ms(g, r, outside)
