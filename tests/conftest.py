@@ -23,21 +23,31 @@ def pytest_addoption(parser):
 
 
 class _TapCollector:
-    """Keeps one report per test: the call phase, or setup when setup failed or skipped."""
+    """Keeps one report per test: the call phase, or setup when setup failed or skipped.  It
+    also gives each run record a test made (run_records) that test's outcome, so the HTML page
+    shows the host's check of a run beside the guest's own verdict."""
 
-    def __init__(self):
+    def __init__(self, records):
         self.reports = []
+        self.records = records
+        self.first = 0          # the first record of the test being run
 
     def pytest_runtest_logreport(self, report):
+        if report.when == "setup":
+            self.first = len(self.records)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.reports.append(report)
+            crash = getattr(report.longrepr, "reprcrash", None)
+            for record in self.records[self.first:]:
+                record["host_check"] = {"test": report.nodeid, "outcome": report.outcome,
+                                        "message": crash.message if crash else ""}
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "full: only in the whole matrix (make conformance)")
-    config._tap = _TapCollector()
-    config.pluginmanager.register(config._tap, "tickguest-tap")
     config._run_records = []
+    config._tap = _TapCollector(config._run_records)
+    config.pluginmanager.register(config._tap, "tickguest-tap")
 
 
 def _tap_line(n, report):
@@ -69,4 +79,5 @@ def pytest_sessionfinish(session):
         Path(html).parent.mkdir(parents=True, exist_ok=True)
         Path(html).with_suffix(".json").write_text(json.dumps(config._run_records))
         import report_html
-        report_html.render(config._run_records, html, title="tickguest conformance runs")
+        report_html.render(config._run_records, html, title="tickguest conformance runs",
+                           about=report_html.about_host(config._run_records))

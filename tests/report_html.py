@@ -11,6 +11,10 @@ json.dump, so a harness can save its runs and scripts/report-html can draw them 
      "lines":     [[1235.0, "TAP version 13"], ...],  # serial lines, host arrival time first
      "method":    "signal",                      # how it was paused: signal, qmp or none
      "status":    0,                             # optional: the host's status (harness.Result)
+     "host_check": {"test": "test_matrix[...]",  # optional: what the host's own test made of
+                    "outcome": "failed",         #   the run, against its ground truth
+                    "message": "AssertionError: ..."},
+     "load":      [4.1, 4.3, 4.0],               # optional: the host's load average at its end
      "clock":     "host"}                        # optional: "guest" when the times are the
                                                  # guest's own stamps (tests/judge.py)
 
@@ -27,9 +31,13 @@ page is drawn: reading a run needs nothing beyond harness.py.
 from __future__ import annotations
 
 import base64
+import datetime
 import html
 import io
+import os
+import platform
 import re
+import subprocess
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -114,6 +122,8 @@ class RunView:
     notes: list = field(default_factory=list)
     last_x: float = 0.0
     time_base: str = "host"           # whose seconds the times are: "host" or "guest"
+    host_check: Optional[dict] = None  # the host's test of the run (the record's host_check)
+    load: Optional[list] = None
 
     # -- verdict
 
@@ -211,6 +221,28 @@ def record_from(result, pauses, name: str, method: str = "signal") -> dict:
         "lines": [[float(t), text] for t, text in result.lines],
         "method": method,
         "status": result.status,
+        "load": list(os.getloadavg()),
+    }
+
+
+def about_host(runs: list, emulator: str = None) -> dict:
+    """What the page's header says about where the runs were made: the guest's version (from
+    the first run's banner), the repository's commit, the emulator's version, the host's
+    kernel and the date."""
+    def first_line(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=20,
+                                  cwd=os.path.dirname(os.path.abspath(__file__))
+                                  ).stdout.splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return "unknown"
+    version = next((harness.parse_tap([t for _, t in r.get("lines", [])]).banner.get(
+        "tickguest") for r in runs if r.get("lines")), None) or "unknown"
+    return {
+        "tickguest": f"{version}, commit {first_line(['git', 'rev-parse', '--short=12', 'HEAD'])}",
+        "emulator": first_line([emulator or harness.qemu_binary(), "--version"]),
+        "host": f"{platform.node()}, Linux {platform.release()}, {os.cpu_count()} CPUs",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -250,7 +282,8 @@ def read_run(record: dict) -> RunView:
         qemu_args=list(record.get("qemu_args", [])),
         pauses=[(float(s) - started, float(e) - started) for s, e in record.get("pauses", [])],
         tap=harness.parse_tap(texts), host_status=record.get("status"),
-        last_x=lines[-1][0] if lines else 0.0, time_base=record.get("clock", "host"))
+        last_x=lines[-1][0] if lines else 0.0, time_base=record.get("clock", "host"), host_check=record.get("host_check"),
+        load=record.get("load"))
 
     for x, text in lines:
         s = report_lines.stats_line(text)
@@ -467,6 +500,17 @@ def _verdict_html(view: RunView) -> str:
     return f'<span class="{"passed" if view.passed else "failed"}">{_e(view.verdict)}</span>'
 
 
+def _host_check_html(view: RunView) -> str:
+    """The host's own test of the run against what it knows it did, beside the guest's word:
+    a run can pass by the guest and fail by the ground truth."""
+    hc = view.host_check
+    if not hc:
+        return '<span class="note">not checked by the host</span>'
+    outcome = hc.get("outcome", "?")
+    cls = {"passed": "passed", "failed": "failed"}.get(outcome, "note")
+    return f'<span class="{cls}" title="{_e(hc.get("test", ""))}">{_e(outcome)}</span>'
+
+
 def _plot(png: Optional[bytes], element_id: str, alt: str, missing_why: str,
           caption: str) -> str:
     """The plot as an embedded PNG with its caption, or one line saying why there is none."""
@@ -517,7 +561,7 @@ def _key_figures(view: RunView) -> list:
 
 
 def _summary(views: list) -> str:
-    head = ["run", "verdict", "pauses", "paused", "stolen seen", "catch-up", "lost",
+    head = ["run", "guest's verdict", "host's check", "pauses", "paused", "stolen seen", "catch-up", "lost",
             "absorbed by sponge", "most behind"]
     out = ["<table id=\"summary\"><tr>" +
            "".join(f'<th class="{"l" if i < 2 else ""}">{_e(h)}</th>' for i, h in enumerate(head))
@@ -530,7 +574,8 @@ def _summary(views: list) -> str:
                  if "absorbed" in sponge else MISSING,
                  _ms(clock.get("max_behind_ms"), 3) if clock else MISSING]
         out.append(f'<tr><td class="l"><a href="#run-{i}">{_e(v.name)}</a></td>'
-                   f'<td class="l">{_verdict_html(v)}</td>' +
+                   f'<td class="l">{_verdict_html(v)}</td>'
+                   f'<td class="l">{_host_check_html(v)}</td>' +
                    "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
@@ -538,12 +583,19 @@ def _summary(views: list) -> str:
 
 def _run_section(i: int, v: RunView) -> str:
     out = [f'<section class="run" id="run-{i}" data-pauses="{len(v.pauses)}">',
-           f"<h2>{_e(v.name)}: {_verdict_html(v)}</h2>",
+           f"<h2>{_e(v.name)}: {_verdict_html(v)}; host's check {_host_check_html(v)}</h2>",
            f"<p class=\"note\">guest command line: <code>{_e(v.cmdline or MISSING)}</code></p>",
            f"<p class=\"note\">QEMU: <code>{_e(' '.join(v.qemu_args) or MISSING)}</code></p>"]
     for key in ("tick source", "tick clock", "irq routing"):
         if key in v.tap.banner:
             out.append(f"<p class=\"note\">{_e(key)}: {_e(v.tap.banner[key])}</p>")
+    if v.host_check and v.host_check.get("outcome") == "failed":
+        out.append(f"<p class=\"note failed\">the host's check "
+                   f"<code>{_e(v.host_check.get('test', ''))}</code> failed: "
+                   f"{_e(v.host_check.get('message', ''))}</p>")
+    if v.load:
+        out.append(f"<p class=\"note\">host load average at the run's end: "
+                   f"{_e(' '.join(f'{x:.2f}' for x in v.load))}</p>")
     failed = v.tap.failed()
     if failed:
         out.append("<p class=\"note failed\">not ok: " +
@@ -581,8 +633,10 @@ def _run_section(i: int, v: RunView) -> str:
     return "\n".join(out)
 
 
-def render_html(runs: list, title: str = "tickguest: timer delivery report") -> str:
-    """The page for a list of run records, as a string."""
+def render_html(runs: list, title: str = "tickguest: timer delivery report",
+                about: Optional[dict] = None) -> str:
+    """The page for a list of run records, as a string; about ({what: value}: the tickguest
+    version and commit, the emulator's version, the host kernel, the date) heads it."""
     views = [read_run(r) for r in runs]
     clock = ("Times on the plots are host seconds since QEMU started; grey bands are the "
              "times QEMU was stopped." if any(v.time_base == "host" for v in views) else
@@ -590,16 +644,21 @@ def render_html(runs: list, title: str = "tickguest: timer delivery report") -> 
              "started: the log was captured outside the harness, so no host clock saw it.")
     body = [f"<h1>{_e(title)}</h1>",
             f"<p class=\"note\">{len(views)} run{'s' if len(views) != 1 else ''}. {clock} "
-            "docs/report-html.md explains each figure.</p>",
-            _summary(views)]
+            "docs/report-html.md explains each figure.</p>"]
+    if about:
+        body.append('<table id="about">' + "".join(
+            f'<tr><th class="l">{_e(k)}</th><td class="l">{_e(v)}</td></tr>'
+            for k, v in about.items()) + "</table>")
+    body.append(_summary(views))
     body += [_run_section(i, v) for i, v in enumerate(views)]
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n" +
             "\n".join(body) + "\n</body>\n</html>\n")
 
 
-def render(runs: list, path, title: str = "tickguest: timer delivery report") -> None:
+def render(runs: list, path, title: str = "tickguest: timer delivery report",
+           about: Optional[dict] = None) -> None:
     """Write the page for a list of run records to path: one file, plots included."""
-    page = render_html(runs, title)
+    page = render_html(runs, title, about)
     with open(path, "w", encoding="utf-8") as f:
         f.write(page)

@@ -231,3 +231,30 @@ def test_the_script_writes_the_page(tmp_path):
                         "-o", str(out)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert 'id="run-0-charged"' in out.read_text(encoding="utf-8")
+
+
+def test_the_host_s_check_stands_beside_the_guest_s_verdict():
+    """A run the guest passed but the host's ground truth failed shows red in the summary and
+    in its section, with the test and its message; one no test checked says so."""
+    failed = synthetic_record(name="failed by the host", load=[4.25, 4.5, 4.0], host_check={
+        "test": "tests/conformance/test_ground_truth.py::test_matrix[rtc-run-20%-fixed]",
+        "outcome": "failed", "message": "AssertionError: (2824, 2800.1)"})
+    page = report_html.render_html([failed, synthetic_record(name="unchecked")],
+                                   about={"tickguest": "0.1.0, commit abc", "date": "today"})
+    summary = page.split('<table id="summary">')[1].split("</table>")[0]
+    rows = summary.split("<tr>")[2:]
+    assert '<span class="passed">passed (status 0)</span>' in rows[0]
+    assert re.search(r'<span class="failed" title="[^"]*test_matrix\[rtc-run-20%-fixed\]">'
+                     r'failed</span>', rows[0]), rows[0]
+    assert "not checked by the host" in rows[1]
+    assert "AssertionError: (2824, 2800.1)" in page
+    assert "host load average at the run's end: 4.25 4.50 4.00" in page
+    assert '<table id="about"><tr><th class="l">tickguest</th><td class="l">0.1.0, commit abc' \
+        in page
+
+
+def test_about_host_names_the_guest_s_version_and_the_commit():
+    about = report_html.about_host([synthetic_record(lines=[[0.0, "TAP version 13"],
+                                                            [0.0, "# tickguest: 9.9.9"]])])
+    assert about["tickguest"].startswith("9.9.9, commit ")
+    assert set(about) == {"tickguest", "emulator", "host", "date"}
