@@ -1,11 +1,12 @@
 """ISOs of the built kernel with a command line of the caller's, for the tests that boot GRUB
 (on BIOS or UEFI firmware) with something other than iso/boot/grub/grub.cfg's default entry.
 
-The menu is grub.cfg's own preamble (serial console, no timeout, the UEFI video driver) with
-one entry, so an ISO made here boots as build/tickguest.iso does; grub-mkrescue makes it
-bootable on both firmwares, as `make iso` does.
+The menu is grub.cfg's own preamble (serial console, the UEFI video driver) with one entry
+and no time to choose, so an ISO made here boots as build/tickguest.iso does, at once;
+grub-mkrescue makes it bootable on both firmwares, as `make iso` does.
 """
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,7 +18,7 @@ GRUB_CFG = REPO / "iso" / "boot" / "grub" / "grub.cfg"
 def menu(cmdline: str) -> str:
     """grub.cfg's text up to its first entry, then one entry booting cmdline by Multiboot2."""
     text = GRUB_CFG.read_text()
-    preamble = text[:text.index("\nmenuentry ")]
+    preamble = re.sub(r"(?m)^set timeout=\d+$", "set timeout=0", text[:text.index("\nmenuentry ")])
     for ch in "\"'\\$;{}":
         if ch in cmdline:
             raise ValueError(f"{ch!r} in a command line would be GRUB syntax: {cmdline!r}")

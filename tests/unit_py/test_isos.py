@@ -11,7 +11,8 @@ from harness import Guest
 def test_menu_keeps_grub_cfg_s_preamble_and_boots_by_multiboot2():
     text = isos.menu("suite=devices hz=250")
     preamble = isos.GRUB_CFG.read_text().split("\nmenuentry ")[0]
-    assert text.startswith(preamble)
+    assert "set timeout=3" in preamble and "set timeout=3" not in text   # one entry: no wait
+    assert text.startswith(preamble.replace("set timeout=3", "set timeout=0"))
     # one entry, the command line after the kernel's path, nothing of grub.cfg's others
     assert text.count("menuentry ") == 1
     assert "\tmultiboot2 /boot/tickguest.elf suite=devices hz=250\n" in text
