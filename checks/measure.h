@@ -16,8 +16,7 @@
  *		claim_close();
  *	}
  *
- * Checks are held (kernel/report.h) while their device measures and printed when it is done
- * (checks/suite.c).
+ * Checks are held (kernel/report.h) while the devices are measured and printed after the run.
  */
 #ifndef TICKGUEST_CHECKS_MEASURE_H
 #define TICKGUEST_CHECKS_MEASURE_H
