@@ -4,13 +4,13 @@
  * Structures and field offsets follow the ACPI specification (6.5, chapter 5).  The RSDP is
  * taken from the loader when it hands one over (a Multiboot2 tag: the only way under UEFI,
  * whose firmware need not leave one in the BIOS area), else found by scanning the first KiB
- * of the EBDA and then the BIOS area 0xe0000-0xfffff on 16-byte boundaries (5.2.5.1).  Every table's checksum is verified; a table that fails is
- * ignored and counted, so a broken firmware shows up in the report instead of as garbage
- * values later.  Every length a table declares is held to its structure's own minimum (a
- * length of 0 would pass the checksum: a sum over no bytes) and to ACPI_TABLE_MAX before
- * anything is read by it, and all memory is reached through phys_map(), which refuses what
- * is not there; the host fuzz target (tests/fuzz/fuzz_acpi.c) runs acpi_init() over arbitrary
- * bytes.
+ * of the EBDA and then the BIOS area 0xe0000-0xfffff on 16-byte boundaries (5.2.5.1).  Every
+ * table's checksum is verified; a table that fails is ignored and counted, so a broken
+ * firmware shows up in the report instead of as garbage values later.  Every length a table
+ * declares is held to its structure's own minimum (a length of 0 would pass the checksum: a
+ * sum over no bytes) and to ACPI_TABLE_MAX before anything is read by it, and all memory is
+ * reached through phys_map(), which refuses what is not there; the host fuzz target
+ * (tests/fuzz/fuzz_acpi.c) runs acpi_find_rsdp() and acpi_init() over arbitrary bytes.
  *
  * Soft-off needs the SLP_TYP value of the \_S5 object, which lives in the DSDT as AML.  A full
  * AML interpreter is out of scope; \_S5 is nearly always a plain Name with a Package of
@@ -266,12 +266,11 @@ void acpi_init(const void *loader_rsdp, uint32_t loader_len, const char *loader_
 		info.rsdp_addr = (uint32_t)(uintptr_t)rsdp;
 		info.rsdp_source = loader_source ? loader_source : "the loader";
 	} else if (bios_rsdp && (rsdp = phys_map(bios_rsdp, RSDP_V1_LEN))) {
-		const uint8_t *whole = phys_map(bios_rsdp, RSDP_V2_LEN);
+		/* as much as its Length says, where that is memory; root_table() judges the rest */
+		uint32_t len = phys_map(bios_rsdp, RSDP_V2_LEN) ? rd32(rsdp, 20) : 0;
 
-		avail = whole ? RSDP_V2_LEN : RSDP_V1_LEN;
-		if (whole && rd8(rsdp, 15) >= 2 && rd32(rsdp, 20) > RSDP_V2_LEN &&
-		    rd32(rsdp, 20) <= RSDP_MAX_LEN && phys_map(bios_rsdp, rd32(rsdp, 20)))
-			avail = rd32(rsdp, 20);
+		avail = len >= RSDP_V2_LEN && len <= RSDP_MAX_LEN && phys_map(bios_rsdp, len) ?
+			len : RSDP_V1_LEN;
 		info.rsdp_addr = bios_rsdp;
 		info.rsdp_source = bios_rsdp_source;
 	} else {

@@ -2,8 +2,8 @@
 
 Bochs has no multiboot loader and no isa-debug-exit device, so a run boots a GRUB ISO made for
 its command line (tests/isos.py), and its verdict is the guest's own `# exit: WORD (status N)`
-line; the run ends there (Bochs is killed), or when Bochs exits (the guest's ACPI soft-off ends it: "ACPI
-control: soft power off"), or at the timeout.  Debian builds Bochs with its debugger, which
+line; the run ends there (Bochs is killed), or when Bochs exits (the guest's ACPI soft-off ends
+it: "ACPI control: soft power off"), or at the timeout.  Debian builds Bochs with its debugger, which
 stops before the first instruction: `-rc` gives it a file holding `c` (continue).  It builds
 no `nogui` display either: `rfb` with `timeout=0` starts without waiting for a viewer.
 

@@ -126,12 +126,16 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def run(args, extra, prog: str) -> int:
-    # QEMU has its own session, so the terminal's Ctrl-C reaches only us; turn the other ways
-    # of being stopped into the same exception so the Guest's cleanup runs for them too.
+def _catch_stops() -> None:
+    """QEMU has its own session, so the terminal's Ctrl-C reaches only us; the other ways of
+    being stopped become the same exception, so the Guest's cleanup runs for them too."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
+
+
+def run(args, extra, prog: str) -> int:
+    _catch_stops()
     if "kvm" in args.accel.split(":"):
         ok, why = harness.kvm_available()
         if not ok:
@@ -214,9 +218,7 @@ def demo(args, prog: str) -> int:
     if not os.path.isfile(args.kernel):
         print(f"{prog}: {args.kernel}: no such kernel (run make)", file=sys.stderr)
         return harness.STATUS_NO_VERDICT
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_interrupt)
+    _catch_stops()
     os.makedirs(args.logs, exist_ok=True)
     runs = []
     try:

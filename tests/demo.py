@@ -12,21 +12,20 @@ files it names.
 """
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Optional
 
 import harness
+import report_lines
 
 SCHEDULE = harness.FixedPauses(period_s=1.0, duty=0.3)      # 300 ms of every second
 DURATION_S = 8
 HZ = 128
 CMDLINE = f"suite=accounting timer=rtc irq=ioapic hz={HZ} duration={DURATION_S}s sponge={{}}"
 SPONGES = (("off", "sponge off"), ("run", "sponge on (VMDesched)"))
-SHARE_RE = re.compile(r"^# stolen time charged to the workload: plain sampling (-?[\d.]+)%, "
-                      r"steal-aware sampling (-?[\d.]+)%, exact (-?[\d.]+)% of ([\d.]+) ms "
-                      r"stolen seen")
-METHODS = ("plain sampling (ticks)", "steal-aware sampling", "exact (TSC)")
+# The table's rows: what each method is called there, and its key in report_lines.shares().
+METHODS = (("plain sampling (ticks)", report_lines.PLAIN),
+           ("steal-aware sampling", report_lines.STEAL_AWARE), ("exact (TSC)", "exact"))
 
 
 @dataclass
@@ -36,21 +35,11 @@ class DemoRun:
     paused_ms: float
     waited_ms: float                    # the vCPU thread runnable with no CPU (the host's load)
     log: str
-    shares: Optional[tuple] = None      # % of the stolen time, by METHODS
-    stolen_ms: Optional[float] = None
+    shares: Optional[dict] = None       # report_lines.shares(), None if the line is missing
 
     @property
     def status(self) -> int:
         return self.result.status
-
-
-def read_shares(result) -> tuple:
-    """(shares by METHODS in %, stolen ms seen) from the guest's line, or (None, None)."""
-    for _, text in result.lines:
-        m = SHARE_RE.match(text)
-        if m:
-            return tuple(float(m.group(i)) for i in (1, 2, 3)), float(m.group(4))
-    return None, None
 
 
 def run_one(kernel, sponge: str, label: str, log_dir: str, accel: str = "tcg",
@@ -63,13 +52,15 @@ def run_one(kernel, sponge: str, label: str, log_dir: str, accel: str = "tcg",
     log = os.path.join(log_dir, f"demo-sponge-{sponge}.tap")
     with open(log, "w", encoding="utf-8") as f:
         f.write("".join(text + "\n" for _, text in r.lines))
-    shares, stolen = read_shares(r)
+    try:
+        shares = report_lines.shares(r)
+    except LookupError:             # a run that ended early: the verdict says why
+        shares = None
     try:
         waited = g.vcpu_runqueue_wait_s() * 1000
     except LookupError:             # QEMU never started its vCPU: the verdict says why
         waited = float("nan")
-    return DemoRun(label, r, sum(e - s for s, e in g.pauses) * 1000, waited, log, shares,
-                   stolen)
+    return DemoRun(label, r, sum(e - s for s, e in g.pauses) * 1000, waited, log, shares)
 
 
 def table(runs: list) -> str:
@@ -86,16 +77,11 @@ def table(runs: list) -> str:
     row("host stopped QEMU for", [f"{r.paused_ms:.0f} ms" for r in runs])
     row("host kept the vCPU waiting for", [f"{r.waited_ms:.0f} ms" for r in runs])
     row("stolen time the guest saw",
-        [f"{r.stolen_ms:.0f} ms" if r.stolen_ms is not None else "-" for r in runs])
+        [f"{r.shares['stolen_ms']:.0f} ms" if r.shares else "-" for r in runs])
     out.append("  charged to the workload by")
-    for i, method in enumerate(METHODS):
-        cells = []
-        for r in runs:
-            if r.shares is None:
-                cells.append("-")
-            else:
-                cells.append(f"{r.shares[i] * r.stolen_ms / 100:.0f} ms {r.shares[i]:5.1f} %")
-        row("  " + method, cells)
+    for name, key in METHODS:
+        row("  " + name, [f"{r.shares[key] * r.shares['stolen_ms'] / 100:.0f} ms "
+                          f"{r.shares[key]:5.1f} %" if r.shares else "-" for r in runs])
     out.append("")
     out.append("  The sponge takes the catch-up ticks a stop leaves; time taken in slices shorter")
     out.append("  than a tick (the host's load: the waiting above) has no catch-up, so plain")

@@ -75,12 +75,6 @@ def backlogs(r) -> list:
     return [b for _, text in r.lines if (b := backlog_line(text))]
 
 
-def backlogs_arrived(r) -> list:
-    """(host arrival time, BacklogLine) of every TimeTrackerBacklog line, in order: the line
-    is written by the console task after the backlog closed, so the backlog lies before it."""
-    return [(t, b) for t, text in r.lines if (b := backlog_line(text))]
-
-
 def dropped_lines(r) -> int:
     """How many TimeTrackerStats and TimeTrackerBacklog lines the guest dropped (0 when none)."""
     return sum(int(m.group(1)) for _, text in r.lines if (m := DROPPED_RE.match(text)))

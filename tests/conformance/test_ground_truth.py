@@ -21,6 +21,7 @@ derived next to each assertion from tick periods, pause counts and the host's ow
 is tuned to a run.
 """
 
+import re
 import zlib
 
 import pytest
@@ -40,7 +41,6 @@ SPONGES = ["off", "run", "charge"]
 LEVELS = [0.0, 0.2, 0.4]
 PATTERNS = ["fixed", "random", "long"]
 CATCHUP = {"rtc"}       # the sources that pay backlogs back under TCG (docs/timekeeping.md)
-BACKLOG_LINE_DELAY_S = 1.0  # widening of a backlog's host window, before it (check_device)
 
 # The cases `make test` runs: every source, every sponge mode, both steal levels, every
 # pattern, each at least once.
@@ -132,12 +132,15 @@ def check_device(c):
         # delivers (seen once in a loaded `make test`: one tick, status 0 all the same),
         # and then no more than the periods they waited.
         assert clock["lost"] <= c.runqueue_wait_ms() / p, (clock, c.runqueue_wait_ms())
-        for t, b in lines.backlogs_arrived(c.r):
+        run_start = next(t for t, text in c.r.lines if re.match(harness.RUNNING_LINE, text))
+        for b in lines.backlogs(c.r):
             # at least one re-injected tick a period: closed within its peak, and later only
             # by what QEMU's threads waited for the CPU meanwhile (seen in a loaded make test:
-            # 25 ticks closed in 204.9 ms against 203.1); the window reaches a second before
-            # the backlog opened, for the console task's delay in writing the line
-            waited = c.guest.runqueue_wait_s(t - b.closed_ms / 1000 - BACKLOG_LINE_DELAY_S, t)
+            # 25 ticks closed in 204.9 ms against 203.1).  The backlog's own times are the
+            # TSC's since the run started, which under SIGSTOP keeps host time; a period
+            # either side for where the run's start falls against its line
+            opened = run_start + b.guest_s - p / 1000
+            waited = c.guest.runqueue_wait_s(opened, opened + (b.closed_ms + 2 * p) / 1000)
             assert b.closed_ms <= (b.peak_ticks + 1) * p + waited * 1000, (b, waited)
     else:
         expected = sum(round(d * 1000 / p) - 1 for d in c.pauses)
@@ -201,9 +204,9 @@ def test_rtc_slew_through_the_8259_is_a_finding_not_a_crash(kernel):
 def test_w_factor_from_the_host_view(kernel, run_records):
     """The correction of 'Correcting the Process level measurements of CPU time for Windows
     guest machines running under VMware ESX': w = the CPU share the host gave the vCPU / the
-    busy share the guest reports.  With the sponge off and a fifth of the time stolen, the spinners were charged for
-    the stolen time; w computed from /proc and applied to their sampled time must take away at
-    least half of that excess in total.  Each task's corrected figure is printed, not bounded:
+    busy share the guest reports.  With the sponge off and a fifth of the time stolen, the
+    spinners were charged for the stolen time; w computed from /proc and applied to their
+    sampled time must take away at least half of that excess in total.  Each task's corrected figure is printed, not bounded:
     the catch-up ticks fall on whoever runs, so w cannot put each task right."""
     c = Case(kernel, "rtc", "off", 0.2, "fixed", records=run_records)
     assert c.r.status == 0, c.r.summary()
