@@ -77,7 +77,7 @@ $(ISO): $(KERNEL) iso/boot/grub/grub.cfg | deps
 	grub-mkrescue -o $@ $(BUILD)/isoroot 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
-# With no CMDLINE= and no QEMUOPTS=, `make run` is the default run (tests/demo.py): a
+# With no CMDLINE= and no QEMUOPTS=, `make run` is the default run (tickguest/demo.py): a
 # descheduled VM with and without the sponge, in one table.  With either, it is `make boot`.
 run: $(KERNEL)
 ifeq ($(strip $(CMDLINE)$(QEMUOPTS)),)

@@ -1,7 +1,7 @@
 /*
  * The limits every device check holds a device to, in one place, each with where it comes
  * from.  The guest prints them in its banner (limits_banner(), "# limits: ..."), and the host
- * tests read them from there instead of keeping copies (tests/harness.py, Report.limits).
+ * tests read them from there instead of keeping copies (tickguest/tap.py, Tap.limits).
  */
 #ifndef TICKGUEST_CHECKS_LIMITS_H
 #define TICKGUEST_CHECKS_LIMITS_H

@@ -4,7 +4,7 @@
                 from --junitxml); prove or any TAP reader takes it.
 --report-html=PATH
                 the HTML report of every run a test recorded with the `run_records` fixture
-                (tests/report_html.py: plots of behind-by, catch-up and charged-vs-true time).
+                (tickguest/report_html.py: plots of behind-by, catch-up and charged-vs-true time).
 """
 
 import json
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the host package, tickguest/
 
 
 def pytest_addoption(parser):
@@ -78,6 +78,6 @@ def pytest_sessionfinish(session):
     if html and config._run_records:
         Path(html).parent.mkdir(parents=True, exist_ok=True)
         Path(html).with_suffix(".json").write_text(json.dumps(config._run_records))
-        import report_html
+        from tickguest import report_html
         report_html.render(config._run_records, html, title="tickguest conformance runs",
                            about=report_html.about_host(config._run_records))

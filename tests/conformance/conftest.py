@@ -2,7 +2,7 @@
 
 These tests hold the kernel to docs/report.md and docs/exit-status.md.  They skip, rather than
 fail, when there is nothing to boot yet or no QEMU, and say which.  Timeouts come from
-harness.timeout_for, the one place that sizes them, shared with scripts/run-guest.
+tg.timeout_for, the one place that sizes them, shared with scripts/run-guest.
 """
 
 import shutil
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
-import harness  # noqa: E402
+sys.path.insert(0, str(REPO))                      # the host package, tickguest/
+import tickguest as tg  # noqa: E402
 
 ELF = REPO / "build" / "tickguest.elf"
 ISO = REPO / "build" / "tickguest.iso"
@@ -26,9 +26,9 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def qemu():
-    path = shutil.which(harness.qemu_binary())
+    path = shutil.which(tg.qemu_binary())
     if path is None:
-        pytest.skip(f"{harness.qemu_binary()} not found (scripts/install-deps installs it)")
+        pytest.skip(f"{tg.qemu_binary()} not found (scripts/install-deps installs it)")
     return path
 
 
@@ -51,10 +51,10 @@ def iso(qemu):
 
 @pytest.fixture(scope="session")
 def boot(kernel):
-    """boot(cmdline) -> harness.Result: one TCG run of the ELF, timed out from its duration."""
+    """boot(cmdline) -> tg.Result: one TCG run of the ELF, timed out from its duration."""
     def boot(cmdline="", **kw):
-        kw.setdefault("timeout", harness.timeout_for(harness.cmdline_duration_s(cmdline)))
-        return harness.run(kernel=kernel, cmdline=cmdline, accel="tcg", **kw)
+        kw.setdefault("timeout", tg.timeout_for(tg.cmdline_duration_s(cmdline)))
+        return tg.run(kernel=kernel, cmdline=cmdline, accel="tcg", **kw)
     return boot
 
 
@@ -66,7 +66,7 @@ def default_run(boot):
 
 @pytest.fixture(scope="session")
 def device_suite(kernel):
-    """device_suite(machine, extra=()) -> harness.Result of `suite=devices` on that machine,
+    """device_suite(machine, extra=()) -> tg.Result of `suite=devices` on that machine,
     booted by -kernel on QEMU's BIOS, once a session: test_devices holds it to the device
     claims, test_uefi compares a UEFI boot of the same machine with it."""
     runs = {}
@@ -74,9 +74,9 @@ def device_suite(kernel):
     def get(machine, extra=()):
         key = (machine, tuple(extra))
         if key not in runs:
-            runs[key] = harness.run(kernel=kernel, cmdline="suite=devices", machine=machine,
+            runs[key] = tg.run(kernel=kernel, cmdline="suite=devices", machine=machine,
                                     accel="tcg", extra_args=list(extra),
-                                    timeout=harness.timeout_for())
+                                    timeout=tg.timeout_for())
         return runs[key]
     return get
 
@@ -84,8 +84,8 @@ def device_suite(kernel):
 @pytest.fixture(scope="session")
 def ovmf(qemu):
     """The UEFI firmware image, or the test skipped saying how to get it."""
-    path = harness.ovmf_path()
+    path = tg.ovmf_path()
     if path is None:
-        pytest.skip("no OVMF firmware in " + ", ".join(harness.OVMF_PATHS) +
+        pytest.skip("no OVMF firmware in " + ", ".join(tg.OVMF_PATHS) +
                     " (Debian's ovmf; scripts/install-deps installs it)")
     return path

@@ -1,4 +1,4 @@
-"""tickguest under Bochs, the second emulator (tests/bochs.py).
+"""tickguest under Bochs, the second emulator (tickguest/bochs.py).
 
 `make test` boots the device checks once under Bochs's instruction time (sync=none), where
 every clock follows the instruction count and the report must pass as it does under QEMU.
@@ -8,8 +8,8 @@ they measure is a finding about Bochs rather than a verdict about tickguest (doc
 
 import pytest
 
-import bochs
-import harness
+from tickguest import bochs
+import tickguest as tg
 
 pytestmark = pytest.mark.conformance
 
@@ -18,8 +18,8 @@ needs_bochs = pytest.mark.skipif(not OK, reason=WHY)
 
 
 def assert_verdict(r, status=None):
-    assert r.status != harness.STATUS_NO_VERDICT and not r.timed_out, r.summary()
-    assert harness.check_consistent(r) == [], r.summary()
+    assert r.status != tg.STATUS_NO_VERDICT and not r.timed_out, r.summary()
+    assert tg.check_consistent(r) == [], r.summary()
     if status is not None:
         assert r.status == status, r.summary()
 

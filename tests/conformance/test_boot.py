@@ -9,15 +9,15 @@ import subprocess
 
 import pytest
 
-import harness
-import report_lines as lines
+import tickguest as tg
+from tickguest import report_lines as lines
 
 pytestmark = pytest.mark.conformance
 
 def assert_report(r, status):
     """The run ended with status and its report holds together; else say all about the run."""
     assert r.status == status, f"expected status {status}\n{r.summary()}"
-    problems = harness.check_consistent(r)
+    problems = tg.check_consistent(r)
     assert not problems, "\n".join(problems) + "\n" + r.summary()
 
 
@@ -155,7 +155,7 @@ def test_triple_fault_is_no_verdict(boot):
     """An IDT of limit 0 leaves the CPU no gate to reach, so it shuts down: QEMU (-no-reboot)
     exits with no `# exit:` line, and the harness calls that "no verdict", not a pass."""
     r = boot("fault=triple")
-    assert r.status == harness.STATUS_NO_VERDICT, r.summary()
+    assert r.status == tg.STATUS_NO_VERDICT, r.summary()
     assert r.tap.exit_line is None and r.tap.bail_outs == [], r.summary()
     assert any("provoking triple" in c for c in r.tap.comments), r.summary()
 
@@ -165,7 +165,7 @@ def test_iso_boot_matches_elf(iso, default_run):
     and the same verdict as the ELF booted directly.  GRUB boots it by Multiboot2, and hands
     over the RSDP, which the guest takes before its own search of the BIOS area: the same
     tables all the same."""
-    r = harness.run(iso=iso, accel="tcg", timeout=harness.timeout_for(iso=True))
+    r = tg.run(iso=iso, accel="tcg", timeout=tg.timeout_for(iso=True))
     assert_report(r, default_run.status)
     acpi, elf_acpi = r.tap.banner["acpi"], default_run.tap.banner["acpi"]
     assert "from the loader's ACPI 1.0 RSDP tag" in acpi, acpi
@@ -178,8 +178,8 @@ def test_iso_boot_matches_elf(iso, default_run):
 def test_acpi_poweroff_without_debug_exit(kernel, machine):
     """Where there is no isa-debug-exit device (as on VMware) the guest prints its verdict and
     powers off through ACPI S5, so QEMU ends by itself, with its own status 0."""
-    r = harness.run(kernel=kernel, cmdline="duration=1s", machine=machine, debug_exit=False,
-                    timeout=harness.timeout_for(1))
+    r = tg.run(kernel=kernel, cmdline="duration=1s", machine=machine, debug_exit=False,
+                    timeout=tg.timeout_for(1))
     assert not r.timed_out, f"the guest did not power off\n{r.summary()}"
     assert r.qemu_rc == 0, r.summary()
     assert r.tap.exit_line == ("passed", 0), r.summary()
@@ -189,9 +189,9 @@ def test_acpi_poweroff_without_debug_exit(kernel, machine):
 def test_no_acpi_halts_with_a_message(kernel):
     """Without ACPI and without the debug-exit device nothing can end the VM: the guest says so
     and halts, rather than hanging silently."""
-    with harness.Guest(kernel=kernel, cmdline="duration=1s", debug_exit=False,
-                       extra_args=["-no-acpi"], timeout=harness.timeout_for(1)) as g:
-        hit = g.wait_for_line(r"halting with interrupts off", harness.timeout_for(1))
+    with tg.Guest(kernel=kernel, cmdline="duration=1s", debug_exit=False,
+                       extra_args=["-no-acpi"], timeout=tg.timeout_for(1)) as g:
+        hit = g.wait_for_line(r"halting with interrupts off", tg.timeout_for(1))
         lines = [text for _, text in g.lines]
     assert hit, "\n".join(lines[-20:])
     assert any(t.startswith("# acpi: none") for t in lines), lines
@@ -229,9 +229,9 @@ def test_icount_runs_are_identical(boot):
     a dependence on host time that the deterministic mode is meant to rule out."""
     cmdline = "duration=500ms"
     # icount costs TCG its fast paths: about 10 s of host time per second of guest time
-    timeout = 10 * harness.timeout_for(harness.cmdline_duration_s(cmdline))
-    first = boot(cmdline, extra_args=harness.ICOUNT_ARGS, timeout=timeout)
-    second = boot(cmdline, extra_args=harness.ICOUNT_ARGS, timeout=timeout)
+    timeout = 10 * tg.timeout_for(tg.cmdline_duration_s(cmdline))
+    first = boot(cmdline, extra_args=tg.ICOUNT_ARGS, timeout=timeout)
+    second = boot(cmdline, extra_args=tg.ICOUNT_ARGS, timeout=timeout)
     assert_report(first, 0)
     assert [t for _, t in first.lines] == [t for _, t in second.lines]
     # Virtual time is exact here, so only the measurement's own resolution is left: the TSC

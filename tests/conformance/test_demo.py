@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-import isos
+from tickguest import isos
 
 pytestmark = pytest.mark.conformance
 

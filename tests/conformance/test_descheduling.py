@@ -16,7 +16,7 @@ one is runnable and waits (the kernel's schedstat, sampled every 10 ms by Guest)
 are in neither: the guest's clock stops with it.
 
 The stolen time the guest saw is held between two bounds derived from those figures
-(tests/ground_truth.py, which says how each term comes about).
+(tickguest/ground_truth.py, which says how each term comes about).
 
 Then the accounting, as the guest's own checks say it: steal-aware sampling, the method
 tickguest recommends, holds under all four (its checks ok, none a TODO, the share of stolen time
@@ -31,20 +31,20 @@ from dataclasses import dataclass
 
 import pytest
 
-import ground_truth
-import harness
-import host_steal
-import report_html
-import report_lines as lines
+from tickguest import ground_truth
+import tickguest as tg
+from tickguest import host_steal
+from tickguest import report_html
+from tickguest import report_lines as lines
 
 pytestmark = pytest.mark.conformance
 
 DURATION_S = 8
 HORIZON_S = 6.0         # the host takes the CPU for this long after the run starts
-PAUSES = harness.FixedPauses(period_s=0.5, duty=0.3)
+PAUSES = tg.FixedPauses(period_s=0.5, duty=0.3)
 
 DEVICES = {
-    "rtc": ("timer=rtc irq=ioapic sponge=run", harness.RTC_SLEW),
+    "rtc": ("timer=rtc irq=ioapic sponge=run", tg.RTC_SLEW),
     "pit": ("timer=pit irq=ioapic sponge=off", []),
 }
 
@@ -83,8 +83,8 @@ class Run:
         self.device, self.how = device, how
         args, extra = DEVICES[device]
         cmdline = f"suite=accounting {args} duration={DURATION_S}s stats=500ms"
-        g = harness.Guest(kernel=kernel, cmdline=cmdline, extra_args=extra, sample_vcpu=True,
-                          qmp=how.method == "qmp", timeout=harness.timeout_for(DURATION_S))
+        g = tg.Guest(kernel=kernel, cmdline=cmdline, extra_args=extra, sample_vcpu=True,
+                          qmp=how.method == "qmp", timeout=tg.timeout_for(DURATION_S))
         steal = how.steal()
         with g:
             if steal is None:
@@ -114,7 +114,7 @@ class Run:
 
 def check_verdict(run):
     r = run.r
-    assert harness.check_consistent(r) == [], r.summary()
+    assert tg.check_consistent(r) == [], r.summary()
     failed = [t for t in r.tap.tests if t.failed]
     if run.how.method == "qmp" and run.device == "rtc":
         # QEMU's RTC keeps host time through a QMP stop and delivers its ticks afterwards:

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-import harness
-import report_lines as lines
+import tickguest as tg
+from tickguest import report_lines as lines
 
 pytestmark = pytest.mark.conformance
 
@@ -42,9 +42,9 @@ def lapic_periodic_checks(r):
 
 
 def run(kernel, cmdline, machine="pc", extra=()):
-    return harness.run(kernel=kernel, cmdline=cmdline, machine=machine, accel="tcg",
+    return tg.run(kernel=kernel, cmdline=cmdline, machine=machine, accel="tcg",
                        extra_args=list(extra),
-                       timeout=harness.timeout_for(harness.cmdline_duration_s(cmdline)))
+                       timeout=tg.timeout_for(tg.cmdline_duration_s(cmdline)))
 
 
 def held_or_not_judged(t) -> bool:
@@ -60,7 +60,7 @@ def held_or_not_judged(t) -> bool:
 
 def assert_passed(r):
     assert r.status == 0, r.summary()
-    assert harness.check_consistent(r) == [], r.summary()
+    assert tg.check_consistent(r) == [], r.summary()
 
 
 @pytest.mark.parametrize("machine, extra", [("pc", ()), ("q35", ()), ("pc", ("-no-hpet",))],
@@ -115,15 +115,15 @@ def test_every_tick_source_drives_the_accounting(kernel, timer, irq):
 RTC_RATES_HZ = [32768 >> (rs - 1) for rs in range(3, 16)]
 
 
-# Deterministic mode at three speeds: 4, 16 and 64 ns an instruction (harness.icount_args).
+# Deterministic mode at three speeds: 4, 16 and 64 ns an instruction (tg.icount_args).
 @pytest.mark.parametrize("shift", [2, 4, 6])
 def test_device_interrupt_counts_are_exact_under_icount(kernel, shift):
     """Under -icount no tick is ever late, so none is merged: every periodic check's raw
     interrupt count over its window must be exactly what the window holds (100 Hz over 50
     periods: 50), for the PIT in modes 2 and 3 and for the RTC's periodic interrupt; the HPET's
     periods, counted deadline to deadline, are those of its window."""
-    r = harness.run(kernel=kernel, cmdline="suite=devices", machine="pc", accel="tcg",
-                    extra_args=harness.icount_args(shift), timeout=10 * harness.timeout_for())
+    r = tg.run(kernel=kernel, cmdline="suite=devices", machine="pc", accel="tcg",
+                    extra_args=tg.icount_args(shift), timeout=10 * tg.timeout_for())
     assert_passed(r)
     pit = {}
     for t in r.tap.tests:

@@ -1,11 +1,11 @@
 """The guest's figures against what the host really did.
 
 The host pauses QEMU on a schedule it records with its own monotonic clock, and reads the vCPU
-thread's CPU time from /proc while the guest runs (harness.Guest).  Every case of the matrix
+thread's CPU time from /proc while the guest runs (tg.Guest).  Every case of the matrix
 tick source x sponge mode x steal level x pause pattern is held to the ground truth:
 
 - the stolen time the guest saw against the pauses injected and the vCPU thread's time off
-  the CPU or in the host kernel (tests/ground_truth.py);
+  the CPU or in the host kernel (tickguest/ground_truth.py);
 - a catch-up device (the RTC in QEMU's slew mode, through the IOAPIC) pays every backlog back
   within its peak in periods, and loses nothing;
 - a lossy device (PIT, local APIC timer, HPET under TCG) loses pause / period ticks a pause,
@@ -26,10 +26,10 @@ import zlib
 
 import pytest
 
-import ground_truth
-import harness
-import report_html
-import report_lines as lines
+from tickguest import ground_truth
+import tickguest as tg
+from tickguest import report_html
+from tickguest import report_lines as lines
 
 pytestmark = pytest.mark.conformance
 
@@ -59,12 +59,12 @@ def schedule(level, pattern, seed):
     if level == 0.0:
         return None
     if pattern == "fixed":
-        return harness.FixedPauses(period_s=1.0, duty=level)
+        return tg.FixedPauses(period_s=1.0, duty=level)
     if pattern == "random":
         mean_pause = 0.25
-        return harness.RandomPauses(seed=seed, mean_pause_s=mean_pause,
+        return tg.RandomPauses(seed=seed, mean_pause_s=mean_pause,
                                     mean_gap_s=mean_pause * (1 - level) / level)
-    return harness.OnePause(at_s=1.0, length_s=level * (HORIZON_S - 1.0))
+    return tg.OnePause(at_s=1.0, length_s=level * (HORIZON_S - 1.0))
 
 
 def cases():
@@ -87,12 +87,12 @@ class Case:
         self.src, self.sponge, self.level = src, sponge, level
         cmdline = (f"suite=accounting timer={src} irq=ioapic sponge={sponge} "
                    f"duration={DURATION_S}s stats=500ms")
-        extra = harness.RTC_SLEW if src == "rtc" else []
+        extra = tg.RTC_SLEW if src == "rtc" else []
         sched = schedule(level, pattern, seed=zlib.crc32(f"{src}-{sponge}-{level}".encode()))
         self.schedule = sched
         # run_pauses() adds the planned pause time to the timeout
-        g = harness.Guest(kernel=kernel, cmdline=cmdline, extra_args=extra, qmp=method == "qmp",
-                          sample_vcpu=True, timeout=harness.timeout_for(DURATION_S))
+        g = tg.Guest(kernel=kernel, cmdline=cmdline, extra_args=extra, qmp=method == "qmp",
+                          sample_vcpu=True, timeout=tg.timeout_for(DURATION_S))
         with g:
             if sched:
                 g.run_pauses(sched, horizon_s=HORIZON_S, method=method)
@@ -113,7 +113,7 @@ class Case:
 def check_steal(c):
     """Stolen time seen against what the host did: at least the pauses and the vCPU thread's
     wait over their span, less what no probe can see; never more than the vCPU thread spent
-    off the CPU, with the allowances tests/ground_truth.py derives."""
+    off the CPU, with the allowances tickguest/ground_truth.py derives."""
     stolen = lines.stolen_ms(c.r)
     if c.guest.pauses:
         window = (c.guest.pauses[0][0], c.guest.pauses[-1][1])
@@ -132,7 +132,7 @@ def check_device(c):
         # delivers (seen once in a loaded `make test`: one tick, status 0 all the same),
         # and then no more than the periods they waited.
         assert clock["lost"] <= c.runqueue_wait_ms() / p, (clock, c.runqueue_wait_ms())
-        run_start = next(t for t, text in c.r.lines if re.match(harness.RUNNING_LINE, text))
+        run_start = next(t for t, text in c.r.lines if re.match(tg.RUNNING_LINE, text))
         for b in lines.backlogs(c.r):
             # at least one re-injected tick a period: closed within its peak, and later only
             # by what QEMU's threads waited for the CPU meanwhile (seen in a loaded make test:
@@ -173,7 +173,7 @@ def check_accounting(c):
 def test_matrix(kernel, run_records, src, sponge, level, pattern):
     c = Case(kernel, src, sponge, level, pattern, records=run_records)
     assert c.r.status == 0, c.r.summary()
-    assert harness.check_consistent(c.r) == [], c.r.summary()
+    assert tg.check_consistent(c.r) == [], c.r.summary()
     if c.schedule:
         assert c.pauses, "no pause was applied"
     check_steal(c)
@@ -186,10 +186,10 @@ def test_rtc_slew_through_the_8259_is_a_finding_not_a_crash(kernel):
     the programmed rate, with no pause at all (docs/rtc.md).  The guest must come through it and
     report it: the tick rate check fails, saying the measured rate is every tick over the run,
     and tick time runs ahead.  Should a QEMU deliver the rate it was asked for, the run passes."""
-    r = harness.run(kernel=kernel, cmdline="suite=accounting timer=rtc irq=pic duration=3s",
-                    extra_args=harness.RTC_SLEW, timeout=harness.timeout_for(3))
+    r = tg.run(kernel=kernel, cmdline="suite=accounting timer=rtc irq=pic duration=3s",
+                    extra_args=tg.RTC_SLEW, timeout=tg.timeout_for(3))
     assert not r.timed_out and r.status in (0, 1), r.summary()
-    assert harness.check_consistent(r) == [], r.summary()
+    assert tg.check_consistent(r) == [], r.summary()
     rate = r.tap.test("rtc ticks at the programmed rate")
     storm = float(rate.yaml["measured_hz"]) >= 2 * float(rate.yaml["programmed_hz"])
     ahead = r.tap.test("rtc tick time never ran ahead")

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-import harness
-import isos
+import tickguest as tg
+from tickguest import isos
 
 pytestmark = pytest.mark.conformance
 
@@ -36,12 +36,12 @@ def test_a_captured_log_gets_the_live_verdict(kernel, tmp_path):
     if shutil.which("perl") is None:
         pytest.skip("perl is not installed (Debian package perl)")
     iso = isos.make_iso(kernel, CMDLINE, tmp_path)
-    timeout = harness.timeout_for(1, iso=True)
-    live = harness.run(iso=iso, accel="tcg", timeout=timeout)
+    timeout = tg.timeout_for(1, iso=True)
+    live = tg.run(iso=iso, accel="tcg", timeout=timeout)
     log = tmp_path / "com1.log"
     # as a user would: the port to a file, no debug-exit device, QEMU left to end by itself
     # at the guest's ACPI soft-off (subprocess.run kills it on a timeout or an interrupt)
-    qemu = subprocess.run([harness.qemu_binary(), "-machine", "pc,accel=tcg", "-m", "64M",
+    qemu = subprocess.run([tg.qemu_binary(), "-machine", "pc,accel=tcg", "-m", "64M",
                            "-display", "none", "-vga", "none", "-monitor", "none",
                            "-no-reboot", "-serial", f"file:{log}", "-cdrom", str(iso),
                            "-boot", "d"], capture_output=True, timeout=timeout)

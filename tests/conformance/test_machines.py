@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-import harness
+import tickguest as tg
 
 pytestmark = pytest.mark.conformance
 
@@ -24,7 +24,7 @@ SHORT = "suite=accounting duration=1s"
     ("no-tsc", dict(extra_args=["-cpu", "qemu32,-tsc"]), NO_TSC),
 ])
 def test_cpu_without_a_tsc_is_refused(kernel, name, kw, words):
-    r = harness.run(kernel=kernel, accel="tcg", timeout=30, **kw)
+    r = tg.run(kernel=kernel, accel="tcg", timeout=30, **kw)
     assert r.status == 2 and words in (r.tap.bail_out or ""), r.summary()
     assert r.duration < 10, r.summary()
 
@@ -34,7 +34,7 @@ def test_cpu_without_a_tsc_is_refused(kernel, name, kw, words):
 def test_microvm_ends_with_the_device_it_cannot_use(kernel, machine):
     """No port 0x61 on microvm, so no PIT channel 2 to time the TSC by, and no PM timer or
     HPET either: the guest names each and stops with status 4 rather than run untimed."""
-    r = harness.run(kernel=kernel, machine=machine, accel="tcg", timeout=30)
+    r = tg.run(kernel=kernel, machine=machine, accel="tcg", timeout=30)
     assert r.status == 4 and (r.tap.bail_out or "").startswith(NO_CLOCK), r.summary()
     assert "PM timer" in r.tap.bail_out and "HPET" in r.tap.bail_out, r.summary()
 
@@ -47,9 +47,9 @@ def test_microvm_ends_with_the_device_it_cannot_use(kernel, machine):
 def test_cpu_that_can_run_gives_a_report(kernel, name, kw):
     """A Pentium (no CMOV, no APIC in QEMU's model) and CPUs without either run to a verdict
     with a whole report: what they lack is skipped, never faulted on."""
-    r = harness.run(kernel=kernel, cmdline=SHORT, accel="tcg", **kw)
+    r = tg.run(kernel=kernel, cmdline=SHORT, accel="tcg", **kw)
     assert r.status in (0, 1) and r.tap.exit_line is not None, r.summary()
-    assert harness.check_consistent(r) == [], r.summary()
+    assert tg.check_consistent(r) == [], r.summary()
 
 
 @pytest.mark.full
@@ -60,7 +60,7 @@ def test_cpu_that_can_run_gives_a_report(kernel, name, kw):
     ("no-apic", dict(extra_args=["-cpu", "qemu32,-apic"])),
 ])
 def test_device_suite_on_other_machines(kernel, name, kw):
-    r = harness.run(kernel=kernel, cmdline="suite=devices", accel="tcg", **kw)
+    r = tg.run(kernel=kernel, cmdline="suite=devices", accel="tcg", **kw)
     assert r.status == 0, r.summary()
     if name == "no-apic":
         lapic = [t for t in r.tap.tests if t.description.startswith("lapic ")]
@@ -69,16 +69,16 @@ def test_device_suite_on_other_machines(kernel, name, kw):
 
 @pytest.mark.skipif(not shutil.which("qemu-system-i386"), reason="no qemu-system-i386")
 def test_qemu_system_i386(kernel):
-    r = harness.run(kernel=kernel, cmdline=SHORT, accel="tcg", qemu="qemu-system-i386")
+    r = tg.run(kernel=kernel, cmdline=SHORT, accel="tcg", qemu="qemu-system-i386")
     assert r.status in (0, 1) and r.tap.exit_line is not None, r.summary()
-    assert harness.check_consistent(r) == [], r.summary()
+    assert tg.check_consistent(r) == [], r.summary()
 
 
 def test_kvm_when_it_can(kernel):
     """KVM is optional: where it runs the guest, the default run passes under it; where it
     cannot (the nested hosts here: #GP on enabling paging), the test says why and skips."""
-    ok, why = harness.kvm_runs_guest(kernel)
+    ok, why = tg.kvm_runs_guest(kernel)
     if not ok:
         pytest.skip(why)
-    r = harness.run(kernel=kernel, accel="kvm")
+    r = tg.run(kernel=kernel, accel="kvm")
     assert r.status == 0, r.summary()

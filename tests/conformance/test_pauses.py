@@ -11,17 +11,17 @@ Two ways of taking the CPU from a VM, and what each should look like from inside
     test_qmp_pauses_stop_the_tsc_but_not_the_rtc).
 
 Every bound comes from what the host recorded: the pauses the harness applied (Guest.pauses)
-and the vCPU thread's CPU time sampled from /proc, through tests/ground_truth.py.
+and the vCPU thread's CPU time sampled from /proc, through tickguest/ground_truth.py.
 """
 
 import time
 
 import pytest
 
-import ground_truth
-import harness
-import report_lines as lines
-from harness import FixedPauses, OnePause
+from tickguest import ground_truth
+import tickguest as tg
+from tickguest import report_lines as lines
+from tickguest import FixedPauses, OnePause
 
 pytestmark = pytest.mark.conformance
 
@@ -30,8 +30,8 @@ SCHEDULE = FixedPauses(1.0, 0.2)        # 200 ms pauses, one a second: 5 before 
 RUNNING = r"^# running \d+ tasks"
 CLOCK_CHECK = "rtc tick time never ran ahead"
 
-def run_paused(kernel, schedule, method, extra=harness.RTC_SLEW, cmdline=RUN):
-    g = harness.Guest(kernel=kernel, cmdline=cmdline, extra_args=extra,
+def run_paused(kernel, schedule, method, extra=tg.RTC_SLEW, cmdline=RUN):
+    g = tg.Guest(kernel=kernel, cmdline=cmdline, extra_args=extra,
                       qmp=(method == "qmp"), sample_vcpu=True)
     with g:
         g.run_pauses(schedule, start_after_line=RUNNING, method=method)
@@ -140,7 +140,7 @@ def test_qmp_pauses_stop_the_tsc_but_not_the_rtc(kernel):
     aware = lines.tasks(r, lines.STEAL_AWARE)
     assert aware and all(t.ok for t in aware.values()), [t.line for t in aware.values()]
     assert r.status == 1, r.summary()
-    assert harness.check_consistent(r) == [], r.summary()
+    assert tg.check_consistent(r) == [], r.summary()
 
 
 def test_qmp_pauses_are_invisible_with_the_rtc_on_the_vm_clock(kernel):
@@ -171,16 +171,16 @@ def test_a_pause_cut_short_by_the_end_of_the_run_leaves_nothing_behind(kernel, m
     """A pause far longer than the time the run is allowed: QEMU is still stopped when the
     wait runs out, is killed as a hung run is (status 124), and reaped; the pause thread
     notices, closes the pause where it ended, and is gone, without an error."""
-    g = harness.Guest(kernel=kernel, cmdline="suite=accounting duration=2s",
+    g = tg.Guest(kernel=kernel, cmdline="suite=accounting duration=2s",
                       qmp=(method == "qmp"), sample_vcpu=False)
     t0 = time.monotonic()
     with g:
         thread = g.run_pauses(OnePause(0.2, 600.0), horizon_s=1000.0, method=method)
-        line = g.wait_for_line(RUNNING, harness.timeout_for(2))
+        line = g.wait_for_line(RUNNING, tg.timeout_for(2))
         assert line, "the run never started"
         r = g.wait(timeout=line[0] + 1.5 - g.started)
         killed = time.monotonic()
-    assert r.status == harness.STATUS_TIMEOUT, r.summary()
+    assert r.status == tg.STATUS_TIMEOUT, r.summary()
     assert g.proc.returncode is not None, "QEMU not reaped"
     assert not thread.is_alive()
     assert g.pause_error is None, g.pause_error
@@ -202,7 +202,7 @@ def test_a_schedule_longer_than_the_run_stops_when_qemu_exits(kernel):
     of its real time; with 150 ms of every 500 ms paused and a 2 s run, that bias is a few
     points of share, and a loaded host adds its own long gaps.  Seen once in three loaded
     `make test` runs: task a's sampled share outside its 99 % interval, status 1."""
-    g = harness.Guest(kernel=kernel, cmdline="suite=accounting duration=2s")
+    g = tg.Guest(kernel=kernel, cmdline="suite=accounting duration=2s")
     with g:
         thread = g.run_pauses(FixedPauses(0.5, 0.3), horizon_s=60.0)
         r = g.wait()

@@ -6,7 +6,7 @@ reason."""
 
 import pytest
 
-import harness
+import tickguest as tg
 from test_devices import held_or_not_judged
 
 pytestmark = pytest.mark.conformance
@@ -26,10 +26,10 @@ def checks(r, prefixes):
 
 @pytest.mark.parametrize("machine", ["pc", "q35"])
 def test_refclock_checks_pass(kernel, machine):
-    r = harness.run(kernel=kernel, cmdline="duration=1s", machine=machine, accel="tcg",
-                    timeout=harness.timeout_for(1))
+    r = tg.run(kernel=kernel, cmdline="duration=1s", machine=machine, accel="tcg",
+                    timeout=tg.timeout_for(1))
     assert r.status == 0, r.summary()
-    assert harness.check_consistent(r) == [], r.summary()
+    assert tg.check_consistent(r) == [], r.summary()
     for t in checks(r, HPET_CHECKS + PM_CHECKS):
         assert held_or_not_judged(t), t.line
     # every rate with its figures; a judged one inside its tolerance, and measured between two
@@ -43,8 +43,8 @@ def test_refclock_checks_pass(kernel, machine):
 
 
 def test_no_hpet_skips_with_reason(kernel):
-    r = harness.run(kernel=kernel, cmdline="duration=1s", machine="pc", accel="tcg",
-                    extra_args=["-no-hpet"], timeout=harness.timeout_for(1))
+    r = tg.run(kernel=kernel, cmdline="duration=1s", machine="pc", accel="tcg",
+                    extra_args=["-no-hpet"], timeout=tg.timeout_for(1))
     assert r.status == 0, r.summary()
     for t in checks(r, HPET_CHECKS):
         assert t.directive == "SKIP" and t.reason == "no HPET table", t.line

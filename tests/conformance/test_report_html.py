@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-import harness
-import report_html
+import tickguest as tg
+from tickguest import report_html
 
 pytestmark = pytest.mark.conformance
 
@@ -33,12 +33,12 @@ def need_matplotlib():
 
 @pytest.fixture(scope="module")
 def paused_run(kernel):
-    """The record of one run with PAUSES pauses, and its harness.Result."""
+    """The record of one run with PAUSES pauses, and its tg.Result."""
     need_matplotlib()           # no page without it: do not spend a run
-    timeout = harness.timeout_for(harness.cmdline_duration_s(CMDLINE)) + \
+    timeout = tg.timeout_for(tg.cmdline_duration_s(CMDLINE)) + \
         PAUSES * (PAUSE_S + GAP_S)
     pauses = []
-    with harness.Guest(kernel=kernel, cmdline=CMDLINE, extra_args=harness.RTC_SLEW,
+    with tg.Guest(kernel=kernel, cmdline=CMDLINE, extra_args=tg.RTC_SLEW,
                        timeout=timeout) as guest:
         assert guest.wait_for_line(r"^# running \d+ tasks", 60), "the run never started"
         for _ in range(PAUSES):

@@ -10,9 +10,9 @@ how long QEMU's threads waited for a CPU, the most a loaded host can have held t
 
 import pytest
 
-import ground_truth
-import harness
-import report_lines as lines
+from tickguest import ground_truth
+import tickguest as tg
+from tickguest import report_lines as lines
 
 pytestmark = pytest.mark.conformance
 
@@ -26,13 +26,13 @@ class Run:
     times, from the start of the tasks; the guest's report next to the host's view."""
 
     def __init__(self, kernel, cmdline, extra=(), pauses=0):
-        g = harness.Guest(kernel=kernel, cmdline=cmdline, extra_args=list(extra),
+        g = tg.Guest(kernel=kernel, cmdline=cmdline, extra_args=list(extra),
                           sample_vcpu=True,
-                          timeout=harness.timeout_for(harness.cmdline_duration_s(cmdline)))
+                          timeout=tg.timeout_for(tg.cmdline_duration_s(cmdline)))
         with g:
             if pauses:
                 period = GAP_S + PAUSE_S
-                g.run_pauses(harness.FixedPauses(period_s=period, duty=PAUSE_S / period),
+                g.run_pauses(tg.FixedPauses(period_s=period, duty=PAUSE_S / period),
                              horizon_s=pauses * period)
             self.r = g.wait()
         self.guest = g
@@ -42,7 +42,7 @@ class Run:
     # -- the host's view
 
     def stolen_bounds_ms(self):
-        """The least and the most stolen time the guest can have seen (tests/ground_truth.py):
+        """The least and the most stolen time the guest can have seen (tickguest/ground_truth.py):
         the pauses and the vCPU's wait over their span, and its off-CPU time over the run."""
         g = self.guest
         low = ground_truth.lower_ms(g, self.r, (g.pauses[0][0], g.pauses[-1][1]),
@@ -56,7 +56,7 @@ class Run:
 
 def assert_passed(run):
     assert run.r.status == 0, run.r.summary()
-    assert harness.check_consistent(run.r) == [], run.r.summary()
+    assert tg.check_consistent(run.r) == [], run.r.summary()
 
 
 def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
@@ -65,7 +65,7 @@ def test_no_pause_rtc_slew_sees_no_catchup_and_no_steal_beyond_the_host(kernel):
     than the vCPU thread really spent off the CPU, and catch-up ticks need a cause: a tick
     can only be owed after QEMU's threads waited for the CPU at least a period."""
     run = Run(kernel, "suite=accounting timer=rtc irq=ioapic sponge=run idle=poll w=1.25 "
-              "duration=5s", harness.RTC_SLEW)
+              "duration=5s", tg.RTC_SLEW)
     assert_passed(run)
     assert run.r.tap.banner["irq routing"].startswith("IOAPIC"), run.r.tap.banner
     stolen, (_, high) = lines.stolen_ms(run.r), run.stolen_bounds_ms()
@@ -88,8 +88,8 @@ def test_the_console_task_writes_every_stats_line_and_is_accounted(kernel):
     order, none dropped, the last (queued by the tick that ended the run) before the first
     check; and the console task's time is a row of its own, not the workload's."""
     cmdline = "suite=accounting stats=100ms duration=3s"
-    r = harness.run(kernel=kernel, cmdline=cmdline,
-                    timeout=harness.timeout_for(harness.cmdline_duration_s(cmdline)))
+    r = tg.run(kernel=kernel, cmdline=cmdline,
+                    timeout=tg.timeout_for(tg.cmdline_duration_s(cmdline)))
     assert r.status == 0, r.summary()
     texts = [text for _, text in r.lines]
     stats = lines.stats(r)
@@ -115,8 +115,8 @@ def test_the_console_task_writes_every_stats_line_and_is_accounted(kernel):
 def test_tick_time_against_another_reference(kernel, clock):
     """clock= holds tick time against the PM timer or the HPET counter instead of the TSC;
     the run, its length and its checks are the same."""
-    r = harness.run(kernel=kernel, cmdline=f"suite=accounting clock={clock} duration=2s",
-                    timeout=harness.timeout_for(2))
+    r = tg.run(kernel=kernel, cmdline=f"suite=accounting clock={clock} duration=2s",
+                    timeout=tg.timeout_for(2))
     assert r.status == 0, r.summary()
     assert r.tap.banner["tick clock"].startswith(f"against the {clock};"), r.tap.banner
     assert r.tap.test("pit ticks at the programmed rate").description.endswith(
@@ -126,8 +126,8 @@ def test_tick_time_against_another_reference(kernel, clock):
 
 
 def test_hpet_clock_without_hpet_is_bad_configuration(kernel):
-    r = harness.run(kernel=kernel, cmdline="suite=accounting clock=hpet duration=1s",
-                    extra_args=["-no-hpet"], timeout=harness.timeout_for(1))
+    r = tg.run(kernel=kernel, cmdline="suite=accounting clock=hpet duration=1s",
+                    extra_args=["-no-hpet"], timeout=tg.timeout_for(1))
     assert r.status == 2, r.summary()
     assert r.tap.bail_out and r.tap.bail_out.startswith("clock=hpet:"), r.summary()
 
@@ -139,7 +139,7 @@ def test_pauses_rtc_slew_catch_up_lands_on_the_sponge(kernel, sponge):
     their intervals (the guest's own checks, status 0), and the stolen time the guest saw
     matches the pauses."""
     run = Run(kernel, f"suite=accounting timer=rtc irq=ioapic sponge={sponge} duration=7s",
-              harness.RTC_SLEW, pauses=PAUSES)
+              tg.RTC_SLEW, pauses=PAUSES)
     assert_passed(run)
     p = lines.tick_period_ms(run.r)
     paused_ms = sum(run.pauses) * 1000
@@ -184,7 +184,7 @@ def test_pauses_pit_loses_ticks_and_compensation_restores_tick_time(kernel, lost
     assert all(t.description.startswith(f"{lines.tick_source(run.r)} tick time never ran ahead")
                for t in failed), run.r.summary()
     assert run.r.status == (1 if failed else 0), run.r.summary()
-    assert harness.check_consistent(run.r) == [], run.r.summary()
+    assert tg.check_consistent(run.r) == [], run.r.summary()
     # No catch-up from the pauses: a tick can only bunch up behind one that QEMU's threads
     # delayed while they waited for the CPU (a loaded host), never by more than that wait.
     assert c["catchup_ticks"] <= run.runqueue_wait_ms() / p + c["backlogs"], \

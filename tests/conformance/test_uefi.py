@@ -13,9 +13,9 @@ import subprocess
 
 import pytest
 
-import harness
-import isos
-import report_lines as lines
+import tickguest as tg
+from tickguest import isos
+from tickguest import report_lines as lines
 from test_devices import assert_device_suite
 
 pytestmark = pytest.mark.conformance
@@ -26,9 +26,9 @@ DEVICE_LINES = ("pmtimer", "hpet", "lapic", "madt", "ioapic", "irq routing")
 
 def uefi_run(kernel, tmp_path, cmdline, machine="pc", **kw):
     iso = isos.make_iso(kernel, cmdline, tmp_path)
-    kw.setdefault("timeout", harness.timeout_for(harness.cmdline_duration_s(cmdline),
+    kw.setdefault("timeout", tg.timeout_for(tg.cmdline_duration_s(cmdline),
                                                  iso=True, uefi=True))
-    return harness.run(iso=iso, firmware="uefi", machine=machine, accel="tcg", **kw)
+    return tg.run(iso=iso, firmware="uefi", machine=machine, accel="tcg", **kw)
 
 
 def acpi_tables(r) -> str:
@@ -68,9 +68,9 @@ def test_uefi_rtc_catches_up_through_the_ioapic(kernel, ovmf, tmp_path):
     period)."""
     cmdline = "suite=accounting timer=rtc irq=ioapic hz=64 duration=4s"
     iso = isos.make_iso(kernel, cmdline, tmp_path)
-    with harness.Guest(iso=iso, firmware="uefi", extra_args=harness.RTC_SLEW, sample_vcpu=True,
-                       timeout=harness.timeout_for(4, iso=True, uefi=True)) as g:
-        g.run_pauses(harness.OnePause(at_s=1.0, length_s=1.0), horizon_s=2.5)
+    with tg.Guest(iso=iso, firmware="uefi", extra_args=tg.RTC_SLEW, sample_vcpu=True,
+                       timeout=tg.timeout_for(4, iso=True, uefi=True)) as g:
+        g.run_pauses(tg.OnePause(at_s=1.0, length_s=1.0), horizon_s=2.5)
         r = g.wait()
     assert r.status == 0, r.summary()
     assert "from the loader's ACPI" in r.tap.banner["acpi"], r.tap.banner

@@ -1,8 +1,8 @@
 """Host-only Python tests: the harness and the HTML report, plain Python, no QEMU, seconds in all.
 
 tests/unit holds the C (cmocka) unit tests of the kernel; this directory is their Python
-counterpart.  It puts tests/ on sys.path so the modules here import harness and report_html the
-way the conformance suite does; loading it twice is harmless.
+counterpart.  It puts the repository on sys.path so the modules here import the host package (tickguest/)
+the way the conformance suite does; loading it twice is harmless.
 """
 
 import sys
@@ -12,9 +12,9 @@ import pytest
 
 from .fake_qemu import write_fake_qemu
 
-TESTS = str(Path(__file__).resolve().parents[1])
-if TESTS not in sys.path:
-    sys.path.insert(0, TESTS)
+REPO = str(Path(__file__).resolve().parents[2])
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The `tickguest` command's surface (scripts/tickguest, tests/cli.py): every verb has its help,
+"""The `tickguest` command's surface (scripts/tickguest, tickguest/cli.py): every verb has its help,
 and a usage error is 125, never argparse's 2, which is the guest's "bad configuration"."""
 
 import subprocess

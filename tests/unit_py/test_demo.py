@@ -1,10 +1,10 @@
-"""The default run's table (tests/demo.py) from made-up runs: the guest's own share line,
+"""The default run's table (tickguest/demo.py) from made-up runs: the guest's own share line,
 a negative share included, and a run that printed none shown as such."""
 
 from types import SimpleNamespace
 
-import demo
-import report_lines
+from tickguest import demo
+from tickguest import report_lines
 
 SHARE = ("# stolen time charged to the workload: plain sampling 43.93%, steal-aware sampling "
          "-0.41%, exact 98.98% of 3839.015 ms stolen seen")

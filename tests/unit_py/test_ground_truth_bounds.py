@@ -1,4 +1,4 @@
-"""The host-side bound on the vCPU thread's time in the host kernel (tests/ground_truth.py):
+"""The host-side bound on the vCPU thread's time in the host kernel (tickguest/ground_truth.py):
 the Poisson upper bound it rests on, and that bound against a simulation of how the kernel
 charges its ticks."""
 
@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-import ground_truth
-import harness
-from harness import Guest
+from tickguest import ground_truth
+import tickguest as tg
+from tickguest import Guest
 
 
 def at_most(k, mean):
@@ -63,7 +63,7 @@ def test_the_bound_covers_the_true_kernel_time_as_often_as_it_says(shape):
 
 def test_kernel_ms_bound_adds_the_spread_and_a_rounding_a_stretch():
     g = Guest(kernel="unused.elf")
-    tick, ms = harness.host_tick_s(), 1_000_000
+    tick, ms = tg.host_tick_s(), 1_000_000
     g.vcpu_samples = [(0.0, 0, 0, 0, 0), (1.0, 900 * ms, 0, 10, round(10 * tick * 1e9)),
                       (2.0, 1800 * ms, 0, 20, round(10 * tick * 1e9))]
     one = ground_truth.kernel_ms_bound(g, [(0.0, 2.0)])

@@ -1,4 +1,4 @@
-"""Host load (tests/host_steal.py, Guest.run_host_steal) on a real process, without QEMU.
+"""Host load (tickguest/host_steal.py, Guest.run_host_steal) on a real process, without QEMU.
 
 The stand-in for QEMU (fake_qemu.py) with vcpu=spin has a thread named "CPU 0/TCG" that keeps
 a CPU busy, so a CPU cap and contention are applied to a real process with a real vCPU-named
@@ -27,9 +27,9 @@ import time
 
 import pytest
 
-import host_steal
-from harness import Contention, CpuCap, Guest, HostStealError, PauseThreadError
-from host_steal import CpuController, find_cpu_controller, unavailable
+from tickguest import host_steal
+from tickguest import Contention, CpuCap, Guest, HostStealError, PauseThreadError
+from tickguest.host_steal import CpuController, find_cpu_controller, unavailable
 
 CONTENTION_EDGE_S = 0.05     # a scheduler's latency target (6-24 ms) with room to spare
 POLL_S = 5.0                 # the longest any test waits for something to happen

@@ -1,11 +1,11 @@
-"""The ISOs the tests make for a command line (tests/isos.py), and the harness's firmware
+"""The ISOs the tests make for a command line (tickguest/isos.py), and the harness's firmware
 choice: what can be held without booting anything."""
 
 import pytest
 
-import harness
-import isos
-from harness import Guest
+import tickguest as tg
+from tickguest import isos
+from tickguest import Guest
 
 
 def test_menu_keeps_grub_cfg_s_preamble_and_boots_by_multiboot2():
@@ -33,14 +33,14 @@ def test_uefi_needs_an_iso_and_a_known_firmware():
 
 
 def test_a_uefi_boot_is_given_the_firmware_s_time_on_top_of_grub_s():
-    assert harness.timeout_for(5, iso=True, uefi=True) == pytest.approx(
-        harness.timeout_for(5, iso=True) + harness.UEFI_ALLOWANCE_S)
+    assert tg.timeout_for(5, iso=True, uefi=True) == pytest.approx(
+        tg.timeout_for(5, iso=True) + tg.UEFI_ALLOWANCE_S)
 
 
 def test_ovmf_path_prefers_tickguest_ovmf(tmp_path, monkeypatch):
     fd = tmp_path / "OVMF.fd"
     fd.write_bytes(b"\0")
     monkeypatch.setenv("TICKGUEST_OVMF", str(fd))
-    assert harness.ovmf_path() == str(fd)
+    assert tg.ovmf_path() == str(fd)
     monkeypatch.setenv("TICKGUEST_OVMF", str(tmp_path / "absent.fd"))
-    assert harness.ovmf_path() in (None, *harness.OVMF_PATHS)
+    assert tg.ovmf_path() in (None, *tg.OVMF_PATHS)

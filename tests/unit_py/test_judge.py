@@ -1,8 +1,8 @@
-"""tests/judge.py on logs made up here: what a capture from another hypervisor brings along,
+"""tickguest/judge.py on logs made up here: what a capture from another hypervisor brings along,
 and the logs that must give no verdict."""
 
-import harness
-import judge
+import tickguest as tg
+from tickguest import judge
 
 REPORT = """TAP version 13
 # tickguest: 0.1.0
@@ -58,10 +58,10 @@ def test_the_status_is_the_exit_line_s():
 
 def test_no_verdict_from_a_log_cut_short_or_at_odds_with_itself():
     cut = judge.judge(captured(REPORT.split("1..2")[0]))
-    assert cut.status == harness.STATUS_NO_VERDICT
+    assert cut.status == tg.STATUS_NO_VERDICT
     assert "ends before the guest's verdict" in cut.problems[0]
     odd = judge.judge(REPORT.replace("ok 2", "not ok 2").replace(" # SKIP not judged: robbed", ""))
-    assert odd.status == harness.STATUS_NO_VERDICT
+    assert odd.status == tg.STATUS_NO_VERDICT
     assert any("status 0 with 1 'not ok'" in p for p in odd.problems), odd.problems
     none = judge.judge(b"SeaBIOS (version 1.16)\r\nBooting from DVD/CD...\r\n")
-    assert none.status == harness.STATUS_NO_VERDICT and none.lines == [] and none.noise == 3
+    assert none.status == tg.STATUS_NO_VERDICT and none.lines == [] and none.noise == 3

@@ -1,4 +1,4 @@
-"""The Linux peer's host-side parts (tests/linux_peer.py), without QEMU or apt: the newc
+"""The Linux peer's host-side parts (tickguest/linux_peer.py), without QEMU or apt: the newc
 writer, the /init it packs, the reader of the guest's lines, and the arithmetic of the share of
 stolen time charged to the tasks."""
 
@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-import harness
-import linux_peer as lp
+import tickguest as tg
+from tickguest import linux_peer as lp
 
 # A real run's serial capture (3 s, 150 ms SIGSTOP pauses every 500 ms; host times made up),
 # with a kernel line and a firmware escape the reader must skip.
@@ -127,7 +127,7 @@ def test_init_script_is_valid_shell(tmp_path):
 def test_cmdline_carries_the_duration_where_the_harness_reads_it():
     c = lp.cmdline_for(12.5, "tsc=reliable")
     assert c.startswith("console=ttyS0 ") and "panic=-1" in c and c.endswith("tsc=reliable")
-    assert harness.cmdline_duration_s(c) == 12.5
+    assert tg.cmdline_duration_s(c) == 12.5
 
 
 # -- reading the guest's lines
@@ -248,7 +248,7 @@ def test_share_undefined_without_enough_stolen_time():
 
 
 def test_host_stolen_counts_pauses_in_the_window_and_the_vcpu_wait():
-    g = harness.Guest(kernel="unused", sample_vcpu=True)    # never started
+    g = tg.Guest(kernel="unused", sample_vcpu=True)    # never started
     g.pauses = [(0.5, 0.9), (1.5, 1.8), (2.9, 3.3), (4.0, 4.5)]
     # (host time, on-CPU ns, run-queue wait ns): 10 ms waited between 1 s and 3 s
     g.vcpu_samples = [(0.0, 0, 0), (1.0, 0.5e9, 1_000_000), (2.0, 1.2e9, 6_000_000),
@@ -261,7 +261,7 @@ def test_host_stolen_counts_pauses_in_the_window_and_the_vcpu_wait():
 
 
 def test_host_stolen_without_samples_is_the_pauses():
-    g = harness.Guest(kernel="unused")
+    g = tg.Guest(kernel="unused")
     g.pauses = [(1.0, 1.25)]
     assert lp.host_stolen_parts(g, 0.0, 2.0) == \
         {"pauses": 0.25, "runqueue_wait": 0.0, "vcpu_off_cpu": None}

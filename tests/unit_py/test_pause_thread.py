@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-import harness
-from harness import FixedPauses, Guest, OnePause, PauseThreadError, QMPError
+import tickguest as tg
+from tickguest import FixedPauses, Guest, OnePause, PauseThreadError, QMPError
 
 def guest(fake_qemu, cmdline="duration=0.4s", **kw):
     kw.setdefault("timeout", 10)
@@ -182,10 +182,10 @@ def test_qmp_socket_lives_in_a_directory_removed_by_kill():
 
 
 def test_vcpu_thread_name():
-    assert harness.vcpu_thread_name({"qemu-system-x86": (1, 0), "CPU 0/TCG": (5, 1)}) \
+    assert tg.vcpu_thread_name({"qemu-system-x86": (1, 0), "CPU 0/TCG": (5, 1)}) \
         == "CPU 0/TCG"
-    assert harness.vcpu_thread_name({"CPU 1/KVM": (1, 0), "CPU 0/KVM": (1, 0)}) == "CPU 0/KVM"
-    assert harness.vcpu_thread_name({"CPU 0/HVF": (1, 0), "worker": (1, 0)}) is None
+    assert tg.vcpu_thread_name({"CPU 1/KVM": (1, 0), "CPU 0/KVM": (1, 0)}) == "CPU 0/KVM"
+    assert tg.vcpu_thread_name({"CPU 0/HVF": (1, 0), "worker": (1, 0)}) is None
 
 
 def samples_guest():
@@ -225,7 +225,7 @@ def test_bracket_margin_is_how_far_the_samples_reach_outside():
 
 
 def test_host_tick_is_one_of_linux_s_rates():
-    tick = harness.host_tick_s()
+    tick = tg.host_tick_s()
     assert any(tick == pytest.approx(1 / hz) for hz in (100, 250, 300, 1000)), tick
 
 
@@ -303,7 +303,7 @@ def test_vcpu_timeslices_over_the_bracketing_samples():
 def test_kernel_ns_is_stat_s_stime_past_a_command_name_with_spaces_and_parentheses():
     hz = os.sysconf("SC_CLK_TCK")
     line = "4242 (CPU 0/TCG (x)) S 1 2 3 0 -1 4194368 900 0 1 0 250 37 0 0 20 0 5 0 99"
-    assert harness._kernel_ns(line) == 37 * 1_000_000_000 // hz
+    assert tg.vcpu._kernel_ns(line) == 37 * 1_000_000_000 // hz
 
 
 def test_vcpu_kernel_time_over_the_bracketing_samples():
@@ -351,8 +351,8 @@ def test_host_steal_bound_brackets_and_rounds_up(monkeypatch):
     """The host's own steal over a window: the bracketing samples' growth plus a tick per
     CPU (each counter is rounded down to whole ticks), and nothing where the host has none."""
     g = Guest(kernel="unused.elf")
-    monkeypatch.setattr(harness, "host_steal_ticks", lambda: (0, 2))
-    monkeypatch.setattr(harness.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(tg.vcpu, "host_steal_ticks", lambda: (0, 2))
+    monkeypatch.setattr(tg.vcpu.os, "sysconf", lambda name: 100)
     g.host_steal_samples = [(10.0, 300), (10.5, 300), (11.0, 304), (11.5, 310)]
     assert g.host_steal_s(10.5, 11.0) == pytest.approx((4 + 2) / 100)
     # between samples: widened to the bracket 10.0 .. 11.5
@@ -365,7 +365,7 @@ def test_host_steal_bound_brackets_and_rounds_up(monkeypatch):
 
 def test_host_frozen_is_the_sampler_s_oversleep_its_own_wait_does_not_explain():
     g = Guest(kernel="unused.elf")
-    p, ms = harness.VCPU_SAMPLE_PERIOD_S, 1_000_000
+    p, ms = tg.VCPU_SAMPLE_PERIOD_S, 1_000_000
     # (woke, slept, own run ns, own wait ns): round 2 woke 3 ms late, 1 ms of it waiting for
     # a CPU; round 3 woke 40 ms late with no wait at all (the host stood still); round 4 on
     # time; round 5 0.5 ms late, as a sound host wakes a sleeper: not counted

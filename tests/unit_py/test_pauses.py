@@ -1,4 +1,4 @@
-"""The pause schedules of tests/harness.py, on their own: what they yield, and what they refuse.
+"""The pause schedules of tickguest/pauses.py, on their own: what they yield, and what they refuse.
 
 The conformance tests compare the guest's figures with the pauses the harness applied; those
 pauses come from these schedules, so a schedule that drifted, overran its horizon or changed
@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from harness import FixedPauses, OnePause, RandomPauses
+from tickguest import FixedPauses, OnePause, RandomPauses
 
 
 def ends(pauses):

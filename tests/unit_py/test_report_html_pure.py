@@ -1,4 +1,4 @@
-"""tests/report_html.py on a synthetic run: what it reads from the guest's lines, and that the
+"""tickguest/report_html.py on a synthetic run: what it reads from the guest's lines, and that the
 page it writes stands alone.  No QEMU; the page tests need matplotlib."""
 
 import json
@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-import harness
-import report_html
+import tickguest as tg
+from tickguest import report_html
 
 REPO = Path(__file__).resolve().parents[2]
 STARTED = 100.0
@@ -176,7 +176,7 @@ def test_record_from_a_result_survives_json():
     result = SimpleNamespace(
         argv=["qemu-system-x86_64", "-kernel", "k.elf", "-append", "suite=accounting"],
         lines=lines, started=STARTED, status=0,
-        tap=harness.parse_tap([text for _, text in lines]))
+        tap=tg.parse_tap([text for _, text in lines]))
     record = report_html.record_from(result, [(STARTED + 1.3, STARTED + 1.6)], "r", "signal")
     assert record["cmdline"] == "suite=accounting"
     assert record["pauses"] == [[STARTED + 1.3, STARTED + 1.6]]

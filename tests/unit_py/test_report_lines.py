@@ -1,19 +1,19 @@
-"""tests/report_lines.py on the synthetic two-pause RTC run of test_report_html_pure: each
+"""tickguest/report_lines.py on the synthetic two-pause RTC run of test_report_html_pure: each
 figure read from the line or check it comes from, and a clear error for one that is missing."""
 
 import pytest
 
-import harness
-import report_lines as lines
+import tickguest as tg
+from tickguest import report_lines as lines
 
 from .test_report_html_pure import GUEST, STARTED
 
 
 def result(guest_lines):
     stamped = [(STARTED + t, text) for t, text in guest_lines]
-    return harness.Result(argv=["qemu"], lines=stamped, all_lines=stamped, raw="", qemu_rc=0,
+    return tg.Result(argv=["qemu"], lines=stamped, all_lines=stamped, raw="", qemu_rc=0,
                           status=0, timed_out=False, stderr="",
-                          tap=harness.parse_tap([text for _, text in stamped]),
+                          tap=tg.parse_tap([text for _, text in stamped]),
                           started=STARTED, duration=4.0)
 
 

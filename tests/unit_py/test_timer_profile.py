@@ -1,8 +1,8 @@
-"""tests/timer_profile.py's pure parts: the time of day notes, what the time of day followed,
+"""tickguest/timer_profile.py's pure parts: the time of day notes, what the time of day followed,
 what a tick source did across a stop, and the device table's figures, each from a report
 written out here."""
 
-import timer_profile as tp
+from tickguest import timer_profile as tp
 
 from .test_report_html_pure import STARTED
 from .test_report_lines import result

@@ -5,9 +5,9 @@ from kernel/tick.c, acct/acct_table.c and acct/acct_report.c.  The conformance t
 scripts/bench-timekeeping and the HTML report all read a run through these, so a change of
 format is one change here.
 
-Each function takes a harness.Result (the *_line ones, one line of text).  A figure the report
+Each function takes a Result (the *_line ones, one line of text).  A figure the report
 lacks raises: LookupError with the run's summary for a line, KeyError naming the checks there
-are for a check (harness.Tap.test).
+are for a check (Tap.test).
 """
 
 import re

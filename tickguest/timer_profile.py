@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-import report_lines as lines
+from . import report_lines as lines
 
 PAUSE_S = 3.0           # long enough that the 1 s steps of the time of day tell it apart
 PAUSE_AT_S = 1.5        # after the run starts: the tick clock has an origin by then

@@ -1,7 +1,7 @@
 """Bochs as a second backend of the harness (Debian's bochs, bochsbios and vgabios packages).
 
 Bochs has no multiboot loader and no isa-debug-exit device, so a run boots a GRUB ISO made for
-its command line (tests/isos.py), and its verdict is the guest's own `# exit: WORD (status N)`
+its command line (tickguest/isos.py), and its verdict is the guest's own `# exit: WORD (status N)`
 line; the run ends there (Bochs is killed), or when Bochs exits (the guest's ACPI soft-off ends
 it: "ACPI control: soft power off"), or at the timeout.  Debian builds Bochs with its debugger, which
 stops before the first instruction: `-rc` gives it a file holding `c` (continue).  It builds
@@ -26,8 +26,10 @@ import shutil
 import tempfile
 from typing import Optional
 
-import harness
-import isos
+from .machine import cmdline_duration_s, timeout_for
+from .qemu import Guest, Result
+from .status import STATUS_NO_VERDICT
+from . import isos
 
 BIOS = "/usr/share/bochs/BIOS-bochs-latest"
 VGABIOS = "/usr/share/vgabios/vgabios.bin"
@@ -71,7 +73,7 @@ def bochsrc(iso: str, ips: int, sync: str, log: str, memory_mb: int = 64) -> str
     ])
 
 
-class BochsGuest(harness.Guest):
+class BochsGuest(Guest):
     """A Guest whose process is Bochs.  The serial reader, the timeout and the kill of the
     process group are the QEMU Guest's; the status comes from the guest's exit line."""
 
@@ -86,7 +88,7 @@ class BochsGuest(harness.Guest):
         with open(cont, "w") as f:
             f.write("c\n")
         if timeout is None:
-            timeout = SLOWDOWN * harness.timeout_for(harness.cmdline_duration_s(cmdline))
+            timeout = SLOWDOWN * timeout_for(cmdline_duration_s(cmdline))
         super().__init__(kernel=kernel, cmdline=cmdline, timeout=timeout, on_line=on_line,
                          debug_exit=False)
         self.argv = ["bochs", "-q", "-f", rc, "-rc", cont]
@@ -108,14 +110,14 @@ class BochsGuest(harness.Guest):
                 self.log = ""
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def _make_result(self, timed_out: bool, ended: float) -> harness.Result:
+    def _make_result(self, timed_out: bool, ended: float) -> Result:
         r = super()._make_result(timed_out, ended)
         if not timed_out:
-            r.status = r.tap.exit_line[1] if r.tap.exit_line else harness.STATUS_NO_VERDICT
+            r.status = r.tap.exit_line[1] if r.tap.exit_line else STATUS_NO_VERDICT
         return r
 
 
 def run(kernel, cmdline: str = "", ips: int = 100_000_000, sync: str = "none",
-        timeout: Optional[float] = None) -> harness.Result:
+        timeout: Optional[float] = None) -> Result:
     with BochsGuest(kernel, cmdline, ips=ips, sync=sync, timeout=timeout) as g:
         return g.wait()

@@ -18,7 +18,9 @@ import shutil
 import signal
 import sys
 
-import harness
+from .machine import OVMF_PATHS, kvm_available, ovmf_path
+from .qemu import Guest
+from .status import STATUS_NO_VERDICT
 
 
 _REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.realpath(__file__)), ".."))
@@ -30,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.print_usage(sys.stderr)
-        self.exit(harness.STATUS_NO_VERDICT, f"{self.prog}: error: {message}\n")
+        self.exit(STATUS_NO_VERDICT, f"{self.prog}: error: {message}\n")
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -43,7 +45,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         description="Boot the guest twice under QEMU with the RTC catching up (slew mode), "
                     "stopping QEMU 300 ms of every second, once with the sponge off and once "
                     "on, and print side by side the stolen time and how much of it each "
-                    "accounting method charged to the workload (tests/demo.py).  The full "
+                    "accounting method charged to the workload (tickguest/demo.py).  The full "
                     "reports go to --logs.")
     demo.add_argument("--kernel", default=_DEFAULT_KERNEL, metavar="ELF",
                       help="the kernel (default: build/tickguest.elf)")
@@ -54,7 +56,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     run = verbs.add_parser(
         "run", help="boot one configuration under QEMU, show the report live",
         description="Boot tickguest under QEMU, show its serial report live, exit with the "
-                    "guest's status.  QEMU runs through tests/harness.py, which kills it "
+                    "guest's status.  QEMU runs through tickguest/qemu.py, which kills it "
                     "however this ends.",
         epilog="Arguments after -- go to QEMU as they are.")
     what = run.add_argument_group("what to boot (one of)").add_mutually_exclusive_group(
@@ -76,7 +78,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         description="Read a serial log captured from COM1 on any hypervisor (VMware, "
                     "VirtualBox, Hyper-V, Bochs, QEMU's -serial file:), print the guest's "
                     "verdict and exit with its status; write the report as a clean TAP file "
-                    "and as the HTML page (tests/judge.py says how the log is read).")
+                    "and as the HTML page (tickguest/judge.py says how the log is read).")
     judge.add_argument("log", metavar="LOG", help="the captured serial log")
     judge.add_argument("--tap", metavar="OUT", help="the TAP file to write (default: LOG.tap)")
     judge.add_argument("--html", metavar="OUT",
@@ -114,8 +116,8 @@ def parse_args(argv: list, prog: str = "tickguest"):
             sub.error("--append needs --kernel: an ISO boots GRUB's menu entry")
         if args.uefi and not args.iso:
             sub.error("--uefi needs --iso: OVMF cannot start a -kernel image")
-        if args.uefi and harness.ovmf_path() is None:
-            sub.error("--uefi: no OVMF firmware in " + ", ".join(harness.OVMF_PATHS) +
+        if args.uefi and ovmf_path() is None:
+            sub.error("--uefi: no OVMF firmware in " + ", ".join(OVMF_PATHS) +
                       " (scripts/install-deps installs Debian's ovmf)")
     elif extra:
         sub.error(f"'--' and QEMU arguments are for run, not {args.verb}")
@@ -137,7 +139,7 @@ def _catch_stops() -> None:
 def run(args, extra, prog: str) -> int:
     _catch_stops()
     if "kvm" in args.accel.split(":"):
-        ok, why = harness.kvm_available()
+        ok, why = kvm_available()
         if not ok:
             print(f"{prog}: KVM is not usable ({why}); try --accel tcg", file=sys.stderr)
 
@@ -145,7 +147,7 @@ def run(args, extra, prog: str) -> int:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
-    guest = harness.Guest(kernel=args.kernel, iso=args.iso, cmdline=args.append,
+    guest = Guest(kernel=args.kernel, iso=args.iso, cmdline=args.append,
                           machine=args.machine, accel=args.accel, extra_args=extra,
                           timeout=args.timeout, on_line=show,
                           firmware="uefi" if args.uefi else "bios")
@@ -164,14 +166,14 @@ def run(args, extra, prog: str) -> int:
 
 
 def judge(args, prog: str) -> int:
-    import judge as judging
+    from . import judge as judging
 
     try:
         with open(args.log, "rb") as f:
             data = f.read()
     except OSError as e:
         print(f"{prog}: {e}", file=sys.stderr)
-        return harness.STATUS_NO_VERDICT
+        return STATUS_NO_VERDICT
     j = judging.judge(data)
     tap_out = args.tap or args.log + ".tap"
     html_out = args.html or args.log + ".html"
@@ -182,7 +184,7 @@ def judge(args, prog: str) -> int:
               f"{sum(t.directive == 'SKIP' for t in j.tap.tests)} skipped; "
               f"{j.noise} lines before the report dropped; TAP -> {tap_out}", file=sys.stderr)
         try:
-            import report_html
+            from . import report_html
             report_html.render([j.record(args.name or os.path.basename(args.log))], html_out)
             print(f"{prog}: HTML -> {html_out}", file=sys.stderr)
         except ImportError:
@@ -197,27 +199,27 @@ def judge(args, prog: str) -> int:
 def make_iso(args, prog: str) -> int:
     import tempfile
 
-    import isos
+    from . import isos
 
     if not os.path.isfile(args.kernel):
         print(f"{prog}: {args.kernel}: no such kernel (run make)", file=sys.stderr)
-        return harness.STATUS_NO_VERDICT
+        return STATUS_NO_VERDICT
     try:
         with tempfile.TemporaryDirectory(prefix="tickguest-iso-") as work:
             shutil.copy(isos.make_iso(args.kernel, args.cmdline, work), args.output)
     except (ValueError, RuntimeError, OSError) as e:
         print(f"{prog}: {e}", file=sys.stderr)
-        return harness.STATUS_NO_VERDICT
+        return STATUS_NO_VERDICT
     print(f"{prog}: {args.output} boots: {args.cmdline or '(no command line)'}", file=sys.stderr)
     return 0
 
 
 def demo(args, prog: str) -> int:
-    import demo as demos
+    from . import demo as demos
 
     if not os.path.isfile(args.kernel):
         print(f"{prog}: {args.kernel}: no such kernel (run make)", file=sys.stderr)
-        return harness.STATUS_NO_VERDICT
+        return STATUS_NO_VERDICT
     _catch_stops()
     os.makedirs(args.logs, exist_ok=True)
     runs = []

@@ -41,8 +41,8 @@ that invented steal fails the upper one.
 import math
 import os
 
-import harness
-import report_lines as lines
+from .vcpu import host_tick_s
+from . import report_lines as lines
 
 ROUNDING_MS = 1
 
@@ -74,7 +74,7 @@ def kernel_ms_bound(g, stretches) -> float:
     length to within a tick, well inside that count's spread.  The bound is the count's
     upper confidence bound (poisson_upper).  Each sample is also rounded down to USER_HZ, a
     rounding per stretch."""
-    tick = harness.host_tick_s()
+    tick = host_tick_s()
     seen = sum(g.vcpu_kernel_s(a, b) for a, b in stretches)
     rounding = len(stretches) / os.sysconf("SC_CLK_TCK")
     return (poisson_upper(math.ceil(seen / tick - 1e-9)) * tick + rounding) * 1000
@@ -99,7 +99,7 @@ def upper_parts(g, r, stretches) -> dict:
         "host_steal": sum(g.host_steal_s(a, b) for a, b in stretches) * 1000,
         "host_frozen": sum(g.host_frozen_s(a, b) for a, b in stretches) * 1000,
         "gaps_x_threshold": gaps * threshold_us / 1000,
-        "host_ticks": len(stretches) * harness.host_tick_s() * 1000,
+        "host_ticks": len(stretches) * host_tick_s() * 1000,
         "tsc_calibration": stolen * tsc_ppm / 1e6,
     }
 

@@ -15,10 +15,12 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-import harness
-import report_lines
+from .machine import RTC_SLEW
+from .pauses import FixedPauses
+from .qemu import Guest, Result
+from . import report_lines
 
-SCHEDULE = harness.FixedPauses(period_s=1.0, duty=0.3)      # 300 ms of every second
+SCHEDULE = FixedPauses(period_s=1.0, duty=0.3)      # 300 ms of every second
 DURATION_S = 8
 HZ = 128
 CMDLINE = f"suite=accounting timer=rtc irq=ioapic hz={HZ} duration={DURATION_S}s sponge={{}}"
@@ -31,7 +33,7 @@ METHODS = (("plain sampling (ticks)", report_lines.PLAIN),
 @dataclass
 class DemoRun:
     label: str
-    result: harness.Result
+    result: Result
     paused_ms: float
     waited_ms: float                    # the vCPU thread runnable with no CPU (the host's load)
     log: str
@@ -44,8 +46,8 @@ class DemoRun:
 
 def run_one(kernel, sponge: str, label: str, log_dir: str, accel: str = "tcg",
             extra_args=()) -> DemoRun:
-    g = harness.Guest(kernel=kernel, cmdline=CMDLINE.format(sponge), accel=accel,
-                      extra_args=[*harness.RTC_SLEW, *extra_args], sample_vcpu=True)
+    g = Guest(kernel=kernel, cmdline=CMDLINE.format(sponge), accel=accel,
+                      extra_args=[*RTC_SLEW, *extra_args], sample_vcpu=True)
     with g:
         g.run_pauses(SCHEDULE)
         r = g.wait()

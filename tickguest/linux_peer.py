@@ -5,7 +5,7 @@ the host takes the CPU away.  The comparison a user would reach for is a stock k
 module boots Debian's (the package linux-image-amd64 depends on) with a busybox initramfs whose
 /init starts two CPU spinners, lets them spin, and prints what Linux charged them, from /proc.
 scripts/bench-linux-peer runs it; docs/linux-peer.md explains the figures.  Standard library
-plus PyYAML only, like tests/harness.py, which boots it (harness.Guest).
+plus PyYAML only, like tickguest/qemu.py, which boots it (Guest).
 
 The spinners.  Two busybox shells in `while :; do :; done`, one at nice 0 (CFS weight 1024) and
 one at nice 3 (weight 526): 1024:526 = 1.95, the nearest nice levels come to tickguest's 2:1.
@@ -68,7 +68,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-import harness
+from .qemu import Guest, Result
+from .tap import clean_line
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_DIR = ROOT / "build" / "linux-peer"
@@ -89,7 +90,7 @@ NICE_WEIGHTS = {0: 1024, 1: 820, 2: 655, 3: 526, 4: 423, 5: 335}
 # "mitigations=off": speculative-execution workarounds cost TCG time at every kernel entry
 # and change nothing in the accounting.  The clocksource is left to the kernel (see the docs).
 # duration= is not a kernel parameter: the kernel hands it to /init in the environment, and
-# harness.cmdline_duration_s() reads it, so run_pauses' default horizon fits the run.
+# cmdline_duration_s() reads it, so run_pauses' default horizon fits the run.
 BASE_CMDLINE = "console=ttyS0 quiet panic=-1 mitigations=off"
 MEMORY = "256M"
 # QEMU arguments beyond Guest's own: one vCPU (QEMU's default, said for the reader), no NIC
@@ -345,7 +346,7 @@ def _chardev(name, major, minor):
 # inside the measured window except /init's own sleep.  Field numbers of /proc/PID/stat are
 # proc(5)'s; after the ")" that ends the command name, field N is positional parameter N - 2.
 INIT_SCRIPT = r"""#!/bin/sh
-# /init of the linux-peer initramfs, written by tests/linux_peer.py: two CPU spinners at nice
+# /init of the linux-peer initramfs, written by tickguest/linux_peer.py: two CPU spinners at nice
 # @NICE0@ and @NICE1@ for duration=NNNms (from the kernel command line), then what /proc says.
 export PATH=/bin
 /bin/busybox --install -s /bin
@@ -504,12 +505,12 @@ class PeerLines:
 
 
 def parse_lines(lines: Iterable) -> PeerLines:
-    """Read a peer run's serial lines: strings, or (host time, text) pairs as harness.Guest
+    """Read a peer run's serial lines: strings, or (host time, text) pairs as Guest
     keeps them.  Anything else on the serial port (kernel errors) is ignored."""
     out = PeerLines()
     for item in lines:
         t, text = item if isinstance(item, tuple) else (None, item)
-        text = harness.clean_line(text)
+        text = clean_line(text)
         if RUNNING_RE.match(text):
             out.running = text
             out.times.setdefault("running", t)
@@ -659,7 +660,7 @@ class PeerResult:
     share_exec_pct: Optional[float]   # the same from sum_exec_runtime
     kmsg: list = field(default_factory=list)   # the kernel's messages about its clocks
     host: dict = field(default_factory=dict)   # the host's figures behind S, for the record
-    result: Optional[harness.Result] = None
+    result: Optional[Result] = None
 
     @property
     def stat_ticked_ms(self) -> Optional[float]:
@@ -725,7 +726,7 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return max(0.0, min(a1, b1) - max(a0, b0))
 
 
-def host_stolen_parts(g: harness.Guest, t0: float, t1: float) -> dict:
+def host_stolen_parts(g: Guest, t0: float, t1: float) -> dict:
     """What the host took from the vCPU between monotonic times t0 and t1, in seconds, by
     kind: "pauses", the part of every applied pause (Guest.pauses) inside the window;
     "runqueue_wait", how long the vCPU thread was runnable without a CPU, from the samples of
@@ -737,13 +738,13 @@ def host_stolen_parts(g: harness.Guest, t0: float, t1: float) -> dict:
     wait, off = 0.0, None
     samples = list(g.vcpu_samples)
     if samples:
-        a, b = harness.Guest._bracket(samples, t0, t1)
+        a, b = Guest._bracket(samples, t0, t1)
         wait = max(0, b[2] - a[2]) / 1e9
         off = g.vcpu_off_cpu_s(t0, t1)
     return {"pauses": pauses, "runqueue_wait": wait, "vcpu_off_cpu": off}
 
 
-def host_stolen_s(g: harness.Guest, t0: float, t1: float) -> float:
+def host_stolen_s(g: Guest, t0: float, t1: float) -> float:
     """The stolen time of the run, the default ground truth: Σ pauses plus the vCPU thread's
     run-queue wait, over [t0, t1] (host_stolen_parts has the details)."""
     p = host_stolen_parts(g, t0, t1)
@@ -764,15 +765,15 @@ def timeout_for(duration_s: float) -> float:
 
 
 def run_peer(duration_s: float = DEFAULT_DURATION_S,
-             deschedule: Optional[Callable[[harness.Guest], object]] = None,
-             stolen: Callable[[harness.Guest, float, float], float] = host_stolen_s,
+             deschedule: Optional[Callable[[Guest], object]] = None,
+             stolen: Callable[[Guest, float, float], float] = host_stolen_s,
              payload: Payload = None, extra_cmdline: str = "", timeout: float = None,
              memory: str = MEMORY, qmp: bool = False, on_line=None) -> PeerResult:
     """Boot the Linux peer once: duration_s of two spinners, descheduled by deschedule(guest)
     (called once QEMU has started, before waiting for the result; None for an undisturbed
     run), e.g.
 
-        run_peer(12, lambda g: g.run_pauses(harness.FixedPauses(period_s=0.5, duty=0.3)))
+        run_peer(12, lambda g: g.run_pauses(FixedPauses(period_s=0.5, duty=0.3)))
 
     (run_pauses' default horizon is the run less a second, read from duration= on the
     command line).  The host's stolen time over the run comes from stolen(guest, t0, t1),
@@ -788,7 +789,7 @@ def run_peer(duration_s: float = DEFAULT_DURATION_S,
     payload = payload or fetch()
     initrd = build_initramfs(payload.busybox)
     timeout = timeout if timeout is not None else timeout_for(duration_s)
-    with harness.Guest(kernel=payload.kernel, cmdline=cmdline_for(duration_s, extra_cmdline),
+    with Guest(kernel=payload.kernel, cmdline=cmdline_for(duration_s, extra_cmdline),
                        extra_args=["-initrd", str(initrd), *QEMU_ARGS], memory=memory,
                        timeout=timeout, debug_exit=False, sample_vcpu=True, qmp=qmp,
                        on_line=on_line) as g:

@@ -10,13 +10,13 @@ json.dump, so a harness can save its runs and scripts/report-html can draw them 
      "pauses":    [[1236.1, 1236.4], ...],       # host monotonic [start, end] of each pause
      "lines":     [[1235.0, "TAP version 13"], ...],  # serial lines, host arrival time first
      "method":    "signal",                      # how it was paused: signal, qmp or none
-     "status":    0,                             # optional: the host's status (harness.Result)
+     "status":    0,                             # optional: the host's status (Result)
      "host_check": {"test": "test_matrix[...]",  # optional: what the host's own test made of
                     "outcome": "failed",         #   the run, against its ground truth
                     "message": "AssertionError: ..."},
      "load":      [4.1, 4.3, 4.0],               # optional: the host's load average at its end
      "clock":     "host"}                        # optional: "guest" when the times are the
-                                                 # guest's own stamps (tests/judge.py)
+                                                 # guest's own stamps (tickguest/judge.py)
 
 Everything the guest says is read back from "lines" (docs/timekeeping.md has the formats).  Guest
 lines are put on the host's time axis by their arrival time less "started": under QEMU a line
@@ -25,7 +25,7 @@ only in host time.
 
 Plots are PNGs drawn by matplotlib (Debian's python3-matplotlib) with the Agg renderer and
 embedded as data: URIs, so the page needs nothing beside it.  matplotlib is imported only when a
-page is drawn: reading a run needs nothing beyond harness.py.
+page is drawn: reading a run needs nothing beyond the tickguest package.
 """
 
 from __future__ import annotations
@@ -41,9 +41,11 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Optional
 
-import harness
-import report_lines
-from report_lines import ACCOUNTING_RE, DEVICE_RE
+from .machine import qemu_binary
+from .status import status_name
+from .tap import Tap, parse_tap
+from . import report_lines
+from .report_lines import ACCOUNTING_RE, DEVICE_RE
 
 # --------------------------------------------------------------------------------------------
 # The guest's other lines (report_lines reads the timekeeping ones)
@@ -60,7 +62,7 @@ METHODS = {
     "cap": "a CPU cap on QEMU's threads (cgroup quota); the band is while it held",
     "contention": "busy processes on the vCPU thread's host CPU; the band is while they ran",
     "none": "not paused",
-    "unknown": "not known: a log captured outside the harness (tests/judge.py)",
+    "unknown": "not known: a log captured outside the harness (tickguest/judge.py)",
 }
 
 # What each way of charging CPU time is called on the page, in the order the bars are drawn.
@@ -110,7 +112,7 @@ class RunView:
     cmdline: str
     qemu_args: list
     pauses: list                      # [(start, end)] in host seconds since QEMU started
-    tap: harness.Tap
+    tap: Tap
     host_status: Optional[int]
     stats: list = field(default_factory=list)          # [Stats]
     device: list = field(default_factory=list)         # [(x, catchup total, lost total)]
@@ -134,7 +136,7 @@ class RunView:
             word, status = self.tap.exit_line
             return f"{word} (status {status})"
         if self.host_status is not None:
-            return f"no exit line; host: {harness.status_name(self.host_status)} " \
+            return f"no exit line; host: {status_name(self.host_status)} " \
                    f"(status {self.host_status})"
         return "no exit line"
 
@@ -208,7 +210,7 @@ def _cmdline_of(argv: list) -> str:
 
 
 def record_from(result, pauses, name: str, method: str = "signal") -> dict:
-    """A run record (see the module's docstring) from a harness.Result and the pauses the
+    """A run record (see the module's docstring) from a Result and the pauses the
     caller made, as [(start, end)] of host time.monotonic()."""
     if method not in METHODS:
         raise ValueError(f"method {method!r}: expected one of {', '.join(METHODS)}")
@@ -236,11 +238,11 @@ def about_host(runs: list, emulator: str = None) -> dict:
                                   ).stdout.splitlines()[0]
         except (OSError, IndexError, subprocess.SubprocessError):
             return "unknown"
-    version = next((harness.parse_tap([t for _, t in r.get("lines", [])]).banner.get(
+    version = next((parse_tap([t for _, t in r.get("lines", [])]).banner.get(
         "tickguest") for r in runs if r.get("lines")), None) or "unknown"
     return {
         "tickguest": f"{version}, commit {first_line(['git', 'rev-parse', '--short=12', 'HEAD'])}",
-        "emulator": first_line([emulator or harness.qemu_binary(), "--version"]),
+        "emulator": first_line([emulator or qemu_binary(), "--version"]),
         "host": f"{platform.node()}, Linux {platform.release()}, {os.cpu_count()} CPUs",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -281,7 +283,7 @@ def read_run(record: dict) -> RunView:
         name=str(record["name"]), method=method, cmdline=record.get("cmdline", ""),
         qemu_args=list(record.get("qemu_args", [])),
         pauses=[(float(s) - started, float(e) - started) for s, e in record.get("pauses", [])],
-        tap=harness.parse_tap(texts), host_status=record.get("status"),
+        tap=parse_tap(texts), host_status=record.get("status"),
         last_x=lines[-1][0] if lines else 0.0, time_base=record.get("clock", "host"), host_check=record.get("host_check"),
         load=record.get("load"))
 

@@ -1,17 +1,14 @@
-"""Unit tests of tests/harness.py on synthetic serial text: no QEMU needed.
+"""Unit tests of the TAP reader and the consistency checks (tickguest/tap.py, consistency.py) on
+synthetic serial text: no QEMU needed.
 
 The conformance suite trusts the parser to tell a broken report from a good one, so the parser
 is pinned down here first.
 """
 
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-from harness import check_consistent, clean_line, decode_status, parse_tap  # noqa: E402
+import tickguest as tg
+from tickguest import check_consistent, clean_line, decode_status, parse_tap
 
 GOOD = """\
 TAP version 13
@@ -282,39 +279,39 @@ def test_decode_status(rc, timed_out, verdict, status):
 
 
 def test_status_names_follow_the_docs():
-    assert [harness.status_name(s) for s in (0, 1, 2, 3, 77, 124, 125, 42)] == [
+    assert [tg.status_name(s) for s in (0, 1, 2, 3, 77, 124, 125, 42)] == [
         "passed", "failed", "bad configuration", "panic", "skipped", "timeout", "no verdict",
         "unknown"]
 
 
 def test_timeouts():
-    assert harness.timeout_for(5) == harness.BOOT_ALLOWANCE_S + 3 * 5
-    assert harness.timeout_for(5, iso=True) == harness.BOOT_ALLOWANCE_S + 3 * 5 + 60
-    assert harness.cmdline_duration_s("") == 5
-    assert harness.cmdline_duration_s("hz=100 duration=10s") == 10
-    assert harness.cmdline_duration_s("duration=250ms") == 0.25
-    assert harness.cmdline_duration_s("duration=2m") == 120
-    assert harness.cmdline_duration_s("duration=10") == 5     # invalid: the guest will refuse it
+    assert tg.timeout_for(5) == tg.BOOT_ALLOWANCE_S + 3 * 5
+    assert tg.timeout_for(5, iso=True) == tg.BOOT_ALLOWANCE_S + 3 * 5 + 60
+    assert tg.cmdline_duration_s("") == 5
+    assert tg.cmdline_duration_s("hz=100 duration=10s") == 10
+    assert tg.cmdline_duration_s("duration=250ms") == 0.25
+    assert tg.cmdline_duration_s("duration=2m") == 120
+    assert tg.cmdline_duration_s("duration=10") == 5     # invalid: the guest will refuse it
 
 
 def test_guest_arguments():
-    g = harness.Guest(kernel="k.elf", cmdline="hz=100", extra_args=["-smp", 2], qemu="q")
+    g = tg.Guest(kernel="k.elf", cmdline="hz=100", extra_args=["-smp", 2], qemu="q")
     assert g.argv[:3] == ["q", "-machine", "pc,accel=tcg"]
     assert g.argv[-6:] == ["-kernel", "k.elf", "-append", "hz=100", "-smp", "2"]
     assert "isa-debug-exit,iobase=0xf4,iosize=0x04" in g.argv
-    assert g.timeout == harness.timeout_for(5)
-    iso = harness.Guest(iso="t.iso", qemu="q")
-    assert iso.argv[-4:] == ["-cdrom", "t.iso", "-boot", "d"] and iso.timeout == harness.timeout_for(5, iso=True)
+    assert g.timeout == tg.timeout_for(5)
+    iso = tg.Guest(iso="t.iso", qemu="q")
+    assert iso.argv[-4:] == ["-cdrom", "t.iso", "-boot", "d"] and iso.timeout == tg.timeout_for(5, iso=True)
     with pytest.raises(ValueError):
-        harness.Guest()
+        tg.Guest()
     with pytest.raises(ValueError):
-        harness.Guest(kernel="k", iso="i")
+        tg.Guest(kernel="k", iso="i")
     with pytest.raises(ValueError):
-        harness.Guest(iso="i", cmdline="hz=100")
+        tg.Guest(iso="i", cmdline="hz=100")
 
 
 def test_missing_qemu_is_status_125():
-    r = harness.run(kernel="/nonexistent", qemu="/nonexistent/qemu", timeout=5)
+    r = tg.run(kernel="/nonexistent", qemu="/nonexistent/qemu", timeout=5)
     assert r.status == 125 and r.qemu_rc is None
     assert "cannot run /nonexistent/qemu: not found" in r.stderr
 

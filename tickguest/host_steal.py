@@ -1,6 +1,6 @@
 """Taking the CPU from a running VM the way a host's own load does, not by stopping it.
 
-harness.Guest.run_pauses stops QEMU outright (SIGSTOP, QMP stop): a stopped thread is not
+Guest.run_pauses stops QEMU outright (SIGSTOP, QMP stop): a stopped thread is not
 runnable, so the host's scheduler statistics do not see those pauses as waiting.  The two ways
 here leave the vCPU thread runnable and simply do not give it the CPU, which is what a real
 hypervisor's steal time is; the kernel counts it as the thread's run-queue wait (run_delay,
@@ -13,14 +13,14 @@ the second field of /proc/PID/task/TID/schedstat), the host's ground truth:
     processes pinned there too, so the scheduler shares that CPU between them: a host that
     runs other work on the VM's CPU.
 
-Each is applied by begin(guest) and lifted by end(); harness.Guest.run_host_steal does both
+Each is applied by begin(guest) and lifted by end(); Guest.run_host_steal does both
 from a helper thread at a serial line and a horizon, like run_pauses.  end() is idempotent and
 callable from any thread, and an atexit hook ends whatever is still applied, so neither a
 cgroup nor a busy process outlives the run; if this process is killed outright, the busy
 processes die with it (PR_SET_PDEATHSIG) and its cgroup, empty once QEMU is gone too, is
 removed by the next CpuCap to begin.
 
-begin() needs two things of the guest, which harness.Guest has: unreaped(), a context giving
+begin() needs two things of the guest, which Guest has: unreaped(), a context giving
 QEMU's pid while it is alive and cannot be reaped (a reaped pid may be someone else's), and
 vcpu_thread_id().  unavailable(kind) says why this host cannot do a kind, for pytest.skip.
 
