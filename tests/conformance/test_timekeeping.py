@@ -8,6 +8,8 @@ how long QEMU's threads waited for a CPU, the most a loaded host can have held t
 (Guest.runqueue_wait_s).
 """
 
+import re
+
 import pytest
 
 from tickguest import ground_truth
@@ -52,6 +54,19 @@ class Run:
     def runqueue_wait_ms(self):
         """Time QEMU's threads were runnable but had no CPU, summed over all of them."""
         return self.guest.runqueue_wait_s() * 1000
+
+    def end_hold_ms(self, p):
+        """The most the host can have held back the run's last ticks: QEMU's threads' wait
+        for a CPU and this machine's stolen time (Guest.host_steal_s) over the run's last five
+        periods and one after.  A late tick's gap is judged lost two periods on, so one the
+        run's end left unjudged is at most three periods old; the other two allow for the
+        start line reaching the host after the run began (its time plus the run's length is
+        taken for the end: the TSC keeps host time under SIGSTOP)."""
+        g = self.guest
+        t, text = next((t, text) for t, text in self.r.lines if re.match(tg.RUNNING_LINE, text))
+        end = t + int(re.search(r"for (\d+) ms", text).group(1)) / 1000
+        t0, t1 = end - 5 * p / 1000, end + p / 1000
+        return (g.runqueue_wait_s(t0, t1) + g.host_steal_s(t0, t1)) * 1000
 
 
 def assert_passed(run):
@@ -197,4 +212,8 @@ def test_pauses_pit_loses_ticks_and_compensation_restores_tick_time(kernel, lost
         assert abs(c["behind_at_end_ms"]) < p * (1 + c["overcorrected"]), c
     else:
         assert c["compensated"] == 0, c
-        assert abs(c["behind_at_end_ms"] - c["lost"] * p) < p, c
+        # behind by the lost ticks, and by how late the last tick came against the device's
+        # grid: under a period, unless the host held it back (seen in a loaded make test: 12.07
+        # ms against a 10 ms period, the last tick 8 ms later than the run's others)
+        hold = run.end_hold_ms(p)
+        assert -p < c["behind_at_end_ms"] - c["lost"] * p < p + hold, (c, hold)

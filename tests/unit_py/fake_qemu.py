@@ -73,8 +73,13 @@ def named_thread(name, target):
 
 def spin():
     # hashing a large buffer runs in C with the GIL released, so this thread keeps a CPU busy
-    # the way a vCPU does, instead of taking turns with the main thread
-    block = bytes(1 << 20)
+    # the way a vCPU does, instead of taking turns with the main thread.  Between two hashes it
+    # must take the GIL back, and while the main thread holds it this thread sleeps, neither
+    # running nor waiting for a CPU; 32 MiB (some 40 ms of hashing) makes that rare enough that
+    # the thread is runnable all the time, as a vCPU is, which the tests' run-queue bounds
+    # assume (with 1 MiB it took the GIL back 750 times a second and slept some 6 times a
+    # second for it; with 32 MiB, none in 2 s)
+    block = bytes(1 << 25)
     while True:
         hashlib.sha256(block).digest()
 
