@@ -165,16 +165,19 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	tests/fuzz/run $(FUZZ_SMOKE_SECONDS) $(BUILD) $(FUZZ_TARGETS)
 
-# QEMU conformance tests.  `make test` runs all but the cases marked `full`; `make conformance`
-# runs the whole matrix, with QEMU= and QEMUOPTS= reaching every boot.  Both write JUnit XML,
-# TAP and the HTML report of the recorded runs to build/<target>.{xml,tap,html}.
-PYTEST_OUT = --junitxml=$(BUILD)/$@.xml --tap=$(BUILD)/$@.tap --report-html=$(BUILD)/$@.html
+# The catalogue's runs (tests/suite.cfg, by `tickguest suite`): `make test` is its group test
+# (pytest's conformance tests but the cases marked `full`, the host side's tests, a few guest
+# runs), `make conformance` its group conformance (everything), with QEMU= and QEMUOPTS=
+# reaching every boot.  Each run's log goes to build/logs/; the JUnit XML, TAP and HTML page
+# of the whole to build/<target>.{xml,tap,html}.
+SUITE = $(PYTHON) scripts/tickguest suite --kernel $(KERNEL) --iso $(ISO) --logs $(BUILD)/logs \
+	--junit $(BUILD)/$@.xml --tap $(BUILD)/$@.tap --html $(BUILD)/$@.html
 
 conformance: $(KERNEL) $(ISO)
-	QEMU='$(QEMU)' TICKGUEST_QEMU_ARGS='$(QEMUOPTS)' $(PYTHON) -m pytest -q tests $(PYTEST_OUT)
+	QEMU='$(QEMU)' TICKGUEST_QEMU_ARGS='$(QEMUOPTS)' $(SUITE) -g conformance
 
 test: unit fuzz-smoke $(KERNEL) $(ISO)
-	$(PYTHON) -m pytest -q tests -m "not full" $(PYTEST_OUT)
+	$(SUITE) -g test
 
 # Figures, not verdicts: the measured rate of every timer check on a few machine types, then
 # the share of the stolen time each accounting method charged to the tasks under each way the

@@ -3,6 +3,8 @@
     tickguest demo [--kernel ELF]
     tickguest run --kernel build/tickguest.elf --append 'hz=100 duration=10s' [-- QEMU ARGS]
     tickguest run --iso build/tickguest.iso [--uefi]
+    tickguest run --append 'timer=pit' --deschedule 'pauses:every=1s,pause=300ms' --record R.json
+    tickguest suite [-g GROUP] [-n NAME] [-j N] [--list] [--junit X] [--tap T] [--html H]
     tickguest judge LOG [--tap OUT] [--html OUT] [--name NAME]
     tickguest iso -o OUT.iso [--kernel ELF] [--cmdline 'hz=100 ...']
 
@@ -13,11 +15,14 @@ take for the guest's "bad configuration".  `tickguest VERB --help` says the rest
 """
 
 import argparse
+import json
 import os
 import shutil
 import signal
 import sys
 
+from . import plan
+from .deschedule import PauseThreadError
 from .machine import OVMF_PATHS, kvm_available, ovmf_path
 from .qemu import Guest
 from .status import STATUS_NO_VERDICT
@@ -72,6 +77,20 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                           "QEMU's BIOS")
     run.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="kill QEMU after this long (default: from the run's duration=)")
+    run.add_argument("--qemu", metavar="PATH",
+                     help="the QEMU binary (default: $QEMU, else qemu-system-x86_64)")
+    run.add_argument("--deschedule", metavar="PLAN", default="none",
+                     help="take the CPU from the guest while it runs: none, "
+                          "pauses:every=1s,pause=300ms, random:seed=7,pause=100ms,gap=400ms, "
+                          "once:at=2s,pause=1500ms, cap:quota=20ms,period=50ms, contention "
+                          "(tickguest/plan.py has every figure; default: %(default)s)")
+    run.add_argument("--log", metavar="FILE",
+                     help="also write the whole serial output to FILE (QEMU's command first)")
+    run.add_argument("--record", metavar="FILE",
+                     help="write the run's record for the HTML page to FILE (JSON; "
+                          "tickguest/report_html.py)")
+    run.add_argument("--quiet", action="store_true",
+                     help="do not show the report live (with --log: the suite's way)")
 
     judge = verbs.add_parser(
         "judge", help="a serial log captured on any hypervisor: verdict, TAP file, HTML page",
@@ -85,6 +104,37 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                        help="the HTML page to write (default: LOG.html; needs Debian's "
                             "python3-matplotlib)")
     judge.add_argument("--name", help="what the run is called on the page (default: LOG's name)")
+    suite = verbs.add_parser(
+        "suite", help="the named runs of the catalogue, or some of its groups",
+        description="Run the named configurations of the catalogue (tests/suite.cfg; "
+                    "tickguest/suite.py says what an entry holds): each to a log under "
+                    "--logs, a progress line as each ends, then a JUnit XML, TAP and HTML "
+                    "report of them all and a SUMMARY line.  Exits 0 when none failed, 1 "
+                    "when one did, 125 for a bad catalogue or selection.",
+        epilog="make test is -g test, make conformance is -g conformance.")
+    suite.add_argument("-g", "--group", action="append", default=[], metavar="GROUP",
+                       help="run the entries of GROUP (again for more groups; default: all)")
+    suite.add_argument("-n", "--name", action="append", default=[], metavar="NAME",
+                       help="run the entry NAME too (again for more)")
+    suite.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                       help="N runs at a time (default 1: timing runs measure better alone)")
+    suite.add_argument("-l", "--list", action="store_true",
+                       help="list the entries that would run, and their groups, and stop")
+    suite.add_argument("--catalogue", default=os.path.join(_REPO, "tests", "suite.cfg"),
+                       metavar="FILE", help="the catalogue (default: tests/suite.cfg)")
+    suite.add_argument("--kernel", default=_DEFAULT_KERNEL, metavar="ELF",
+                       help="the kernel the guest runs boot (default: build/tickguest.elf)")
+    suite.add_argument("--iso", default=os.path.join(_REPO, "build", "tickguest.iso"),
+                       metavar="ISO", help="the ISO of iso = yes runs (default: "
+                                           "build/tickguest.iso)")
+    suite.add_argument("--logs", default=os.path.join(_REPO, "build", "logs"), metavar="DIR",
+                       help="where each run's log goes (default: build/logs)")
+    suite.add_argument("--junit", metavar="FILE", help="the JUnit XML (default: LOGS/suite.xml)")
+    suite.add_argument("--tap", metavar="FILE", help="the TAP file (default: LOGS/suite.tap)")
+    suite.add_argument("--html", metavar="FILE",
+                       help="the HTML page of every guest run (default: LOGS/suite.html; "
+                            "needs Debian's python3-matplotlib)")
+
     iso = verbs.add_parser(
         "iso", help="an ISO that boots a command line of yours, on BIOS or UEFI",
         description="Build a GRUB ISO (BIOS and UEFI, Multiboot2, serial console on COM1) "
@@ -95,7 +145,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                      help="the kernel (default: build/tickguest.elf)")
     iso.add_argument("--cmdline", default="", metavar="CMDLINE",
                      help="the kernel's command line (docs/cmdline.md; default: none)")
-    p.verbs = {"demo": demo, "run": run, "judge": judge, "iso": iso}
+    p.verbs = {"demo": demo, "run": run, "suite": suite, "judge": judge, "iso": iso}
     return p
 
 
@@ -119,8 +169,14 @@ def parse_args(argv: list, prog: str = "tickguest"):
         if args.uefi and ovmf_path() is None:
             sub.error("--uefi: no OVMF firmware in " + ", ".join(OVMF_PATHS) +
                       " (scripts/install-deps installs Debian's ovmf)")
+        try:
+            args.plan = plan.parse(args.deschedule)
+        except ValueError as e:
+            sub.error(f"--deschedule: {e}")
     elif extra:
         sub.error(f"'--' and QEMU arguments are for run, not {args.verb}")
+    if args.verb == "suite" and args.jobs < 1:
+        sub.error("-j takes a number of runs at a time, 1 or more")
     return args, extra
 
 
@@ -143,20 +199,42 @@ def run(args, extra, prog: str) -> int:
         if not ok:
             print(f"{prog}: KVM is not usable ({why}); try --accel tcg", file=sys.stderr)
 
+    why = args.plan.unavailable()
+    if why:
+        print(f"{prog}: cannot deschedule with {args.plan.describe()}: {why}", file=sys.stderr)
+        return STATUS_NO_VERDICT
+
     def show(t, text):
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
     guest = Guest(kernel=args.kernel, iso=args.iso, cmdline=args.append,
-                          machine=args.machine, accel=args.accel, extra_args=extra,
-                          timeout=args.timeout, on_line=show,
-                          firmware="uefi" if args.uefi else "bios")
+                  machine=args.machine, accel=args.accel, extra_args=extra,
+                  timeout=args.timeout, on_line=None if args.quiet else show,
+                  qemu=args.qemu, qmp=args.plan.needs_qmp,
+                  firmware="uefi" if args.uefi else "bios")
+    if args.plan.kind != "none":
+        print(f"{prog}: descheduling: {args.plan.describe()}", file=sys.stderr, flush=True)
     try:
         with guest:
+            args.plan.apply(guest)
             result = guest.wait()
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; QEMU killed", file=sys.stderr)
         return 130
+    except PauseThreadError as e:       # the plan failed: the run proves nothing
+        print(f"{prog}: descheduling failed: {e.__cause__ or e}", file=sys.stderr)
+        return STATUS_NO_VERDICT
+    if args.log:
+        with open(args.log, "w", encoding="utf-8") as f:
+            f.write(" ".join(result.argv) + "\n\n" + result.raw)
+    if args.record:
+        from .report_html import record_from
+        method, bands = plan.shown(args.plan, guest)
+        record = record_from(result, bands, os.path.basename(args.record).rsplit(".", 1)[0],
+                             method)
+        with open(args.record, "w", encoding="utf-8") as f:
+            json.dump(record, f)
     if result.stderr.strip():
         sys.stderr.write(result.stderr.rstrip("\n") + "\n")
     if result.timed_out:
@@ -194,6 +272,69 @@ def judge(args, prog: str) -> int:
         print(f"{prog}: {problem}", file=sys.stderr)
     print(f"{prog}: guest status {j.status} ({j.status_name})", file=sys.stderr)
     return j.status
+
+
+def suite(args, prog: str) -> int:
+    import time
+
+    from . import suite as suites
+
+    try:
+        cat = suites.load(args.catalogue)
+        entries = cat.select(args.group, args.name)
+    except ValueError as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return STATUS_NO_VERDICT
+    if args.list:
+        for e in entries:
+            what = " ".join(e.pytest) if e.pytest else e.cmdline or "(the ISO's menu entry)"
+            print(f"{e.name:28} {e.kind:6} {' '.join(e.groups):30} {what}")
+        return 0
+    needs = {args.kernel for e in entries if e.kind == "guest" and not e.iso}
+    needs |= {args.iso for e in entries if e.kind == "guest" and e.iso}
+    missing = [p for p in sorted(needs) if not os.path.isfile(p)]
+    if missing:
+        print(f"{prog}: {', '.join(missing)}: not built (run make)", file=sys.stderr)
+        return STATUS_NO_VERDICT
+    _catch_stops()
+    start = time.monotonic()
+    print(f"{prog}: {len(entries)} runs from {suites.shown(cat.path)}"
+          f"{' (groups ' + ', '.join(args.group) + ')' if args.group else ''}, "
+          f"{args.jobs} at a time; logs in {suites.shown(args.logs)}/", flush=True)
+
+    def report(done, total, o):
+        print(suites.progress(done, total, o, time.monotonic() - start), flush=True)
+        if o.verdict == "not ok":
+            print(suites.failure_tail(o), flush=True)
+
+    try:
+        outcomes = suites.run(cat, entries, args.group, args.logs, args.kernel, args.iso,
+                              args.jobs, report)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; the runs under way were stopped", file=sys.stderr)
+        return 130
+    outputs = {"junit": args.junit or os.path.join(args.logs, "suite.xml"),
+               "tap": args.tap or os.path.join(args.logs, "suite.tap"),
+               "html": args.html or os.path.join(args.logs, "suite.html")}
+    for key in ("junit", "tap"):
+        os.makedirs(os.path.dirname(os.path.abspath(outputs[key])), exist_ok=True)
+        with open(outputs[key], "w", encoding="utf-8") as f:
+            f.write(suites.junit(outcomes, args.logs) if key == "junit" else suites.tap(outcomes))
+    records = suites.records(outcomes, args.logs)
+    if records:
+        try:
+            from . import report_html
+            report_html.render(records, outputs["html"], title="tickguest suite",
+                               about=report_html.about_host(records))
+        except ImportError:
+            print(f"{prog}: no HTML page: matplotlib is not installed (scripts/install-deps "
+                  "installs python3-matplotlib)", file=sys.stderr)
+            outputs.pop("html")
+    else:
+        outputs.pop("html")
+    print(f"{prog}: " + ", ".join(f"{k} -> {suites.shown(v)}" for k, v in outputs.items()))
+    print(suites.summary(outcomes, time.monotonic() - start, args.logs), flush=True)
+    return 1 if any(o.verdict == "not ok" for o in outcomes) else 0
 
 
 def make_iso(args, prog: str) -> int:
@@ -243,4 +384,6 @@ def main(argv: list, prog: str = "tickguest") -> int:
         return run(args, extra, prog)
     if args.verb == "iso":
         return make_iso(args, prog)
+    if args.verb == "suite":
+        return suite(args, prog)
     return judge(args, prog)

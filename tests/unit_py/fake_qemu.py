@@ -2,11 +2,13 @@
 
 The script prints `TAP version 13` and `# running 2 tasks for N ms`, the line run_pauses and
 run_host_steal start at, then `# tick n` every 10 ms of its run, for as long as the command
-line's duration= says (0.5 s by default), and exits with status 77.  Like QEMU under TCG, its
-clock goes on through a SIGSTOP and stands still through a QMP stop ("stop", "cont",
-"query-status" are served on the -qmp socket, with QEMU's events).  Words on its command line:
+line's duration= says (0.5 s by default), and exits with status 77 (or exit=N's).  Like QEMU
+under TCG, its clock goes on through a SIGSTOP and stands still through a QMP stop ("stop",
+"cont", "query-status" are served on the -qmp socket, with QEMU's events).  Words on its
+command line:
 
   silent      prints nothing and only sleeps out its duration
+  exit=N      ends with guest status N instead of 77
   vcpu=spin   has a thread named "CPU 0/TCG", as QEMU names its vCPU, that keeps a CPU busy
 
 SIGUSR1 makes it start one more thread, "late worker", which sleeps: a thread created after the
@@ -24,6 +26,8 @@ args = sys.argv[1:]
 cmdline = args[args.index("-append") + 1] if "-append" in args else ""
 m = re.search(r"duration=([\d.]+)s", cmdline)
 run_s = float(m.group(1)) if m else 0.5
+m = re.search(r"exit=(\d+)", cmdline)
+status = int(m.group(1)) if m else 77
 running = threading.Event()
 running.set()
 out = threading.Lock()
@@ -109,10 +113,10 @@ if "silent" not in cmdline:
             say("# tick %d" % n)
         last = now
     say("1..0")
-    say("# exit: skipped (status 77)")
-    sys.exit(77 << 1 | 1)
+    say("# exit: %s (status %d)" % ("skipped" if status == 77 else "done", status))
+    sys.exit(status << 1 | 1)
 time.sleep(run_s)
-sys.exit(77 << 1 | 1)
+sys.exit(status << 1 | 1)
 '''
 
 
