@@ -103,6 +103,7 @@ bool lapic_init(char *why, size_t whylen)
 	lapic_lint0_extint(true);
 	lapic_write(LAPIC_LVT_LINT1, LVT_DM_NMI);
 	trap_set_handler(LAPIC_SPURIOUS_VECTOR, lapic_spurious, 0);
+	trap_set_unowned_eoi(lapic_eoi);
 	lapic_write(LAPIC_SVR, SVR_APIC_ENABLE | LAPIC_SPURIOUS_VECTOR);
 	/* ESR is a latch updated by a write (11.5.3): write once to clear what came before. */
 	lapic_write(LAPIC_ESR, 0);

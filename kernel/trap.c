@@ -35,6 +35,7 @@ struct __attribute__((packed)) idt_ptr {
 extern const uint32_t trap_vectors[256];
 static struct idt_gate idt[256] __attribute__((aligned(8)));
 static uint32_t unexpected;
+static void (*unowned_eoi)(void);       /* trap_set_unowned_eoi */
 static volatile bool io_probe_armed, io_probe_faulted;
 
 /* Vectors FIRST_LOCAL_VECTOR..255: a handler and the end-of-interrupt that follows it. */
@@ -94,6 +95,13 @@ void trap(struct trapframe *tf)
 		return;
 	}
 	unexpected++;
+	if (tf->vector >= FIRST_LOCAL_VECTOR && unowned_eoi)
+		unowned_eoi();
+}
+
+void trap_set_unowned_eoi(void (*eoi)(void))
+{
+	unowned_eoi = eoi;
 }
 
 void trap_set_handler(unsigned vector, trap_handler_fn fn, void (*eoi)(void))

@@ -46,6 +46,15 @@ bool trap_io_probe_end(void);
 /* Interrupts that arrived on a vector nobody owns (counted, never treated as ticks). */
 uint32_t trap_unexpected_count(void);
 
+/*
+ * The end-of-interrupt an unowned vector above the ISA range still gets: the local APIC's,
+ * once it is enabled.  Only the local APIC delivers such vectors (its spurious vector, which
+ * takes none, is owned), and a fixed interrupt it delivered holds its ISR bit until an EOI:
+ * left set, it blocks every vector of its priority class and below (SDM vol. 3, 11.8.3), so
+ * one straggler with no owner would silence the IOAPIC's ticks for the rest of the run.
+ */
+void trap_set_unowned_eoi(void (*eoi)(void));
+
 /* The interrupted ESP: ring 0 frames end right after EFLAGS. */
 static inline uint32_t trapframe_esp(const struct trapframe *tf)
 {
