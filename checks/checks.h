@@ -1,8 +1,8 @@
 /*
- * The checks' entry points, in the order kernel/main.c runs them.  Every device check runs
+ * The checks' entry points, in the order device_suite() runs them.  Every device check runs
  * before the scheduler, with interrupts off on entry and on return, the TSC calibrated and
- * the checks held (kernel/report.h) so that they are numbered and printed after the run; each
- * needs its interrupt line to itself while it measures.  A reason argument that is NULL means
+ * the checks held (kernel/report.h) while its device measures; each needs its interrupt line
+ * to itself while it measures.  A reason argument that is NULL means
  * the device is there; otherwise it is the SKIP message of every claim that needs the device.
  * The absent-reasons of the PM timer and the HPET pick the second reference a rate is timed
  * by besides the TSC (second_refclock).
@@ -13,6 +13,13 @@
 #include "drivers/tsc.h"
 #include "kernel/tick.h"
 #include "lib/tickstat.h"
+
+#include <stdbool.h>
+
+/* Every device's checks in turn, each device's printed when it is done (checks/suite.c);
+ * with devices false only the TSC's, from its calibration. */
+void device_suite(const struct tsc_calibration *cal, bool devices, const char *pmtimer_absent,
+		  const char *hpet_absent);
 
 /* The TSC: its calibration is plausible and repeatable, its frequency estimates agree
  * pairwise (checks/tsc.c, docs/tsc.md).  Right after tsc_calibrate(). */

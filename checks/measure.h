@@ -16,7 +16,8 @@
  *		claim_close();
  *	}
  *
- * Checks are held (kernel/report.h) while the devices are measured and printed after the run.
+ * Checks are held (kernel/report.h) while their device measures and printed when it is done
+ * (checks/suite.c).
  */
 #ifndef TICKGUEST_CHECKS_MEASURE_H
 #define TICKGUEST_CHECKS_MEASURE_H

@@ -77,7 +77,7 @@ static struct rate_window {
 	volatile enum { WIN_OFF, WIN_SKIP, WIN_COUNT } phase;
 	unsigned skip;
 	bool programmed, synced;        /* start_periodic took the rate; the first tick came */
-	char programming[48];           /* describe(), or why start_periodic refused */
+	char programming[48];           /* plan_periodic(), or why start_periodic refused */
 	uint32_t interrupts, updates;   /* ticks after the first; update interrupts, not counted */
 	uint64_t window, period, ref_period;    /* N periods and one by the TSC, one by the ref */
 	uint64_t last, ref_last, close;         /* at the latest tick; half a period after the N-th */
@@ -222,7 +222,7 @@ static void measure_rate(const struct rate_run *run)
 	};
 	win.programmed = rtc_tick_source.start_periodic(run->hz, why, sizeof(why)) == 0;
 	if (win.programmed)
-		rtc_tick_source.describe(win.programming, sizeof(win.programming));
+		rtc_tick_source.plan_periodic(run->hz, win.programming, sizeof(win.programming));
 	else
 		ksnprintf(win.programming, sizeof(win.programming), "%s", why);
 	sti();

@@ -39,6 +39,8 @@ int hpet_route_timer0_gsi(unsigned gsi, char *why, size_t whylen);
 void hpet_route_timer0_legacy(void);
 /* The IOAPIC input (16 and up) timer 0 can be routed to per Tn_INT_ROUTE_CAP, or -1. */
 int hpet_ioapic_gsi_for_timer0(void);
+/* A route in words: gsi an IOAPIC input, or -1 for legacy replacement. */
+void hpet_describe_route(int gsi, char *buf, size_t len);
 
 /* The local vector timer 0 uses when routed to an IOAPIC input. */
 #define HPET_TIMER0_VECTOR 0xe0

@@ -96,29 +96,38 @@ static int timer0_route(uint32_t *conf, char *why, size_t whylen)
 
 /* ---- timer 0: the tick source ---- */
 
-static int hpet_start_periodic(uint32_t hz, char *why, size_t whylen)
+/* The comparator increment for hz, to the nearest count; 0 with the reason if none fits. */
+static uint32_t counts_for_hz(uint32_t hz, char *why, size_t whylen)
 {
 	uint32_t conf = hpet_read32(HPET_Tn_CONF_CAP(HPET_TIMER0));
 	uint64_t fs_per_tick = hz ? FS_PER_S / hz : 0;
-	/* Round the comparator increment to the nearest whole count. */
 	uint64_t counts = (fs_per_tick + hpet_period_fs / 2) / hpet_period_fs;
 	uint64_t min_counts = ((uint64_t)HPET_MIN_PERIOD_NS * FS_PER_NS + hpet_period_fs - 1) / hpet_period_fs;
-	uint32_t now;
 
 	if (!(conf & Tn_PER_INT_CAP)) {
 		ksnprintf(why, whylen, "HPET timer 0 has no periodic mode (Tn_PER_INT_CAP = 0)");
-		return -1;
+		return 0;
 	}
 	if (hz == 0 || counts < min_counts || counts > HPET_MAX_PERIOD_COUNTS) {
 		ksnprintf(why, whylen, "the HPET cannot tick at %u Hz (period %llu counts outside "
 			  "%llu..%u)", hz, (unsigned long long)counts,
 			  (unsigned long long)min_counts, HPET_MAX_PERIOD_COUNTS);
-		return -1;
+		return 0;
 	}
+	return (uint32_t)counts;
+}
+
+static int hpet_start_periodic(uint32_t hz, char *why, size_t whylen)
+{
+	uint32_t conf = hpet_read32(HPET_Tn_CONF_CAP(HPET_TIMER0));
+	uint32_t counts = counts_for_hz(hz, why, whylen), now;
+
+	if (counts == 0)
+		return -1;
 	timer_disable(HPET_TIMER0);
 	if (timer0_route(&conf, why, whylen) < 0)
 		return -1;
-	t0_period_counts = (uint32_t)counts;
+	t0_period_counts = counts;
 	conf = (conf & ~Tn_INT_ENB_CNF) | Tn_TYPE_CNF | Tn_32MODE_CNF;
 	for (unsigned tries = 0; tries < TICK_ONESHOT_ARM_TRIES; tries++) {
 		/*
@@ -172,22 +181,35 @@ static bool hpet_ack(void)
 	return true;
 }
 
-static uint64_t hpet_period_ps(void)
+static uint64_t counts_period_ps(uint32_t counts)
 {
-	return (uint64_t)t0_period_counts * hpet_period_fs / FS_PER_PS;
+	return (uint64_t)counts * hpet_period_fs / FS_PER_PS;
 }
 
-static void hpet_describe(char *buf, size_t len)
+static uint64_t hpet_period_ps(void)
 {
-	char us[24], route[48];
+	return counts_period_ps(t0_period_counts);
+}
 
-	if (timer0_gsi == HPET_ROUTE_LEGACY)
-		ksnprintf(route, sizeof(route), "legacy replacement to IRQ 0");
+static int hpet_plan_periodic(uint32_t hz, char *buf, size_t len)
+{
+	uint32_t counts = counts_for_hz(hz, buf, len);
+	char us[24];
+
+	if (counts == 0)
+		return -1;
+	ksnprintf(buf, len, "hpet timer 0, periodic, comparator increment %u counts of %u fs, "
+		  "period %s us", counts, hpet_period_fs,
+		  fmt_fixed(us, sizeof(us), (int64_t)(counts_period_ps(counts) / 1000), 3));
+	return 0;
+}
+
+void hpet_describe_route(int gsi, char *buf, size_t len)
+{
+	if (gsi == HPET_ROUTE_LEGACY)
+		ksnprintf(buf, len, "legacy replacement to IRQ 0");
 	else
-		ksnprintf(route, sizeof(route), "IOAPIC input %d, level", timer0_gsi);
-	ksnprintf(buf, len, "hpet timer 0, periodic, %s, comparator increment %u counts of %u fs, "
-		  "period %s us", route, t0_period_counts, hpet_period_fs,
-		  fmt_fixed(us, sizeof(us), (int64_t)(hpet_period_ps() / 1000), 3));
+		ksnprintf(buf, len, "IOAPIC input %d, level", gsi);
 }
 
 static int hpet_tick_oneshot(uint64_t delay_ns, char *why, size_t whylen)
@@ -210,7 +232,7 @@ const struct tick_source hpet_tick_source = {
 	.stop = hpet_stop,
 	.ack = hpet_ack,
 	.period_ps = hpet_period_ps,
-	.describe = hpet_describe,
+	.plan_periodic = hpet_plan_periodic,
 	.connect = hpet_connect,
 	.arm_oneshot = hpet_tick_oneshot,
 };

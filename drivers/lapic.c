@@ -261,7 +261,9 @@ static uint64_t clock_hz(void)
 	return lapic_calibration()->hz;
 }
 
-static int lapic_start_periodic(uint32_t hz, char *why, size_t whylen)
+/* The divider and initial count for hz: 0, or -1 with the reason. */
+static int setting_for_hz(uint32_t hz, unsigned *divider, uint32_t *count, char *why,
+			  size_t whylen)
 {
 	if (!lapic_regs || clock_hz() == 0) {
 		ksnprintf(why, whylen, "the local APIC timer is %s",
@@ -270,12 +272,11 @@ static int lapic_start_periodic(uint32_t hz, char *why, size_t whylen)
 	}
 	for (unsigned i = 0; i < LAPIC_NR_DIVIDERS; i++) {
 		/* The smallest divider gives the finest period; the count must fit TICR. */
-		uint64_t count = (clock_hz() / lapic_divider(i) + hz / 2) / (hz ? hz : 1);
+		uint64_t c = (clock_hz() / lapic_divider(i) + hz / 2) / (hz ? hz : 1);
 
-		if (hz && count >= 2 && count <= 0xffffffffull) {
-			tick_divider = lapic_divider(i);
-			tick_count = (uint32_t)count;
-			lapic_timer_periodic(tick_divider, tick_count);
+		if (hz && c >= 2 && c <= 0xffffffffull) {
+			*divider = lapic_divider(i);
+			*count = (uint32_t)c;
 			return 0;
 		}
 	}
@@ -284,22 +285,40 @@ static int lapic_start_periodic(uint32_t hz, char *why, size_t whylen)
 	return -1;
 }
 
-static uint64_t lapic_period_ps(void)
+/* From the measured clock: the timer has no nominal frequency to fall back on. */
+static uint64_t setting_period_ps(unsigned divider, uint32_t count)
 {
-	/* From the measured clock: the timer has no nominal frequency to fall back on. */
-	uint64_t counts = (uint64_t)tick_count * tick_divider, hz = clock_hz();
+	uint64_t counts = (uint64_t)count * divider, hz = clock_hz();
 
 	return hz ? counts * 1000000 / hz * 1000000 + counts * 1000000 % hz * 1000000 / hz : 0;
 }
 
-static void lapic_describe(char *buf, size_t len)
+static int lapic_start_periodic(uint32_t hz, char *why, size_t whylen)
+{
+	if (setting_for_hz(hz, &tick_divider, &tick_count, why, whylen) < 0)
+		return -1;
+	lapic_timer_periodic(tick_divider, tick_count);
+	return 0;
+}
+
+static uint64_t lapic_period_ps(void)
+{
+	return setting_period_ps(tick_divider, tick_count);
+}
+
+static int lapic_plan_periodic(uint32_t hz, char *buf, size_t len)
 {
 	char us[24], mhz[24];
+	unsigned divider;
+	uint32_t count;
 
+	if (setting_for_hz(hz, &divider, &count, buf, len) < 0)
+		return -1;
 	ksnprintf(buf, len, "local APIC timer, periodic, divide by %u, initial count %u, period %s us "
-		  "(timer clock %s MHz measured)", tick_divider, tick_count,
-		  fmt_fixed(us, sizeof(us), (int64_t)(lapic_period_ps() / 1000), 3),
+		  "(timer clock %s MHz measured)", divider, count,
+		  fmt_fixed(us, sizeof(us), (int64_t)(setting_period_ps(divider, count) / 1000), 3),
 		  fmt_fixed(mhz, sizeof(mhz), (int64_t)(clock_hz() / 1000), 3));
+	return 0;
 }
 
 /* One-shot at divide by 1, counted at the calibrated timer clock, rounded up. */
@@ -324,7 +343,7 @@ const struct tick_source lapic_tick_source = {
 	.stop = lapic_timer_stop,
 	.ack = 0,               /* the EOI is trap()'s, after the handler */
 	.period_ps = lapic_period_ps,
-	.describe = lapic_describe,
+	.plan_periodic = lapic_plan_periodic,
 	.connect = lapic_timer_connect,
 	.arm_oneshot = lapic_tick_oneshot,
 };

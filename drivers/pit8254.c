@@ -164,30 +164,49 @@ uint32_t pit_clocks_since_rise(enum pit_mode mode, uint32_t divisor, uint16_t co
 
 /* ---- channel 0 as the tick source ---- */
 
-static int pit_start_periodic(uint32_t hz, char *why, size_t whylen)
+/* The rate generator's divisor for hz, the nearest; 0 with the reason if it cannot count it. */
+static uint32_t divisor_for_hz(uint32_t hz, char *why, size_t whylen)
 {
 	uint32_t divisor = hz ? (PIT_HZ + hz / 2) / hz : 0;
 
 	if (hz == 0 || divisor < PIT_DIVISOR_MIN || divisor > PIT_DIVISOR_MAX) {
 		ksnprintf(why, whylen, "the PIT cannot tick at %u Hz (divisor %u outside %u..%u)",
 			  hz, divisor, PIT_DIVISOR_MIN, PIT_DIVISOR_MAX);
-		return -1;
+		return 0;
 	}
+	return divisor;
+}
+
+static uint64_t divisor_period_ps(uint32_t divisor)
+{
+	return (uint64_t)divisor * 1000000000000ull / PIT_HZ;
+}
+
+static int pit_start_periodic(uint32_t hz, char *why, size_t whylen)
+{
+	uint32_t divisor = divisor_for_hz(hz, why, whylen);
+
+	if (divisor == 0)
+		return -1;
 	pit_ch0_rate_generator(divisor);
 	return 0;
 }
 
 static uint64_t pit_period_ps(void)
 {
-	return (uint64_t)ch0_divisor * 1000000000000ull / PIT_HZ;
+	return divisor_period_ps(ch0_divisor);
 }
 
-static void pit_describe(char *buf, size_t len)
+static int pit_plan_periodic(uint32_t hz, char *buf, size_t len)
 {
+	uint32_t divisor = divisor_for_hz(hz, buf, len);
 	char us[24];
 
-	ksnprintf(buf, len, "pit channel 0, mode 2, divisor %u, period %s us", ch0_divisor,
-		  fmt_fixed(us, sizeof(us), (int64_t)(pit_period_ps() / 1000), 3));
+	if (divisor == 0)
+		return -1;
+	ksnprintf(buf, len, "pit channel 0, mode 2, divisor %u, period %s us", divisor,
+		  fmt_fixed(us, sizeof(us), (int64_t)(divisor_period_ps(divisor) / 1000), 3));
+	return 0;
 }
 
 /* Mode 0: the output rises N + 1 clocks after the count is written, once. */
@@ -221,7 +240,7 @@ const struct tick_source pit_tick_source = {
 	.stop = pit_ch0_stop,
 	.ack = 0,               /* edge-triggered through the 8259: nothing to clear */
 	.period_ps = pit_period_ps,
-	.describe = pit_describe,
+	.plan_periodic = pit_plan_periodic,
 	.arm_oneshot = pit_arm_oneshot,
 	.oneshot_due = pit_oneshot_due,
 };

@@ -161,7 +161,8 @@ static void list_rates(char *buf, size_t len)
 		used += ksnprintf(buf + used, len - used, "%s%u", used ? " " : "", hz_for_rs(rs));
 }
 
-static int rtc_start_periodic(uint32_t hz, char *why, size_t whylen)
+/* RS for hz; 0 with the reason if the chip has no such rate. */
+static uint8_t rs_or_why(uint32_t hz, char *why, size_t whylen)
 {
 	uint8_t rs = rs_for_hz(hz);
 	char rates[64];
@@ -170,8 +171,16 @@ static int rtc_start_periodic(uint32_t hz, char *why, size_t whylen)
 		list_rates(rates, sizeof(rates));
 		ksnprintf(why, whylen, "the RTC cannot tick at %u Hz: it divides 32768 Hz by powers "
 			  "of two only (%s Hz)", hz, rates);
-		return -1;
 	}
+	return rs;
+}
+
+static int rtc_start_periodic(uint32_t hz, char *why, size_t whylen)
+{
+	uint8_t rs = rs_or_why(hz, why, whylen);
+
+	if (rs == 0)
+		return -1;
 	periodic_rs = rs;
 	/* Keep DV as the firmware left it: rewriting it could reset the divider chain. */
 	cmos_write(RTC_REG_A, (uint8_t)((cmos_read(RTC_REG_A) & REG_A_DV_MASK) | rs));
@@ -233,10 +242,14 @@ static uint64_t rtc_period_ps(void)
 	return periodic_rs ? 1000000000000ull / hz_for_rs(periodic_rs) : 0;
 }
 
-static void rtc_describe(char *buf, size_t len)
+static int rtc_plan_periodic(uint32_t hz, char *buf, size_t len)
 {
-	ksnprintf(buf, len, "rtc periodic, RS=%u, %u Hz", periodic_rs,
-		  periodic_rs ? hz_for_rs(periodic_rs) : 0);
+	uint8_t rs = rs_or_why(hz, buf, len);
+
+	if (rs == 0)
+		return -1;
+	ksnprintf(buf, len, "rtc periodic, RS=%u, %u Hz", rs, hz_for_rs(rs));
+	return 0;
 }
 
 const struct tick_source rtc_tick_source = {
@@ -247,7 +260,7 @@ const struct tick_source rtc_tick_source = {
 	.stop = rtc_stop,
 	.ack = rtc_ack,
 	.period_ps = rtc_period_ps,
-	.describe = rtc_describe,
+	.plan_periodic = rtc_plan_periodic,
 };
 
 /* ---- time of day ---- */

@@ -5,7 +5,8 @@
  * paging before anything can fault; the command line before any device is touched, so a bad
  * one costs nothing; the PM timer and the HPET found before the TSC is calibrated, since it is
  * measured against them; the TSC calibrated before the tick starts, since the tick is measured
- * against it.  The banner comes first and all checks after the run, as docs/report.md says.
+ * against it.  The banner comes first, the run's lines among it, then the device checks as
+ * each device is done, then the run and its checks, as docs/report.md says.
  */
 #include <stdint.h>
 #include "kernel/config.h"
@@ -17,6 +18,7 @@
 #include "kernel/multiboot.h"
 #include "kernel/paging.h"
 #include "kernel/report.h"
+#include "kernel/run.h"
 #include "kernel/tick.h"
 #include "kernel/trap.h"
 #include "kernel/version.h"
@@ -38,12 +40,6 @@
 static struct config cfg;
 /* Why a reference clock is absent; NULL once it initialised. */
 static const char *pmtimer_why, *hpet_why;
-
-/* us * hz / 1e6 without overflowing for an hour at 20 GHz */
-static uint64_t cycles_from_us(uint64_t us, uint64_t hz)
-{
-	return us / 1000000 * hz + us % 1000000 * hz / 1000000;
-}
 
 /* fault=: provoke one CPU exception to show the panic path works. */
 static void trigger_fault(enum fault_kind f)
@@ -178,160 +174,13 @@ static void refclocks_init(void)
 	refclock_banner("hpet", hpet, &hpet_why, hpet_describe_device);
 }
 
-/* The device timer= asks for, or NULL with *why saying what the platform lacks. */
-static const struct tick_source *choose_tick_source(enum timer_kind t, const char **why)
-{
-	switch (t) {
-	case TIMER_PIT:
-		return &pit_tick_source;
-	case TIMER_HPET:
-		*why = hpet_why;
-		return hpet_why ? NULL : &hpet_tick_source;
-	case TIMER_RTC:
-		return rtc_present(why) ? &rtc_tick_source : NULL;
-	case TIMER_LAPIC:
-		*why = apic_lapic_missing();
-		return *why ? NULL : &lapic_tick_source;
-	}
-	*why = "unknown timer";
-	return NULL;
-}
-
-/* irq=: the IOAPIC when asked for or, by default, when the MADT lists one. */
-static bool choose_irq_route(void)
-{
-	const char *why = apic_ioapic_missing();
-
-	if (cfg.irq == IRQ_ROUTE_IOAPIC && why)
-		report_bail(EXIT_BAD_CONFIG, "irq=ioapic: %s", why);
-	if (why) {
-		report_banner("irq routing", "8259 PICs (no IOAPIC: %s)", why);
-		return false;
-	}
-	if (cfg.irq == IRQ_ROUTE_PIC) {
-		report_banner("irq routing", "8259 PICs, as irq=pic asked");
-		return false;
-	}
-	irq_set_chip(ioapic_select());
-	report_banner("irq routing", "IOAPIC, 8259 PICs masked");
-	return true;
-}
-
-/*
- * The HPET reaches the 8259s only by legacy replacement (timer 0 takes ISA IRQ 0 from the PIT);
- * with an IOAPIC it gets an input of its own, as modern systems route it, if it can reach one.
- */
-static void route_hpet(bool ioapic)
-{
-	int gsi = ioapic ? hpet_ioapic_gsi_for_timer0() : -1;
-	char why[96];
-
-	if (gsi < 0 || hpet_route_timer0_gsi((unsigned)gsi, why, sizeof(why)) < 0)
-		hpet_route_timer0_legacy();
-}
-
-/* clock=: the reference tick time is held against; a clock that is absent is bad config. */
-static struct refclock *choose_tick_reference(void)
-{
-	switch (cfg.clock) {
-	case CLOCK_PMTIMER:
-		if (pmtimer_why)
-			report_bail(EXIT_BAD_CONFIG, "clock=pmtimer: %s", pmtimer_why);
-		return &pmtimer_refclock;
-	case CLOCK_HPET:
-		if (hpet_why)
-			report_bail(EXIT_BAD_CONFIG, "clock=hpet: %s", hpet_why);
-		return &hpet_refclock;
-	case CLOCK_TSC:
-		break;
-	}
-	return &tsc_refclock;
-}
-
-/*
- * The CMOS clock's time of day beside the TSC, at the run's start and end: a host that
- * deschedules the VM can tell from the two pairs whether the guest's time of day went on
- * through it (QEMU's RTC follows the host's clock by default) while the TSC stopped, or the
- * other way round.  Whole seconds only: the chip counts no finer.
- */
-static void note_time_of_day(const char *when)
-{
-	const uint64_t tsc_us = tsc_ns(rdtsc()) / 1000;
-	const char *why = NULL;
-	struct rtc_tod t;
-	char b[24];
-
-	if (!rtc_present(&why)) {
-		report_note("time of day at the run's %s: no RTC (%s)", when, why);
-		return;
-	}
-	if (!rtc_read_tod(&t)) {
-		report_note("time of day at the run's %s: unreadable (no steady reading, or one "
-			    "that does not decode to a date)", when);
-		return;
-	}
-	report_note("time of day at the run's %s: %04u-%02u-%02u %02u:%02u:%02u at tsc %s s", when,
-		    t.year, t.month, t.day, t.hour, t.minute, t.second,
-		    fmt_fixed(b, sizeof(b), (int64_t)tsc_us, 6));
-}
-
-/* The workload on the chosen tick source, and the checks of the tick and the accounting. */
-static void accounting_run(const struct tsc_calibration *cal)
-{
-	const struct tick_source *src;
-	struct tick_options opt = {
-		.compensate = cfg.lostticks == LOSTTICKS_COMPENSATE, .stats_us = cfg.stats_us,
-		.tsc_hz = cal->hz,
-	};
-	struct refclock *ref;
-	const char *why = NULL;
-	char err[160];
-	bool ioapic;
-
-	src = choose_tick_source(cfg.timer, &why);
-	if (!src)
-		report_bail(EXIT_BAD_CONFIG, "timer=%s: %s", config_timer_name(cfg.timer), why);
-	ioapic = choose_irq_route();
-	if (src == &hpet_tick_source)
-		route_hpet(ioapic);
-	ref = choose_tick_reference();
-	sched_init(&cfg, cal->hz);
-	if (cfg.sponge == SPONGE_CHARGE)
-		opt.catchup_sink = &sched_sponge()->acct;
-	acct_report_set_w(cfg.w_ppm);
-	if (tick_start(src, ref, cfg.hz, &opt, err, sizeof(err)) < 0)
-		report_bail(EXIT_BAD_CONFIG, "hz=%u: %s", cfg.hz, err);
-	sched_set_tick_period(tick_period_in(cal->hz));
-	if (cfg.fault == FAULT_TICK) {
-		report_note("masking the %s's interrupt as asked by fault=tick", src->name);
-		tick_source_connect(src, 0);
-	}
-	src->describe(err, sizeof(err));
-	report_banner("tick source", "%s", err);
-	report_banner("tick clock", "against the %s; lostticks=%s, sponge=%s, idle=%s, stats %s",
-		      ref->name, config_lostticks_name(cfg.lostticks),
-		      config_sponge_name(cfg.sponge), config_idle_name(cfg.idle),
-		      cfg.stats_us ? "on" : "off");
-	note_time_of_day("start");
-	report_note("running %u tasks for %llu ms", cfg.ntasks,
-		    (unsigned long long)(cfg.duration_us / 1000));
-
-	/* the run's length is counted by the tick clock's reference, in its own counts */
-	sched_run(cycles_from_us(cfg.duration_us, ref->freq_hz));
-
-	tick_stop();
-	irq_chip()->mask_all();
-	/* what the console task had not written yet, before the checks */
-	console_flush_queued();
-	note_time_of_day("end");
-}
-
 void kmain(uint32_t magic, uint32_t info_addr)
 {
 	struct boot_info bi;
 	struct tsc_calibration cal;
 	char err[CONFIG_ERR_LEN];
 	bool booted, devices, accounting;
+	struct run_plan plan;
 
 	console_init();
 	report_begin();
@@ -364,22 +213,15 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	calibrate(&cal);
 	apic_init();
 
-	/* Device checks measure now, with the machine to themselves, and print after the run;
+	/* The run is planned before the device checks so that its banner lines come first and a
+	 * bad choice stops the guest at once, and started after them (kernel/run.h).  The device
+	 * checks measure with the machine to themselves, each device's printed when it is done;
 	 * the TSC's are judged from its calibration. */
-	report_hold();
-	tsc_checks(&cal);
-	if (devices) {
-		refclock_checks(pmtimer_why, hpet_why);
-		pit_checks(pmtimer_why, hpet_why);      /* IRQ 0 alone for ~1.6 s, through the 8259 */
-		/* IRQ 8 alone for ~5 s, so before the tick and the tasks */
-		rtc_checks(pmtimer_why, hpet_why);
-		lapic_checks(apic_lapic_missing(), pmtimer_why, hpet_why);
-		ioapic_checks(apic_ioapic_missing());
-		oneshot_checks(hpet_why, apic_lapic_missing());
-	}
 	if (accounting)
-		accounting_run(&cal);
-	report_release();
+		run_plan(&plan, &cfg, pmtimer_why, hpet_why);
+	device_suite(&cal, devices, pmtimer_why, hpet_why);
+	if (accounting)
+		run_accounting(&plan, &cfg, &cal);
 
 	if (accounting) {
 		tick_report_check();

@@ -7,9 +7,9 @@
 static unsigned checks, failed, skipped;       /* checks: numbered so far */
 
 /*
- * Held output (report_hold): the device checks are made before the run and printed after it,
- * and a check's number is its place in the printed report, so a held check line keeps a
- * NUMBER_MARK where its number goes and gets the number when it is released.
+ * Held output (report_hold): a device's checks are made while it measures and printed when it
+ * is done, and a check's number is its place in the printed report, so a held check line keeps
+ * a NUMBER_MARK where its number goes and gets the number when it is released.
  */
 #define HOLD_BYTES      (96 * 1024)
 #define NUMBER_MARK     '\x01'

@@ -37,8 +37,8 @@ void report_yaml_end(void);
 
 /*
  * Hold the checks made from now on (their lines and YAML, not banners or notes) until
- * report_release() prints them, numbered after any check printed meanwhile: the device checks
- * measure before the run, with the machine to themselves, and print after it.
+ * report_release() prints them, numbered after any check printed meanwhile: a device's checks
+ * are held while it measures and printed when it is done (checks/suite.c).
  */
 void report_hold(void);
 void report_release(void);

@@ -45,8 +45,14 @@ struct tick_source {
 	bool (*ack)(void);
 	/* The period actually programmed, in picoseconds (devices round the requested rate). */
 	uint64_t (*period_ps)(void);
-	/* One line for the banner: how the device is programmed. */
-	void (*describe)(char *buf, size_t len);
+	/*
+	 * What start_periodic(hz) would program, worked out without touching the device: 0 with
+	 * one line for the banner in buf, or -1 with the reason start_periodic would give.  The
+	 * run's banner is printed before the device checks, which reprogram every device, so it
+	 * cannot wait for the start.  Routing is not the device's: the HPET's route is printed
+	 * with it by the caller (hpet_describe_route).
+	 */
+	int (*plan_periodic)(uint32_t hz, char *buf, size_t len);
 	/*
 	 * For a device that interrupts on a vector of its own instead of an ISA IRQ line (the
 	 * local APIC timer): route its interrupt to fn, or disconnect it when fn is NULL.  The
