@@ -490,6 +490,53 @@ p.note { font-size: 0.85em; color: #3c4043; margin: 0.2em 0; }
 """
 
 
+def device_rates(view: RunView) -> list:
+    """(number, description, error_ppm, tolerance_ppm, outcome) of every check whose YAML has
+    a rate error and its bound (ppm_yaml in checks/measure.c): the device suite's rates."""
+    out = []
+    for t in view.tap.tests:
+        y = t.yaml or {}
+        try:
+            err, tol = float(y["error_ppm"]), float(y["tolerance_ppm"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        outcome = "skipped" if t.directive == "SKIP" else "ok" if t.ok else "not ok"
+        out.append((t.number, t.description, err, tol, outcome))
+    return out
+
+
+def plot_device_rates(view: RunView) -> Optional[bytes]:
+    """Each rate check's measured error as a point in the band its bound allows, on a scale
+    linear within 1 ppm and logarithmic beyond: bounds run from about 100 ppm to whole
+    percents (a robbed or coarse window), and a point outside its band is a `not ok`."""
+    rates = device_rates(view)
+    if not rates:
+        return None
+    fig, ax = _figure(height=0.8 + 0.24 * len(rates))
+    ys = list(range(len(rates)))[::-1]
+    for y, (_, _, err, tol, outcome) in zip(ys, rates):
+        ax.barh(y, 2 * tol, left=-tol, height=0.6, color="0.85", lw=0,
+                label="the bound (tolerance_ppm)" if y == ys[0] else None)
+        ax.plot([err], [y], "o", ms=4,
+                color={"ok": "tab:green", "not ok": "tab:red"}.get(outcome, "0.5"))
+    for outcome, colour in (("ok", "tab:green"), ("not ok", "tab:red"), ("skipped", "0.5")):
+        if any(r[4] == outcome for r in rates):
+            ax.plot([], [], "o", ms=4, color=colour, label=f"measured error, {outcome}")
+    ax.set_yticks(ys)
+    ax.set_yticklabels([f"{n} {d[:58]}" for n, d, *_ in rates], fontsize=7)
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_xlabel("rate error (ppm, + fast)")
+    ax.set_title("device rates against their bounds")
+    ax.grid(True, axis="x", alpha=0.3)
+    _legend(ax)
+    buf = io.BytesIO()
+    fig.subplots_adjust(left=0.36, right=0.80, bottom=0.5 / fig.get_figheight() + 0.05,
+                        top=1 - 0.35 / fig.get_figheight())
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
 def _e(x) -> str:
     return html.escape(str(x), quote=True)
 
@@ -583,9 +630,13 @@ def _summary(views: list) -> str:
     return "\n".join(out)
 
 
-def _run_section(i: int, v: RunView) -> str:
+def _run_section(i: int, v: RunView, log: Optional[str] = None) -> str:
     out = [f'<section class="run" id="run-{i}" data-pauses="{len(v.pauses)}">',
-           f"<h2>{_e(v.name)}: {_verdict_html(v)}; host's check {_host_check_html(v)}</h2>",
+           f"<h2>{_e(v.name)}: {_verdict_html(v)}; host's check {_host_check_html(v)}</h2>"]
+    if log:
+        out.append(f'<p class="note">raw serial log: <a id="run-{i}-log" href="{_e(log)}">'
+                   f'{_e(log)}</a></p>')
+    out += [
            f"<p class=\"note\">guest command line: <code>{_e(v.cmdline or MISSING)}</code></p>",
            f"<p class=\"note\">QEMU: <code>{_e(' '.join(v.qemu_args) or MISSING)}</code></p>"]
     for key in ("tick source", "tick clock", "irq routing"):
@@ -626,6 +677,12 @@ def _run_section(i: int, v: RunView) -> str:
         "included; true is exact less what the busy loops saw stolen." +
         (" The sponge's sampled bar is the descheduled time it took off the other tasks."
          if "sponge" in v.tasks else "")))
+    if device_rates(v):
+        out.append(_plot(
+            plot_device_rates(v), f"run-{i}-rates", "device rates against their bounds", "",
+            "Grey is the bound each rate check derived (tolerance_ppm), the point its "
+            "measured error (error_ppm); a window the host robbed and measured again shows "
+            "its last figure."))
     skipped = [t for t, f in v.tasks.items() if not any(f.values())]
     if "sponge" not in v.table and v.tasks:
         out.append(f'<p class="note missing">sponge row: {MISSING}</p>')
@@ -636,9 +693,10 @@ def _run_section(i: int, v: RunView) -> str:
 
 
 def render_html(runs: list, title: str = "tickguest: timer delivery report",
-                about: Optional[dict] = None) -> str:
+                about: Optional[dict] = None, logs: Optional[list] = None) -> str:
     """The page for a list of run records, as a string; about ({what: value}: the tickguest
-    version and commit, the emulator's version, the host kernel, the date) heads it."""
+    version and commit, the emulator's version, the host kernel, the date) heads it; logs, one
+    relative link or None a run, link each run to its raw serial log."""
     views = [read_run(r) for r in runs]
     clock = ("Times on the plots are host seconds since QEMU started; grey bands are the "
              "times QEMU was stopped." if any(v.time_base == "host" for v in views) else
@@ -652,7 +710,8 @@ def render_html(runs: list, title: str = "tickguest: timer delivery report",
             f'<tr><th class="l">{_e(k)}</th><td class="l">{_e(v)}</td></tr>'
             for k, v in about.items()) + "</table>")
     body.append(_summary(views))
-    body += [_run_section(i, v) for i, v in enumerate(views)]
+    logs = logs or [None] * len(views)
+    body += [_run_section(i, v, log) for i, (v, log) in enumerate(zip(views, logs))]
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n" +
             "\n".join(body) + "\n</body>\n</html>\n")
@@ -660,7 +719,21 @@ def render_html(runs: list, title: str = "tickguest: timer delivery report",
 
 def render(runs: list, path, title: str = "tickguest: timer delivery report",
            about: Optional[dict] = None) -> None:
-    """Write the page for a list of run records to path: one file, plots included."""
-    page = render_html(runs, title, about)
+    """Write the page for a list of run records to path, plots included, and each run's
+    serial lines as a text file in a folder beside it (PAGE.logs/), linked from its section."""
+    path = os.fspath(path)
+    folder = os.path.splitext(path)[0] + ".logs"
+    logs = []
+    for i, run in enumerate(runs):
+        lines = run.get("lines") or []
+        if not lines:
+            logs.append(None)
+            continue
+        os.makedirs(folder, exist_ok=True)
+        name = f"run-{i}-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", str(run.get("name", "")))[:80] + ".log"
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+            f.writelines(f"{text}\n" for _, text in lines)
+        logs.append(os.path.basename(folder) + "/" + name)
+    page = render_html(runs, title, about, logs)
     with open(path, "w", encoding="utf-8") as f:
         f.write(page)

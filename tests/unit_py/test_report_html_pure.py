@@ -196,7 +196,9 @@ def test_the_page_is_self_contained(tmp_path):
     assert len(srcs) == 3 and all(s.startswith("data:image/png;base64,") for s in srcs), \
         [s[:40] for s in srcs]
     hrefs = re.findall(r"""\bhref\s*=\s*["']?([^"'\s>]*)""", page)
-    assert hrefs and all(h.startswith("#") for h in hrefs), hrefs
+    inside = [h for h in hrefs if h.startswith("#")]
+    logs = [h for h in hrefs if not h.startswith("#")]
+    assert inside and logs == ["report.logs/run-0-synthetic_rtc_2_pauses.log"], hrefs
     assert re.search(r"url\(", page) is None
 
 
@@ -258,3 +260,39 @@ def test_about_host_names_the_guest_s_version_and_the_commit():
                                                             [0.0, "# tickguest: 9.9.9"]])])
     assert about["tickguest"].startswith("9.9.9, commit ")
     assert set(about) == {"tickguest", "emulator", "host", "date"}
+
+
+def test_each_run_links_its_raw_log_beside_the_page(tmp_path):
+    bare = {"name": "no lines", "started": 0.0, "lines": []}
+    page = render(tmp_path, [synthetic_record(), bare])
+    link = re.search(r'<a id="run-0-log" href="([^"]+)"', page)
+    assert link, page[:2000]
+    log = (tmp_path / link.group(1)).read_text(encoding="utf-8").splitlines()
+    assert log == [text for _, text in GUEST]
+    assert 'id="run-1-log"' not in page          # nothing captured, nothing linked
+
+
+RATES = [
+    (5.0, "ok 7 - pit ticks at the programmed rate, measured by the tsc"),
+    (5.0, "  ---"), (5.0, "  error_ppm: -2.500"), (5.0, "  tolerance_ppm: 135"), (5.0, "  ..."),
+    (5.0, "not ok 8 - hpet timer 0 runs at 1000 Hz, measured by the tsc"),
+    (5.0, "  ---"), (5.0, "  error_ppm: 900.125"), (5.0, "  tolerance_ppm: 150"), (5.0, "  ..."),
+    (5.0, "ok 9 - lapic timer rate # SKIP no local APIC"),
+    (5.0, "  ---"), (5.0, "  error_ppm: 0"), (5.0, "  tolerance_ppm: 100"), (5.0, "  ..."),
+    (5.0, "ok 10 - the console task writes its lines"),
+    (5.0, "  ---"), (5.0, "  error_ppm: 3"), (5.0, "  ..."),
+]
+
+
+def test_device_rates_are_read_with_their_bounds_and_drawn(tmp_path):
+    lines = GUEST[:3] + RATES + GUEST[3:]
+    record = synthetic_record(lines=[[STARTED + t, text] for t, text in lines])
+    view = report_html.read_run(record)
+    assert report_html.device_rates(view) == [
+        (7, "pit ticks at the programmed rate, measured by the tsc", -2.5, 135.0, "ok"),
+        (8, "hpet timer 0 runs at 1000 Hz, measured by the tsc", 900.125, 150.0, "not ok"),
+        (9, "lapic timer rate", 0.0, 100.0, "skipped"),
+    ]                                            # no bound, no rate: check 10 is not one
+    page = render(tmp_path, [record, synthetic_record()])
+    assert re.search(r'<img class="plot" id="run-0-rates" alt="[^"]+" src="data:', page)
+    assert 'id="run-1-rates"' not in page        # a run with no rate checks draws none
