@@ -183,8 +183,8 @@ test: unit fuzz-smoke $(KERNEL) $(ISO)
 # the share of the stolen time each accounting method charged to the tasks under each way the
 # host can take the CPU, with Debian's Linux beside it (scripts/bench-timekeeping).
 bench: $(KERNEL)
-	$(PYTHON) scripts/bench-devices
-	$(PYTHON) scripts/bench-timekeeping
+	$(PYTHON) scripts/tickguest bench devices
+	$(PYTHON) scripts/tickguest bench timekeeping
 
 clean:
 	rm -rf $(BUILD)

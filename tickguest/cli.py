@@ -7,6 +7,8 @@
     tickguest suite [-g GROUP] [-n NAME] [-j N] [--list] [--junit X] [--tap T] [--html H]
     tickguest judge LOG [--tap OUT] [--html OUT] [--name NAME]
     tickguest iso -o OUT.iso [--kernel ELF] [--cmdline 'hz=100 ...']
+    tickguest profile [-o FILE] [--machine q35] [--bochs ...]      (scripts/timer-profile)
+    tickguest bench devices|timekeeping|linux-peer [ARGS]           (scripts/bench-*)
 
 Every verb exits with the guest's own status (docs/exit-status.md): 0 passed, 1 failed, 2 bad
 configuration, 3 panic, 4 device failed, 77 all skipped; 124 and 125 are the host's timeout
@@ -19,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 
 from . import plan
@@ -145,8 +148,34 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                      help="the kernel (default: build/tickguest.elf)")
     iso.add_argument("--cmdline", default="", metavar="CMDLINE",
                      help="the kernel's command line (docs/cmdline.md; default: none)")
+    # The figures' verbs hand their arguments, --help included, to the scripts they run.
+    verbs.add_parser(
+        "profile", add_help=False,
+        help="a platform's timer profile, one Markdown page (scripts/timer-profile; its "
+             "--help says the rest)")
+    verbs.add_parser(
+        "bench", add_help=False,
+        help="figures, not verdicts: bench devices|timekeeping|linux-peer [ARGS] "
+             "(scripts/bench-*; each one's --help says the rest)")
     p.verbs = {"demo": demo, "run": run, "suite": suite, "judge": judge, "iso": iso}
     return p
+
+
+_SCRIPTS = {"profile": "timer-profile", "devices": "bench-devices",
+            "timekeeping": "bench-timekeeping", "linux-peer": "bench-linux-peer"}
+
+
+def figures(argv: list, prog: str) -> int:
+    """tickguest profile ARGS and tickguest bench WHICH ARGS: the script's own status."""
+    verb, rest = argv[0], list(argv[1:])
+    which = verb
+    if verb == "bench":
+        if not rest or rest[0] not in _SCRIPTS or rest[0] == "profile":
+            print(f"usage: {prog} bench devices|timekeeping|linux-peer [ARGS]", file=sys.stderr)
+            return 0 if rest and rest[0] in ("-h", "--help") else STATUS_NO_VERDICT
+        which = rest.pop(0)
+    script = os.path.join(_REPO, "scripts", _SCRIPTS[which])
+    return subprocess.call([sys.executable, script] + rest)
 
 
 def _split(argv: list) -> tuple:
@@ -377,6 +406,8 @@ def demo(args, prog: str) -> int:
 
 
 def main(argv: list, prog: str = "tickguest") -> int:
+    if argv and argv[0] in ("profile", "bench"):
+        return figures(argv, prog)
     args, extra = parse_args(argv, prog)
     if args.verb == "demo":
         return demo(args, prog)

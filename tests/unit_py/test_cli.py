@@ -16,7 +16,7 @@ def call(*argv, script=TICKGUEST):
                           timeout=60)
 
 
-@pytest.mark.parametrize("verb", [(), ("run",), ("judge",), ("iso",)])
+@pytest.mark.parametrize("verb", [(), ("run",), ("judge",), ("iso",), ("suite",), ("demo",)])
 def test_every_verb_has_its_help(verb):
     done = call(*verb, "--help")
     assert done.returncode == 0, done.stderr
@@ -30,6 +30,8 @@ def test_every_verb_has_its_help(verb):
     (("run", "--iso", "x.iso", "--append", "hz=100"), "--append needs --kernel"),
     (("run", "--kernel", "x.elf", "--uefi"), "--uefi needs --iso"),
     (("judge", "log", "--", "-M", "q35"), "for run, not judge"),
+    (("bench",), "bench devices|timekeeping|linux-peer"),
+    (("bench", "profile"), "bench devices|timekeeping|linux-peer"),
 ])
 def test_usage_errors_are_125(argv, says):
     done = call(*argv)
@@ -53,3 +55,14 @@ def test_judge_of_a_log_with_no_report_says_so(tmp_path):
 def test_run_guest_is_tickguest_run():
     done = call("--iso", "x.iso", "--append", "hz=100", script=RUN_GUEST)
     assert done.returncode == 125 and "--append needs --kernel" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("argv, script", [
+    (("profile",), "timer-profile"), (("bench", "devices"), "bench-devices"),
+    (("bench", "timekeeping"), "bench-timekeeping"), (("bench", "linux-peer"), "bench-linux-peer"),
+])
+def test_the_figures_verbs_are_the_scripts(argv, script):
+    """profile and bench hand their arguments to the script: its own --help answers."""
+    done = call(*argv, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: {script}"), done.stdout
