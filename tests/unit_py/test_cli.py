@@ -66,3 +66,23 @@ def test_the_figures_verbs_are_the_scripts(argv, script):
     done = call(*argv, "--help")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"usage: {script}"), done.stdout
+
+
+@pytest.mark.parametrize("cmdline, status", [
+    ("exit=0 duration=0.2s", 0),         # passed
+    ("exit=1 duration=0.2s", 1),         # a check failed
+    ("duration=0.2s", 77),               # everything skipped: the fake's default end
+    ("exit=4 duration=0.2s", 4),         # a device failed
+])
+def test_run_exits_with_the_guests_own_status(fake_qemu, cmdline, status):
+    """tickguest run's status is the guest's, never folded into one failure code."""
+    done = call("run", "--qemu", fake_qemu, "--kernel", __file__, "--append", cmdline,
+                "--quiet")
+    assert done.returncode == status, (done.returncode, done.stderr)
+
+
+def test_run_without_a_qemu_is_a_harness_error(tmp_path):
+    """A QEMU that cannot start is the harness's failure (125), distinct from every guest's."""
+    done = call("run", "--qemu", str(tmp_path / "no-such-qemu"), "--kernel", __file__,
+                "--append", "duration=0.2s", "--quiet")
+    assert done.returncode == 125, (done.returncode, done.stderr)
