@@ -190,7 +190,7 @@ static void wait_irqs(unsigned irqs, uint64_t end)
 	}
 }
 
-void shot_fire(const struct shot_plan *p, struct shot *s)
+void shot_fire(const struct shot_plan *p, uint64_t early_by, struct shot *s)
 {
 	static bool missed;     /* the previous shot's wait ended with no interrupt, or robbed */
 
@@ -207,6 +207,7 @@ void shot_fire(const struct shot_plan *p, struct shot *s)
 		s->before = rdtsc();
 		if (p->arm(p->ctx) == 0)
 			break;
+		s->held_refusals += rdtsc() - s->before >= early_by;
 		sti();
 		tsc_spin_until(rdtsc() + p->quiet);
 		if (tries == TICK_ONESHOT_ARM_TRIES)
@@ -259,12 +260,17 @@ void shot_series_fire(const struct shot_plan *p, unsigned wanted, uint64_t early
 	*r = (struct shot_series){ .wanted = wanted };
 	if (wanted > sizeof(lat) / sizeof(lat[0]))
 		wanted = r->wanted = sizeof(lat) / sizeof(lat[0]);
-	shot_fire(p, &s);               /* unmeasured: see measure.h */
+	shot_fire(p, early_by, &s);     /* unmeasured: see measure.h */
 	for (unsigned i = 0; r->clean < wanted && i < wanted * WINDOW_TRIES; i++) {
 		bool clean;
 
-		shot_fire(p, &s);
+		shot_fire(p, early_by, &s);
 		r->retries += s.retries;
+		if (!s.armed && s.held_refusals == TICK_ONESHOT_ARM_TRIES) {
+			r->held_arms++;         /* the host's every time: says nothing of the device */
+			r->robbed++;
+			continue;
+		}
 		if (!s.armed) {
 			r->refused++;
 			break;                  /* a device that never arms: no point in more */
@@ -347,6 +353,8 @@ void shot_series_yaml(const struct shot_series *r)
 	report_yaml_u64("not_raised_by_device", r->foreign);
 	if (r->refused)
 		report_yaml_u64("refused", r->refused);
+	if (r->held_arms)
+		report_yaml_u64("never_armed_host_held", r->held_arms);
 	if (r->after_wait)
 		report_yaml_u64("fired_after_wait", r->after_wait);
 	if (r->held_up)

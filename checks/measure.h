@@ -146,6 +146,11 @@ struct shot {
 	 * robbed.  The same for an extra interrupt in a robbed shot. */
 	bool suspect;
 	unsigned retries;               /* refusals before the arm that took */
+	/* Refusals whose arm took at least the shot's earliest moment by the TSC: a device refuses
+	 * a deadline that passed before the comparator was written, which takes an arm as long
+	 * as the delay, so a loaded host (under TCG an HPET access waits for QEMU's main loop)
+	 * can cause it; a refusal after a shorter arm is the device's own. */
+	unsigned held_refusals;
 	bool armed;                     /* false: refused every try */
 	struct window_steal steal;      /* the wait's */
 };
@@ -166,7 +171,8 @@ struct shot_plan {
 	bool (*due)(void);
 };
 
-void shot_fire(const struct shot_plan *p, struct shot *s);
+/* early_by: the series' (shot_series_fire), by which a refusal is told held or not. */
+void shot_fire(const struct shot_plan *p, uint64_t early_by, struct shot *s);
 void shot_interrupt(uint64_t tsc);
 /*
  * The same, from a handler that asked the device whether its shot had come due
@@ -189,6 +195,7 @@ void shot_handler(struct trapframe *tf);
  */
 struct shot_series {
 	unsigned wanted, armed, clean, robbed, fired_once, extra, early, retries, refused;
+	unsigned held_arms;             /* shots never armed, every refusal held (robbed too) */
 	unsigned after_wait;            /* shots that fired only after their wait */
 	unsigned held_up;               /* of them, those the device had on time (shot.held_up) */
 	unsigned foreign;               /* interrupts taken while the device's shot was not due */
