@@ -139,14 +139,6 @@ bool claim_not_judged(const struct claim *c, const char *fmt, ...)
 	return true;
 }
 
-bool claim_judge_todo(const struct claim *c, bool ok, const char *why)
-{
-	if (skipped_unmade(c))
-		return false;
-	report_todo(ok, why, "%s", c->text);
-	report_yaml_begin();
-	return true;
-}
 
 void claim_close(void)
 {

@@ -112,8 +112,6 @@ bool claim_judge(const struct claim *c, const struct window_run *wr, bool ok);
  * " and the reason); YAML open as claim_judge (unless skipped for a missing requirement). */
 bool claim_not_judged(const struct claim *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* The same, for a claim known not to hold here (TAP's TODO): printed as it came out. */
-bool claim_judge_todo(const struct claim *c, bool ok, const char *why);
 void claim_close(void);
 
 /* ---- one-shot timers ---- */

@@ -126,7 +126,7 @@ void report_note(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One TAP test line: the verdict and number, the description, the directive (SKIP, TODO) if any. */
+/* One TAP test line: the verdict and number, the description, the directive (SKIP) if any. */
 static void vtest_line(bool ok, const char *directive, const char *why, const char *fmt, va_list ap)
 {
 	verdict(ok);
@@ -157,16 +157,6 @@ void report_skip(const char *why, const char *fmt, ...)
 	va_start(ap, fmt);
 	vtest_line(true, "SKIP", why, fmt, ap);
 	va_end(ap);
-}
-
-bool report_todo(bool ok, const char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vtest_line(ok, "TODO", why, fmt, ap);
-	va_end(ap);
-	return ok;
 }
 
 void report_yaml_begin(void)

@@ -19,13 +19,6 @@ void report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool report_check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A check that could not be made, and why. */
 void report_skip(const char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/*
- * A check of something known not to hold here, and why (TAP's TODO directive): printed
- * `ok` or `not ok` as it came out, with `# TODO why`; a TODO that is not ok is no failure of
- * the run, since the claim was never expected to hold.  Returns ok.
- */
-bool report_todo(bool ok, const char *why, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* The YAML block of the check just printed: open, any number of keys, close. */
 void report_yaml_begin(void);

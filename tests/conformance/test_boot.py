@@ -36,7 +36,7 @@ def test_default_run(default_run):
         assert not tap.test(prefix).failed, tap.test(prefix).line
     tasks = [t for t in tap.tests if t.description.startswith("task ")]
     assert tasks, f"no task checks in {descriptions(r)}"
-    # plain sampling may be a TODO (a loaded host steals in slices under a tick, which it
+    # plain sampling may be not judged (a loaded host steals in slices under a tick, which it
     # cannot tell); steal-aware sampling, the method tickguest recommends, holds
     assert [t.line for t in tasks if t.failed] == []
     aware = lines.tasks(r, lines.STEAL_AWARE)
