@@ -41,8 +41,6 @@
 #include "sched/sched.h"
 
 #define WEIGHT_TOLERANCE_MIN_PPM 10000  /* 1 percentage point */
-/* A sponge must take at least this share of the catch-up ticks (the rest escaped it). */
-
 /* Shares are kept in ppm; 1 ppm is 0.0001 %, so a share printed with four decimals is a
  * percentage and a difference of shares is in percentage points. */
 #define PCT_DECIMALS 4
