@@ -173,9 +173,9 @@ fuzz-smoke: fuzz-build
 SUITE = $(PYTHON) scripts/tickguest suite --kernel $(KERNEL) --iso $(ISO) --logs $(BUILD)/logs \
 	--junit $(BUILD)/$@.xml --tap $(BUILD)/$@.tap --html $(BUILD)/$@.html
 
-# Runs at a time (JOBS=1 for one after another).  Most of a run is the guest's own real-time
-# run, so two at once nearly halve the time on two cores; each run's checks already hold on a
-# host that takes the CPU (the other run is such a host), and judge what it took.
+# Runs at a time (JOBS=1 for one after another).  Much of a run is the guest's own real-time
+# run, so two at once take about a third less time on two cores; each run's checks already
+# hold on a host that takes the CPU (the other run is such a host), and judge what it took.
 JOBS ?= 2
 
 conformance: $(KERNEL) $(ISO)
