@@ -164,9 +164,11 @@ def test_pauses_rtc_slew_catch_up_lands_on_the_sponge(kernel, sponge):
     paused_ms = sum(run.pauses) * 1000
     big = [b for b in lines.backlogs(run.r) if b.peak_ticks >= PAUSE_S * 1000 / p / 2]
     assert len(big) == PAUSES, lines.backlogs(run.r)
-    for b in big:
-        # QEMU re-injects at two to eight ticks a period: paid within peak periods
-        assert b.closed_ms <= (b.peak_ticks + 1) * p, b
+    for b, (_, resumed) in zip(big, run.guest.pauses):
+        # QEMU re-injects at two to eight ticks a period: paid within peak periods, unless the
+        # host kept QEMU's threads (its device timers among them) waiting for a CPU meanwhile
+        held = run.guest.runqueue_wait_s(resumed, resumed + (b.closed_ms + p) / 1000) * 1000
+        assert b.closed_ms <= (b.peak_ticks + 1) * p + held, (b, held)
     # each backlog shows in the stats line of its interval, as the most it was behind by
     stats = lines.stats(run.r)
     for b in big:
