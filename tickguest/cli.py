@@ -43,6 +43,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(STATUS_NO_VERDICT, f"{self.prog}: error: {message}\n")
 
 
+# --kernel and --logs of the verbs that have a default for them: the default and the help's
+# word for it come from one place, so they cannot drift apart.
+
+def _kernel_option(p, what: str = "the kernel") -> None:
+    p.add_argument("--kernel", default=_DEFAULT_KERNEL, metavar="ELF",
+                   help=f"{what} (default: build/tickguest.elf)")
+
+
+def _logs_option(p, what: str) -> None:
+    p.add_argument("--logs", default=os.path.join(_REPO, "build", "logs"), metavar="DIR",
+                   help=f"{what} (default: build/logs)")
+
+
 def _parser(prog: str) -> argparse.ArgumentParser:
     p = _Parser(prog=prog, description=__doc__.split("\n\n")[0])
     verbs = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
@@ -55,10 +68,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                     "on, and print side by side the stolen time and how much of it each "
                     "accounting method charged to the workload (tickguest/demo.py).  The full "
                     "reports go to --logs.")
-    demo.add_argument("--kernel", default=_DEFAULT_KERNEL, metavar="ELF",
-                      help="the kernel (default: build/tickguest.elf)")
-    demo.add_argument("--logs", default=os.path.join(_REPO, "build", "logs"), metavar="DIR",
-                      help="where the reports go (default: build/logs)")
+    _kernel_option(demo)
+    _logs_option(demo, "where the reports go")
     demo.add_argument("--accel", default="tcg", help="tcg or kvm (default: %(default)s)")
 
     run = verbs.add_parser(
@@ -125,13 +136,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                        help="list the entries that would run, and their groups, and stop")
     suite.add_argument("--catalogue", default=os.path.join(_REPO, "tests", "suite.cfg"),
                        metavar="FILE", help="the catalogue (default: tests/suite.cfg)")
-    suite.add_argument("--kernel", default=_DEFAULT_KERNEL, metavar="ELF",
-                       help="the kernel the guest runs boot (default: build/tickguest.elf)")
+    _kernel_option(suite, "the kernel the guest runs boot")
     suite.add_argument("--iso", default=os.path.join(_REPO, "build", "tickguest.iso"),
                        metavar="ISO", help="the ISO of iso = yes runs (default: "
                                            "build/tickguest.iso)")
-    suite.add_argument("--logs", default=os.path.join(_REPO, "build", "logs"), metavar="DIR",
-                       help="where each run's log goes (default: build/logs)")
+    _logs_option(suite, "where each run's log goes")
     suite.add_argument("--junit", metavar="FILE", help="the JUnit XML (default: LOGS/suite.xml)")
     suite.add_argument("--tap", metavar="FILE", help="the TAP file (default: LOGS/suite.tap)")
     suite.add_argument("--html", metavar="FILE",
@@ -144,8 +153,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                     "whose one menu entry boots the kernel with the command line given: for "
                     "a VM on another hypervisor, where nothing can type one in.")
     iso.add_argument("-o", "--output", required=True, metavar="OUT.iso", help="the ISO to write")
-    iso.add_argument("--kernel", default=_DEFAULT_KERNEL, metavar="ELF",
-                     help="the kernel (default: build/tickguest.elf)")
+    _kernel_option(iso)
     iso.add_argument("--cmdline", default="", metavar="CMDLINE",
                      help="the kernel's command line (docs/cmdline.md; default: none)")
     # The figures' verbs hand their arguments, --help included, to the scripts they run.
@@ -221,17 +229,54 @@ def _catch_stops() -> None:
         signal.signal(sig, _raise_interrupt)
 
 
+# What the verbs say goes to stderr as "PROG: message", leaving stdout to the guest's report
+# and the tables; these keep that form, and the statuses that go with it, in one place.
+
+def _say(prog: str, message) -> None:
+    # flush as the live lines had it; stderr is line-buffered, so elsewhere it changes nothing
+    print(f"{prog}: {message}", file=sys.stderr, flush=True)
+
+
+def _no_verdict(prog: str, why) -> int:
+    """Say why a verb gives up before any verdict, and the status it gives up with."""
+    _say(prog, why)
+    return STATUS_NO_VERDICT
+
+
+def _interrupted(prog: str, what: str = "QEMU killed") -> int:
+    _say(prog, f"interrupted; {what}")
+    return 130
+
+
+def _guest_status(prog: str, r) -> int:
+    """Say the guest's status (r: a Result, or a judged log) and return it."""
+    _say(prog, f"guest status {r.status} ({r.status_name})")
+    return r.status
+
+
+def _html_page(prog: str, records: list, out: str, **page) -> bool:
+    """Draw records as the HTML page out.  Only the drawing needs matplotlib: without it, say
+    so and return False, and the verb's other outputs stand."""
+    from . import report_html
+    try:
+        report_html.render(records, out, **page)
+    except ImportError:
+        _say(prog, "no HTML page: matplotlib is not installed (scripts/install-deps installs "
+                   "python3-matplotlib)")
+        return False
+    return True
+
+
 def run(args, extra, prog: str) -> int:
     _catch_stops()
     if "kvm" in args.accel.split(":"):
         ok, why = kvm_available()
         if not ok:
-            print(f"{prog}: KVM is not usable ({why}); try --accel tcg", file=sys.stderr)
+            _say(prog, f"KVM is not usable ({why}); try --accel tcg")
 
     why = args.plan.unavailable()
     if why:
-        print(f"{prog}: cannot deschedule with {args.plan.describe()}: {why}", file=sys.stderr)
-        return STATUS_NO_VERDICT
+        return _no_verdict(prog, f"cannot deschedule with {args.plan.describe()}: {why}")
 
     def show(t, text):
         sys.stdout.write(text + "\n")
@@ -243,17 +288,15 @@ def run(args, extra, prog: str) -> int:
                   qemu=args.qemu, qmp=args.plan.needs_qmp,
                   firmware="uefi" if args.uefi else "bios")
     if args.plan.kind != "none":
-        print(f"{prog}: descheduling: {args.plan.describe()}", file=sys.stderr, flush=True)
+        _say(prog, f"descheduling: {args.plan.describe()}")
     try:
         with guest:
             args.plan.apply(guest)
             result = guest.wait()
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted; QEMU killed", file=sys.stderr)
-        return 130
+        return _interrupted(prog)
     except PauseThreadError as e:       # the plan failed: the run proves nothing
-        print(f"{prog}: descheduling failed: {e.__cause__ or e}", file=sys.stderr)
-        return STATUS_NO_VERDICT
+        return _no_verdict(prog, f"descheduling failed: {e.__cause__ or e}")
     if args.log:
         with open(args.log, "w", encoding="utf-8") as f:
             f.write(" ".join(result.argv) + "\n\n" + result.raw)
@@ -267,9 +310,8 @@ def run(args, extra, prog: str) -> int:
     if result.stderr.strip():
         sys.stderr.write(result.stderr.rstrip("\n") + "\n")
     if result.timed_out:
-        print(f"{prog}: no verdict after {guest.timeout:g} s; QEMU killed", file=sys.stderr)
-    print(f"{prog}: guest status {result.status} ({result.status_name})", file=sys.stderr)
-    return result.status
+        _say(prog, f"no verdict after {guest.timeout:g} s; QEMU killed")
+    return _guest_status(prog, result)
 
 
 def judge(args, prog: str) -> int:
@@ -279,41 +321,34 @@ def judge(args, prog: str) -> int:
         with open(args.log, "rb") as f:
             data = f.read()
     except OSError as e:
-        print(f"{prog}: {e}", file=sys.stderr)
-        return STATUS_NO_VERDICT
+        return _no_verdict(prog, e)
     j = judging.judge(data)
     tap_out = args.tap or args.log + ".tap"
     html_out = args.html or args.log + ".html"
     if j.lines:
         with open(tap_out, "w", encoding="utf-8", newline="\n") as f:
             f.write(j.tap_text())
-        print(f"{prog}: {len(j.tap.tests)} checks, {len(j.tap.failed())} not ok, "
-              f"{sum(t.directive == 'SKIP' for t in j.tap.tests)} skipped; "
-              f"{j.noise} lines before the report dropped; TAP -> {tap_out}", file=sys.stderr)
-        try:
-            from . import report_html
-            report_html.render([j.record(args.name or os.path.basename(args.log))], html_out)
-            print(f"{prog}: HTML -> {html_out}", file=sys.stderr)
-        except ImportError:
-            print(f"{prog}: no HTML page: matplotlib is not installed (scripts/install-deps "
-                  "installs python3-matplotlib)", file=sys.stderr)
+        _say(prog, f"{len(j.tap.tests)} checks, {len(j.tap.failed())} not ok, "
+                   f"{sum(t.directive == 'SKIP' for t in j.tap.tests)} skipped; "
+                   f"{j.noise} lines before the report dropped; TAP -> {tap_out}")
+        if _html_page(prog, [j.record(args.name or os.path.basename(args.log))], html_out):
+            _say(prog, f"HTML -> {html_out}")
     for problem in j.problems:
-        print(f"{prog}: {problem}", file=sys.stderr)
-    print(f"{prog}: guest status {j.status} ({j.status_name})", file=sys.stderr)
-    return j.status
+        _say(prog, problem)
+    return _guest_status(prog, j)
 
 
 def suite(args, prog: str) -> int:
     import time
 
     from . import suite as suites
+    from .report_html import about_host
 
     try:
         cat = suites.load(args.catalogue)
         entries = cat.select(args.group, args.name)
     except ValueError as e:
-        print(f"{prog}: {e}", file=sys.stderr)
-        return STATUS_NO_VERDICT
+        return _no_verdict(prog, e)
     if args.list:
         for e in entries:
             what = " ".join(e.pytest) if e.pytest else e.cmdline or "(the ISO's menu entry)"
@@ -323,8 +358,7 @@ def suite(args, prog: str) -> int:
     needs |= {args.iso for e in entries if e.kind == "guest" and e.iso}
     missing = [p for p in sorted(needs) if not os.path.isfile(p)]
     if missing:
-        print(f"{prog}: {', '.join(missing)}: not built (run make)", file=sys.stderr)
-        return STATUS_NO_VERDICT
+        return _no_verdict(prog, f"{', '.join(missing)}: not built (run make)")
     _catch_stops()
     start = time.monotonic()
     print(f"{prog}: {len(entries)} runs from {suites.shown(cat.path)}"
@@ -340,8 +374,7 @@ def suite(args, prog: str) -> int:
         outcomes = suites.run(cat, entries, args.group, args.logs, args.kernel, args.iso,
                               args.jobs, report)
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted; the runs under way were stopped", file=sys.stderr)
-        return 130
+        return _interrupted(prog, "the runs under way were stopped")
     outputs = {"junit": args.junit or os.path.join(args.logs, "suite.xml"),
                "tap": args.tap or os.path.join(args.logs, "suite.tap"),
                "html": args.html or os.path.join(args.logs, "suite.html")}
@@ -350,17 +383,9 @@ def suite(args, prog: str) -> int:
         with open(outputs[key], "w", encoding="utf-8") as f:
             f.write(suites.junit(outcomes, args.logs) if key == "junit" else suites.tap(outcomes))
     records = suites.records(outcomes, args.logs)
-    if records:
-        try:
-            from . import report_html
-            report_html.render(records, outputs["html"], title="tickguest suite",
-                               about=report_html.about_host(records))
-        except ImportError:
-            print(f"{prog}: no HTML page: matplotlib is not installed (scripts/install-deps "
-                  "installs python3-matplotlib)", file=sys.stderr)
-            outputs.pop("html")
-    else:
-        outputs.pop("html")
+    if not records or not _html_page(prog, records, outputs["html"], title="tickguest suite",
+                                     about=about_host(records)):
+        outputs.pop("html")             # no guest run to draw, or no matplotlib to draw it
     print(f"{prog}: " + ", ".join(f"{k} -> {suites.shown(v)}" for k, v in outputs.items()))
     print(suites.summary(outcomes, time.monotonic() - start, args.logs), flush=True)
     return 1 if any(o.verdict == "not ok" for o in outcomes) else 0
@@ -372,15 +397,13 @@ def make_iso(args, prog: str) -> int:
     from . import isos
 
     if not os.path.isfile(args.kernel):
-        print(f"{prog}: {args.kernel}: no such kernel (run make)", file=sys.stderr)
-        return STATUS_NO_VERDICT
+        return _no_verdict(prog, f"{args.kernel}: no such kernel (run make)")
     try:
         with tempfile.TemporaryDirectory(prefix="tickguest-iso-") as work:
             shutil.copy(isos.make_iso(args.kernel, args.cmdline, work), args.output)
     except (ValueError, RuntimeError, OSError) as e:
-        print(f"{prog}: {e}", file=sys.stderr)
-        return STATUS_NO_VERDICT
-    print(f"{prog}: {args.output} boots: {args.cmdline or '(no command line)'}", file=sys.stderr)
+        return _no_verdict(prog, e)
+    _say(prog, f"{args.output} boots: {args.cmdline or '(no command line)'}")
     return 0
 
 
@@ -388,19 +411,17 @@ def demo(args, prog: str) -> int:
     from . import demo as demos
 
     if not os.path.isfile(args.kernel):
-        print(f"{prog}: {args.kernel}: no such kernel (run make)", file=sys.stderr)
-        return STATUS_NO_VERDICT
+        return _no_verdict(prog, f"{args.kernel}: no such kernel (run make)")
     _catch_stops()
     os.makedirs(args.logs, exist_ok=True)
     runs = []
     try:
         for sponge, label in demos.SPONGES:
-            print(f"{prog}: booting with {label} ({demos.DURATION_S} s of run, "
-                  f"{len(runs) + 1} of {len(demos.SPONGES)})", file=sys.stderr, flush=True)
+            _say(prog, f"booting with {label} ({demos.DURATION_S} s of run, "
+                       f"{len(runs) + 1} of {len(demos.SPONGES)})")
             runs.append(demos.run_one(args.kernel, sponge, label, args.logs, accel=args.accel))
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted; QEMU killed", file=sys.stderr)
-        return 130
+        return _interrupted(prog)
     print(demos.table(runs))
     return demos.status_of(runs)
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import atexit
 import errno
-import math
 import os
 import re
 import select
@@ -41,6 +40,8 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
+
+from .pauses import StealSource, _finite
 
 MOUNTS = "/proc/self/mounts"
 CGROUP_PREFIX = "tickguest-"
@@ -205,7 +206,7 @@ def _end_quietly(s: "HostSteal") -> None:
 _active = ExitSet(_end_quietly)
 
 
-class HostSteal:
+class HostSteal(StealSource):
     """One application of host load to one guest: begin(guest) once, end() any number of times.
 
     applied and released are time.monotonic() stamps: applied once the load is fully in place,
@@ -224,13 +225,8 @@ class HostSteal:
         # Re-entrant: a begin() that fails calls end() to undo what it did.
         self._lock = threading.RLock()
 
-    @property
-    def steal_fraction(self) -> float:
-        """The share of the window a vCPU that always wants the CPU spends waiting for it."""
-        raise NotImplementedError
-
-    def describe(self) -> str:
-        raise NotImplementedError
+    # steal_fraction and describe() are StealSource's, as a pause schedule's are: the share of
+    # the window a vCPU that always wants the CPU spends waiting for it, and what the load is.
 
     def unavailable(self) -> Optional[str]:
         return unavailable(self.kind)
@@ -320,10 +316,6 @@ def _unless_gone(act, *args) -> bool:
             return False
         raise
     return True
-
-
-def _finite(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 # --------------------------------------------------------------------------------------------

@@ -27,18 +27,32 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-class PauseSchedule:
-    """What every schedule offers.  pauses(until_s) yields (offset_s, length_s) in increasing
-    order of offset, never overlapping, each ending by until_s: the caller picks the horizon to
-    leave the end of the run unpaused (about a second, so the guest's last figures come from a
-    clock that has settled)."""
+def _require_seconds(who: str, name: str, value, positive: bool = False) -> None:
+    """The check every figure in seconds gets: finite, and > 0 (positive) or >= 0."""
+    ok = _finite(value) and (value > 0 if positive else value >= 0)
+    _require(ok, who, f"{name} must be a finite number of seconds {'>' if positive else '>='} 0, "
+                      f"got {value!r}")
+
+
+class StealSource:
+    """What a pause schedule (here) and a host load (host_steal.HostSteal) both say of
+    themselves, so plan.py can show either one by its describe()."""
 
     @property
     def steal_fraction(self) -> float:
+        """The share of the time the guest loses: of a cycle for a schedule, of the window for
+        a host load's vCPU that always wants the CPU."""
         raise NotImplementedError
 
     def describe(self) -> str:
         raise NotImplementedError
+
+
+class PauseSchedule(StealSource):
+    """What every schedule offers.  pauses(until_s) yields (offset_s, length_s) in increasing
+    order of offset, never overlapping, each ending by until_s: the caller picks the horizon to
+    leave the end of the run unpaused (about a second, so the guest's last figures come from a
+    clock that has settled)."""
 
     def _generate(self, until_s: float) -> Iterator[tuple]:
         raise NotImplementedError
@@ -46,8 +60,7 @@ class PauseSchedule:
     def pauses(self, until_s: float) -> Iterator[tuple]:
         """The pauses that end by until_s seconds after the start.  The horizon is checked here,
         at the call, not at the first next(): a bad argument should fail where it was given."""
-        _require(_finite(until_s) and until_s >= 0, type(self).__name__,
-                 f"the horizon until_s must be a finite number of seconds >= 0, got {until_s!r}")
+        _require_seconds(type(self).__name__, "the horizon until_s", until_s)
         return self._generate(float(until_s))
 
     def paused_s(self, until_s: float) -> float:
@@ -65,8 +78,7 @@ class FixedPauses(PauseSchedule):
 
     def __post_init__(self):
         who = "FixedPauses"
-        _require(_finite(self.period_s) and self.period_s > 0, who,
-                 f"period_s must be a finite number of seconds > 0, got {self.period_s!r}")
+        _require_seconds(who, "period_s", self.period_s, positive=True)
         _require(_finite(self.duty) and 0 < self.duty < 1, who,
                  f"duty is the paused share of a period and must lie strictly between 0 and 1, "
                  f"got {self.duty!r}")
@@ -114,14 +126,9 @@ class RandomPauses(PauseSchedule):
                  f"seed must be an int, str or bytes (None would draw a different schedule "
                  f"every time), got {self.seed!r}")
         for name in ("min_pause_s", "min_gap_s"):
-            v = getattr(self, name)
-            _require(_finite(v) and v >= 0, who,
-                     f"{name} must be a finite number of seconds >= 0, got {v!r}")
-        _require(_finite(self.mean_pause_s) and self.mean_pause_s > 0, who,
-                 f"mean_pause_s must be a finite number of seconds > 0, got "
-                 f"{self.mean_pause_s!r}")
-        _require(_finite(self.mean_gap_s) and self.mean_gap_s > 0, who,
-                 f"mean_gap_s must be a finite number of seconds > 0, got {self.mean_gap_s!r}")
+            _require_seconds(who, name, getattr(self, name))
+        _require_seconds(who, "mean_pause_s", self.mean_pause_s, positive=True)
+        _require_seconds(who, "mean_gap_s", self.mean_gap_s, positive=True)
         _require(self.mean_pause_s >= self.min_pause_s, who,
                  f"mean_pause_s ({self.mean_pause_s!r}) cannot be below min_pause_s "
                  f"({self.min_pause_s!r})")
@@ -166,10 +173,8 @@ class OnePause(PauseSchedule):
 
     def __post_init__(self):
         who = "OnePause"
-        _require(_finite(self.at_s) and self.at_s >= 0, who,
-                 f"at_s must be a finite number of seconds >= 0, got {self.at_s!r}")
-        _require(_finite(self.length_s) and self.length_s > 0, who,
-                 f"length_s must be a finite number of seconds > 0, got {self.length_s!r}")
+        _require_seconds(who, "at_s", self.at_s)
+        _require_seconds(who, "length_s", self.length_s, positive=True)
 
     @property
     def steal_fraction(self) -> float:

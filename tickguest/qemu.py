@@ -36,7 +36,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from .deschedule import Descheduling, HostStealError, PauseThreadError
 from .host_steal import ExitSet, HostSteal
@@ -119,6 +119,20 @@ class Result:
 QMP_CONNECT_S = 10.0         # how long Guest.qmp waits for QEMU's socket to appear
 
 _live = ExitSet(lambda g: g.kill())
+
+
+def _chunks(pipe) -> Iterator[bytes]:
+    """What QEMU writes to pipe, as it comes, until it closes it; a failed read counts as the
+    end too (QEMU is gone).  Both of Guest's reader threads drain their pipe with it."""
+    fd = pipe.fileno()
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            return
+        if not chunk:
+            return
+        yield chunk
 
 
 class Guest(Descheduling, VcpuWatch):
@@ -430,23 +444,16 @@ class Guest(Descheduling, VcpuWatch):
     # -- reading
 
     def _read_serial(self, pipe) -> None:
-        fd, pending = pipe.fileno(), b""
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                chunk = b""
+        pending = b""
+        for chunk in _chunks(pipe):
             now = time.monotonic()
-            if chunk:
-                self._raw += chunk
-                pending += chunk
-                *done, pending = pending.split(b"\n")
-            else:
-                done, pending = ([pending] if pending else []), b""
+            self._raw += chunk
+            pending += chunk
+            *done, pending = pending.split(b"\n")
             for b in done:
                 self._add_line(now, clean_line(b))
-            if not chunk:
-                break
+        if pending:                     # a last line with no newline
+            self._add_line(time.monotonic(), clean_line(pending))
         # QEMU closes its output only by exiting: the helpers can stop.
         self._ended.set()
         with self._cond:
@@ -463,14 +470,7 @@ class Guest(Descheduling, VcpuWatch):
                 self.callback_error = e
 
     def _read_stderr(self, pipe) -> None:
-        fd = pipe.fileno()
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
+        for chunk in _chunks(pipe):
             self._stderr += chunk
 
     @property

@@ -198,21 +198,23 @@ def rate_rows(r) -> list:
     return rows
 
 
+# The devices whose step is read off a banner line: device -> (the line, the figure in it, the
+# step it makes).  One table rather than one search each, since they differ only in these.
+_BANNER_STEPS = {
+    "tsc": ("tsc", r"([\d.]+) MHz", lambda mhz: f"{1000.0 / float(mhz):.3f} ns"),
+    "pmtimer": ("pmtimer", r"(\d+) Hz", lambda hz: f"{1e9 / int(hz):.0f} ns"),
+    "hpet": ("hpet", r"period (\d+) fs", lambda fs: f"{int(fs) / 1e6:g} ns"),
+    "lapic": ("lapic timer", r"([\d.]+) MHz at divide by 1",
+              lambda mhz: f"{1000.0 / float(mhz):.3f} ns (timer count)"),
+}
+
+
 def resolution(device: str, banner: dict) -> str:
     """The finest step of the device's counter (or of its interrupt rate), from the banner."""
-    b = banner.get(device, "")
-    if device == "tsc":
-        m = re.search(r"([\d.]+) MHz", b)
-        return f"{1000.0 / float(m.group(1)):.3f} ns" if m else ""
-    if device == "pmtimer":
-        m = re.search(r"(\d+) Hz", b)
-        return f"{1e9 / int(m.group(1)):.0f} ns" if m else ""
-    if device == "hpet":
-        m = re.search(r"period (\d+) fs", b)
-        return f"{int(m.group(1)) / 1e6:g} ns" if m else ""
-    if device == "lapic":
-        m = re.search(r"([\d.]+) MHz at divide by 1", banner.get("lapic timer", ""))
-        return f"{1000.0 / float(m.group(1)):.3f} ns (timer count)" if m else ""
+    if device in _BANNER_STEPS:
+        line, pattern, step = _BANNER_STEPS[device]
+        m = re.search(pattern, banner.get(line, ""))
+        return step(m.group(1)) if m else ""
     if device == "pit":
         return f"{1e9 / PIT_INPUT_HZ:.0f} ns (its input clock)"
     if device == "rtc":

@@ -132,6 +132,18 @@ def spy_on_kill(g, probe) -> dict:
     return seen
 
 
+def window_held(g, r, line, horizon_s) -> tuple:
+    """After a run with load applied from its running line (line) until horizon_s: the run
+    ended as the fake does and the load without error, and was in force from after the line
+    until the horizon.  How soon after the line it took hold is how fast a loaded host ran the
+    helper (making a cgroup, spawning, pinning), and is not bounded.  Returns (t0, t1)."""
+    assert r.status == 77, r.summary()
+    assert g.host_steal_error is None
+    t0, t1 = g.host_steal_window
+    assert line[0] <= t0 < t1 and t1 >= line[0] + horizon_s, (line[0], g.host_steal_window)
+    return t0, t1
+
+
 # -- which host can do what
 
 
@@ -255,13 +267,8 @@ def test_cap_holds_every_thread_to_its_shape_and_is_lifted_at_the_horizon(fake_q
         assert {t: after[t] for t in before} == before
         assert after[late] == before[g.proc.pid]      # where its creator came from
         r = g.wait()
-    assert r.status == 77, r.summary()
-    assert g.host_steal_error is None
-
-    t0, t1 = g.host_steal_window
+    t0, t1 = window_held(g, r, line, horizon_s=1.2)
     w, p, q = t1 - t0, cap.period_ms / 1000, cap.quota_ms / 1000
-    # in force from after the line until the horizon (how soon it took hold is not bounded)
-    assert line[0] <= t0 < t1 and t1 >= line[0] + 1.2, (line[0], g.host_steal_window)
     # Held to q of every p, the thread runs at most q/p of the window and a period's quota
     # more at each edge; the rest of the window it waits, save what this machine's own
     # hypervisor took from it: the kernel counts a thread's run time, and charges its quota,
@@ -281,22 +288,30 @@ def end_run(g, ending: str) -> None:
         assert g.wait().status == 77
 
 
+def run_and_end(g, steal, ending: str, applied: str, before):
+    """Run g, apply steal at its running line with a horizon far past the run, and end the run
+    the way ending says; check the load's window closed without error.  Returns what
+    before(g) gave just before the load was applied."""
+    with pytest.raises(RuntimeError, match="the test's own") if ending == "exception" \
+            else contextlib.nullcontext():
+        with g:
+            assert g.wait_for_line(r"^# running", POLL_S)
+            kept = before(g)
+            g.run_host_steal(steal, horizon_s=30)
+            wait_until(lambda: g.host_steal_window, applied)
+            end_run(g, ending)
+    assert g.host_steal_error is None, g.host_steal_error
+    assert g.host_steal_window[1] is not None
+    return kept
+
+
 @needs_cap
 @pytest.mark.parametrize("ending", ["kill", "exception", "qemu exits"])
 def test_cap_is_lifted_however_the_run_ends(fake_qemu, ending):
     cap = CpuCap(700, 1000)
     g = guest(fake_qemu, cmdline="vcpu=spin duration=0.8s")
     seen = spy_on_kill(g, lambda pid: (cpu_cgroups(pid), os.path.exists(cap.path)))
-    with pytest.raises(RuntimeError, match="the test's own") if ending == "exception" \
-            else contextlib.nullcontext():
-        with g:
-            assert g.wait_for_line(r"^# running", POLL_S)
-            before = cpu_cgroups(g.proc.pid)
-            g.run_host_steal(cap, horizon_s=30)
-            wait_until(lambda: g.host_steal_window, "the cap applied")
-            end_run(g, ending)
-    assert g.host_steal_error is None, g.host_steal_error
-    assert g.host_steal_window[1] is not None
+    before = run_and_end(g, cap, ending, "the cap applied", lambda g: cpu_cgroups(g.proc.pid))
     assert not os.path.exists(cap.path)
     if ending != "qemu exits":
         # lifted before QEMU was killed: its threads were home and the cgroup gone by then
@@ -376,14 +391,8 @@ def test_contention_pins_the_vcpu_beside_busy_processes_until_the_horizon(
         assert g.proc.poll() is None, "the fake ended too soon to see its affinity restored"
         assert os.sched_getaffinity(vcpu) == allowed
         r = g.wait()
-    assert r.status == 77, r.summary()
-    assert g.host_steal_error is None
-
-    # in force from after the line until the horizon: how soon after the line it took hold
-    # is how fast a loaded host ran the helper (spawning, pinning), and is not bounded here
-    t0, t1 = g.host_steal_window
+    t0, t1 = window_held(g, r, line, horizon_s=1.2)
     w = t1 - t0
-    assert line[0] <= t0 < t1 and t1 >= line[0] + 1.2, (line[0], g.host_steal_window)
     wait = g.vcpu_runqueue_wait_s(t0, t1)
     assert wait >= steal.steal_fraction / 2 * (w - 2 * CONTENTION_EDGE_S), (wait, w)
 
@@ -395,16 +404,8 @@ def test_contention_ends_however_the_run_ends(fake_qemu, ending):
     g = guest(fake_qemu, cmdline="vcpu=spin duration=0.8s")
     seen = spy_on_kill(g, lambda pid: (os.sched_getaffinity(steal.vcpu_tid),
                                        [p.returncode for p in steal.procs]))
-    with pytest.raises(RuntimeError, match="the test's own") if ending == "exception" \
-            else contextlib.nullcontext():
-        with g:
-            assert g.wait_for_line(r"^# running", POLL_S)
-            allowed = os.sched_getaffinity(g.vcpu_thread_id())
-            g.run_host_steal(steal, horizon_s=30)
-            wait_until(lambda: g.host_steal_window, "contention applied")
-            end_run(g, ending)
-    assert g.host_steal_error is None, g.host_steal_error
-    assert g.host_steal_window[1] is not None
+    allowed = run_and_end(g, steal, ending, "contention applied",
+                          lambda g: os.sched_getaffinity(g.vcpu_thread_id()))
     competitors_gone(steal)
     if ending != "qemu exits":
         # lifted before QEMU was killed: the vCPU had its CPUs back and the busy ones were dead

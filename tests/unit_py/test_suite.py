@@ -45,16 +45,21 @@ groups = quick pytests
 """
 
 
+def made_test_file(tmp_path, name: str, source: str) -> Path:
+    """A test file for a pytest run of the catalogue, written under tmp_path."""
+    t = tmp_path / name
+    t.write_text(textwrap.dedent(source))
+    return t
+
+
 def write_tests(tmp_path) -> Path:
-    t = tmp_path / "test_made.py"
-    t.write_text(textwrap.dedent("""\
+    return made_test_file(tmp_path, "test_made.py", """\
         def test_fine():
             assert True
 
         def test_slow():
             assert False, "only without the quick group's -k"
-        """))
-    return t
+        """)
 
 
 def catalogue(tmp_path, text=CATALOGUE) -> Path:
@@ -184,15 +189,13 @@ def test_list_and_selection_errors(tmp_path, fake_env):
 
 def hanging_test(tmp_path) -> Path:
     """A test file whose test starts a child (its pid to child.pid) and sleeps."""
-    t = tmp_path / "test_hang.py"
-    t.write_text(textwrap.dedent("""\
+    return made_test_file(tmp_path, "test_hang.py", """\
         import subprocess, time
         def test_hang():
             p = subprocess.Popen(["sleep", "300"])
             open(%r, "w").write(str(p.pid))
             time.sleep(300)
-        """ % str(tmp_path / "child.pid")))
-    return t
+        """ % str(tmp_path / "child.pid"))
 
 
 def wait_for_file(path: Path, what: str) -> None:

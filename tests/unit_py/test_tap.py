@@ -124,9 +124,13 @@ def test_plan_mismatch_and_numbering():
     assert not tap.passed_all()
 
 
-def test_test_after_trailing_plan_is_an_error():
-    tap = parse_tap("TAP version 13\nok 1 - a\n1..1\nok 2 - b\n")
-    assert any("after a trailing plan" in e for e in tap.errors)
+# Reports whose order is wrong: each is an error of the parse, named by its message.
+@pytest.mark.parametrize("text, error", [
+    ("TAP version 13\nok 1 - a\n1..1\nok 2 - b\n", "after a trailing plan"),
+    ("TAP version 13\nok 1 - a\nTAP version 13\nok 1 - a\n", "second TAP header"),
+], ids=["test after trailing plan", "second header"])
+def test_out_of_order_lines_are_errors(text, error):
+    assert any(error in e for e in parse_tap(text).errors)
 
 
 def test_bail_out_and_panic_dump():
@@ -164,28 +168,31 @@ def test_exit_line_forms():
     assert any("malformed exit line" in e for e in tap.errors)
 
 
-def test_exit_line_must_match_status():
-    tap = parse_tap("TAP version 13\nok 1 - a\n1..1\n# exit: passed (status 0)\n")
-    assert check_consistent(tap, 0) == []
-    assert any("guest's status is 1" in p for p in check_consistent(tap, 1))
-    wrong_word = parse_tap("TAP version 13\nok 1 - a\n1..1\n# exit: fine (status 0)\n")
-    assert any("expected 'passed'" in p for p in check_consistent(wrong_word, 0))
-    missing = parse_tap("TAP version 13\nok 1 - a\n1..1\n")
-    assert any("no '# exit" in p for p in check_consistent(missing, 0))
+# The exit line must match the guest's status, and the status the checks (status 0 iff no
+# failures): a report after its header, the status, and the problem it has (None: consistent).
+@pytest.mark.parametrize("body, status, problem", [
+    ("ok 1 - a\n1..1\n# exit: passed (status 0)\n", 0, None),
+    ("ok 1 - a\n1..1\n# exit: passed (status 0)\n", 1, "guest's status is 1"),
+    ("ok 1 - a\n1..1\n# exit: fine (status 0)\n", 0, "expected 'passed'"),
+    ("ok 1 - a\n1..1\n", 0, "no '# exit"),
+    ("ok 1 - a\nnot ok 2 - b\n1..2\n# exit: failed (status 1)\n", 1, None),
+    ("ok 1 - a\nnot ok 2 - b\n1..2\n# exit: passed (status 0)\n", 0, "status 0 with 1 'not ok'"),
+    ("ok 1 - a\n1..1\n# exit: failed (status 1)\n", 1, "no check is 'not ok'"),
+    ("ok 1 - a # SKIP no\n1..1\n# exit: passed (status 0)\n", 0, "status 77"),
+    ("ok 1 - a # SKIP no\n1..1\n# exit: skipped (status 77)\n", 77, None),
+], ids=["passed", "wrong status", "wrong word", "no exit line", "failing", "liar", "gloomy",
+        "all skipped but passed", "skipped"])
+def test_exit_line_and_status_agree_with_the_checks(body, status, problem):
+    problems = check_consistent(parse_tap("TAP version 13\n" + body), status)
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems
 
 
-def test_status_zero_iff_no_failures():
+def test_failed_lists_the_not_ok_checks():
     failing = parse_tap("TAP version 13\nok 1 - a\nnot ok 2 - b\n1..2\n# exit: failed (status 1)\n")
     assert [t.number for t in failing.failed()] == [2]
-    assert check_consistent(failing, 1) == []
-    liar = parse_tap("TAP version 13\nok 1 - a\nnot ok 2 - b\n1..2\n# exit: passed (status 0)\n")
-    assert any("status 0 with 1 'not ok'" in p for p in check_consistent(liar, 0))
-    gloomy = parse_tap("TAP version 13\nok 1 - a\n1..1\n# exit: failed (status 1)\n")
-    assert any("no check is 'not ok'" in p for p in check_consistent(gloomy, 1))
-    all_skipped = parse_tap("TAP version 13\nok 1 - a # SKIP no\n1..1\n# exit: passed (status 0)\n")
-    assert any("status 77" in p for p in check_consistent(all_skipped, 0))
-    skipped = parse_tap("TAP version 13\nok 1 - a # SKIP no\n1..1\n# exit: skipped (status 77)\n")
-    assert check_consistent(skipped, 77) == []
 
 
 def test_malformed_lines_are_reported_not_fatal():
@@ -230,11 +237,6 @@ def test_unclosed_yaml_block():
     assert any("not closed" in e for e in tap.errors)
     eof = parse_tap("TAP version 13\nok 1 - a\n  ---\n  got: 2\n")
     assert eof.test("a").yaml == {"got": 2} and any("not closed" in e for e in eof.errors)
-
-
-def test_second_header_is_an_error():
-    tap = parse_tap("TAP version 13\nok 1 - a\nTAP version 13\nok 1 - a\n")
-    assert any("second TAP header" in e for e in tap.errors)
 
 
 def test_test_lookup():

@@ -2,6 +2,8 @@
 what a tick source did across a stop, and the device table's figures, each from a report
 written out here."""
 
+import pytest
+
 from tickguest import timer_profile as tp
 
 from .test_report_html_pure import STARTED
@@ -28,22 +30,22 @@ def test_days_from_civil_counts_leap_years():
     assert tp._days_from_civil(2100, 3, 1) - tp._days_from_civil(2100, 2, 28) == 1
 
 
-def test_time_of_day_follows_the_host_through_a_stop_of_the_tsc():
+# Each run starts at host 1.0 s, 10:00:00 and TSC 1.0 s; the end says how far the host's
+# clock, the time of day and the TSC went on, and so which of the two clocks the time of day
+# followed.
+@pytest.mark.parametrize("end, follows", [
     # a 3 s QMP stop: the host and the time of day went on 10 s, the TSC 7 s
-    r = tod_run((1.0, "2026-12-02 10:00:00", "1.0"), (11.0, "2026-12-02 10:00:10", "8.0"))
-    said = tp.tod_follows(tp.time_of_day(r, "start"), tp.time_of_day(r, "end"))
-    assert said.startswith("followed the host's clock, not the TSC"), said
+    ((11.0, "2026-12-02 10:00:10", "8.0"), "followed the host's clock, not the TSC"),
     # a SIGSTOP: all three went on together
-    r = tod_run((1.0, "2026-12-02 10:00:00", "1.0"), (8.0, "2026-12-02 10:00:07", "8.0"))
-    said = tp.tod_follows(tp.time_of_day(r, "start"), tp.time_of_day(r, "end"))
-    assert said.startswith("followed both"), said
+    ((8.0, "2026-12-02 10:00:07", "8.0"), "followed both"),
     # frozen with the TSC (an emulator on instruction time, stopped by the host)
-    r = tod_run((1.0, "2026-12-02 10:00:00", "1.0"), (11.0, "2026-12-02 10:00:07", "8.0"))
+    ((11.0, "2026-12-02 10:00:07", "8.0"), "followed the TSC, not the host's clock"),
+    ((11.0, "2026-12-02 10:00:30", "8.0"), "followed neither"),
+], ids=["qmp stop", "sigstop", "frozen with the tsc", "neither"])
+def test_time_of_day_follows_the_host_through_a_stop_of_the_tsc(end, follows):
+    r = tod_run((1.0, "2026-12-02 10:00:00", "1.0"), end)
     said = tp.tod_follows(tp.time_of_day(r, "start"), tp.time_of_day(r, "end"))
-    assert said.startswith("followed the TSC, not the host's clock"), said
-    r = tod_run((1.0, "2026-12-02 10:00:00", "1.0"), (11.0, "2026-12-02 10:00:30", "8.0"))
-    assert tp.tod_follows(tp.time_of_day(r, "start"),
-                          tp.time_of_day(r, "end")).startswith("followed neither")
+    assert said.startswith(follows), said
 
 
 def stop(**kw):
