@@ -148,7 +148,7 @@ fuzz_srcs_multiboot2 := kernel/multiboot.c kernel/multiboot2.c tests/unit/physme
 fuzz_srcs_cmdline := $(filter-out tests/%,$(unit_srcs_config))
 FUZZ_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -I. \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*) $(HOST_HEADERS) | deps
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*) $(HOST_HEADERS) $(wildcard tests/fuzz/*.h) | deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 

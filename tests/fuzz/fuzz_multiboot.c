@@ -3,23 +3,14 @@
  * information structure at its start; pointers in it reach the input or nothing.
  * `make fuzz` runs it.
  */
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-
-#include "kernel/multiboot.h"
-#include "tests/unit/physmem.h"
+#include "tests/fuzz/fuzz_multiboot.h"
 
 #define MB_BASE 0x9000u
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct boot_info bi;
 
-	physmem_set(MB_BASE, data, size);
-	if (multiboot_parse(MULTIBOOT_BOOTLOADER_MAGIC, MB_BASE, &bi))
-		(void)(strlen(bi.cmdline) + strlen(bi.loader));
+	(void)fuzz_parse_at(MULTIBOOT_BOOTLOADER_MAGIC, MB_BASE, data, size, &bi);
 	return 0;
 }

@@ -80,6 +80,13 @@ static inline void img_build(struct acpi_image *m)
 {
 	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04,
 				      0x0a, 0x05, 0x00, 0x00, 0x00 };
+	/* the MADT after its header, little-endian: an entry a line, as the spec draws them */
+	static const uint8_t madt[] = {
+		0x00, 0x00, 0xe0, 0xfe, 1, 0, 0, 0,     /* local APIC at 0xfee00000, PC-AT compatible */
+		0, 8, 0, 0, 1, 0, 0, 0,                 /* local APIC: UID 0, APIC ID 0, enabled */
+		1, 12, 0, 0, 0x00, 0x00, 0xc0, 0xfe, 0, 0, 0, 0, /* IOAPIC 0 at 0xfec00000, GSI 0 up */
+		2, 10, 0, 0, 2, 0, 0, 0, 0, 0,          /* override: ISA IRQ 0 on GSI 2, flags 0 */
+	};
 	const uint32_t tables[] = { IMG_FADT, IMG_MADT, IMG_HPET };
 
 	memset(m, 0, sizeof(*m));
@@ -102,18 +109,8 @@ static inline void img_build(struct acpi_image *m)
 	img_sdt(m, IMG_DSDT, "DSDT", 36 + sizeof(s5));
 	memcpy(&m->b[IMG_DSDT + 36], s5, sizeof(s5));
 	/* MADT: the local APIC, an IOAPIC, IRQ 0 on GSI 2 */
-	img_sdt(m, IMG_MADT, "APIC", 44 + 8 + 12 + 10);
-	img_w32(m, IMG_MADT + 36, 0xfee00000u);
-	img_w32(m, IMG_MADT + 40, 1);
-	img_w8(m, IMG_MADT + 44, 0);
-	img_w8(m, IMG_MADT + 45, 8);
-	img_w32(m, IMG_MADT + 48, 1);
-	img_w8(m, IMG_MADT + 52, 1);
-	img_w8(m, IMG_MADT + 53, 12);
-	img_w32(m, IMG_MADT + 56, 0xfec00000u);
-	img_w8(m, IMG_MADT + 64, 2);
-	img_w8(m, IMG_MADT + 65, 10);
-	img_w32(m, IMG_MADT + 68, 2);
+	img_sdt(m, IMG_MADT, "APIC", 36 + sizeof(madt));
+	memcpy(&m->b[IMG_MADT + 36], madt, sizeof(madt));
 	/* HPET: registers in memory (address space 0) at 0xfed00000 */
 	img_sdt(m, IMG_HPET, "HPET", 56);
 	img_w32(m, IMG_HPET + 36, 0x8086a201u);

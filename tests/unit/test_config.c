@@ -91,11 +91,16 @@ static void test_first_word(void **state)
 
 static void test_separators(void **state)
 {
+	/* tabs, runs of blanks and a blank at the end all part words */
+	static const char line[] = "k\thz=200\t\tduration=2s   fault=gp ";
+	static const struct ok_case ok[] = {
+		OK(line, hz, 200),
+		OK(line, duration_us, 2000000),
+		OK(line, fault, FAULT_GP),
+	};
+
 	(void)state;
-	expect_ok("k\thz=200\t\tduration=2s   fault=gp ");
-	assert_int_equal(cfg.hz, 200);
-	assert_int_equal(cfg.duration_us, 2000000);
-	assert_int_equal(cfg.fault, FAULT_GP);
+	CASES(expect_ok_cases, ok);
 	/* a space inside key=value splits it into two words */
 	BAD_AT("k hz= 100", "hz=", "empty value", "hz takes an integer");
 }
@@ -194,6 +199,24 @@ static void test_one_line(void **state)
 /* The keys that only change the accounting run are an error with suite=devices, which has none. */
 static void test_suite_devices_conflicts(void **state)
 {
+	/* values that ask the accounting run for nothing, and the other new keys, are fine */
+	static const char neutral[] =
+		"suite=devices sponge=off lostticks=ignore stats=off idle=poll clock=hpet w=1.25";
+	/* with an accounting run, all of them apply */
+	static const char accounting[] = "suite=accounting sponge=run lostticks=compensate stats=500ms";
+	static const struct ok_case ok[] = {
+		OK(neutral, suite, SUITE_DEVICES),
+		OK(neutral, stats_us, 0),
+		OK(neutral, idle, IDLE_POLL),
+		OK(neutral, clock, CLOCK_HPET),
+		OK(neutral, w_ppm, 1250000),
+		OK(accounting, stats_us, 500000),
+		OK(accounting, sponge, SPONGE_RUN),
+		OK(accounting, lostticks, LOSTTICKS_COMPENSATE),
+		OK("suite=all sponge=charge lostticks=compensate stats=2s", sponge, SPONGE_CHARGE),
+		OK("sponge=run lostticks=compensate stats=1s", suite, SUITE_ALL),
+	};
+
 	(void)state;
 	expect_exact("suite=devices sponge=run",
 		     "sponge=run: suite=devices runs no workload; use suite=all or suite=accounting");
@@ -208,23 +231,7 @@ static void test_suite_devices_conflicts(void **state)
 	/* a bad word is still reported as itself, not as the conflict */
 	BAD_AT("suite=devices sponge=run sponge=off", "sponge=off", "sponge is already set");
 
-	/* values that ask the accounting run for nothing, and the other new keys, are fine */
-	expect_ok("suite=devices sponge=off lostticks=ignore stats=off idle=poll clock=hpet w=1.25");
-	assert_int_equal(cfg.suite, SUITE_DEVICES);
-	assert_int_equal(cfg.stats_us, 0);
-	assert_int_equal(cfg.idle, IDLE_POLL);
-	assert_int_equal(cfg.clock, CLOCK_HPET);
-	assert_int_equal(cfg.w_ppm, 1250000);
-
-	/* with an accounting run, all of them apply */
-	expect_ok("suite=accounting sponge=run lostticks=compensate stats=500ms");
-	assert_int_equal(cfg.sponge, SPONGE_RUN);
-	assert_int_equal(cfg.lostticks, LOSTTICKS_COMPENSATE);
-	assert_int_equal(cfg.stats_us, 500000);
-	expect_ok("suite=all sponge=charge lostticks=compensate stats=2s");
-	assert_int_equal(cfg.sponge, SPONGE_CHARGE);
-	expect_ok("sponge=run lostticks=compensate stats=1s");
-	assert_int_equal(cfg.suite, SUITE_ALL);
+	CASES(expect_ok_cases, ok);
 }
 
 int main(void)

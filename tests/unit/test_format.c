@@ -118,19 +118,28 @@ static void test_star(void **state)
 	CHECK("ab   |7", "%*.*s|%d", -5, 2, "abcdef", 7);
 }
 
+/* A spec with a string argument and what it gives: a width pads it, a precision cuts it. */
+struct string_case {
+	const char *want, *fmt, *arg;
+};
+
 static void test_strings(void **state)
 {
+	static const struct string_case cases[] = {
+		{ "abc", "%s", "abc" },
+		{ "", "%s", "" },
+		{ "ab", "%.2s", "abcdef" },
+		{ "", "%.0s", "abcdef" },
+		{ "abc", "%.10s", "abc" },
+		{ "   ab", "%5.2s", "abcdef" },
+		{ "ab   ", "%-5.2s", "abcdef" },
+	};
 	/* not NUL-terminated: a precision must stop the read */
 	const char raw[3] = { 'x', 'y', 'z' };
 
 	(void)state;
-	CHECK("abc", "%s", "abc");
-	CHECK("", "%s", "");
-	CHECK("ab", "%.2s", "abcdef");
-	CHECK("", "%.0s", "abcdef");
-	CHECK("abc", "%.10s", "abc");
-	CHECK("   ab", "%5.2s", "abcdef");
-	CHECK("ab   ", "%-5.2s", "abcdef");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(cases[i].want, cases[i].fmt, cases[i].arg);
 	CHECK("xyz", "%.3s", raw);
 	CHECK("xy", "%.*s", 2, raw);
 	CHECK("a-b", "%c-%c", 'a', 'b');
@@ -286,31 +295,50 @@ static void test_vformat_sink(void **state)
 	assert_int_equal(cap.calls, 0);
 }
 
+/* A fixed-point value (value / 10^digits) and how fmt_fixed() writes it. */
+struct fixed_case {
+	int64_t value;
+	unsigned digits;
+	const char *want;
+};
+
 static void test_fixed(void **state)
 {
+	static const struct fixed_case cases[] = {
+		/* the sign, before any zeros */
+		{ 5, 3, "0.005" },
+		{ -5, 3, "-0.005" },
+		{ 1234, 0, "1234" },
+		{ -1234, 0, "-1234" },
+		{ -66667, 4, "-6.6667" },
+		/* zero, and zeros kept after the point */
+		{ 0, 0, "0" },
+		{ 0, 3, "0.000" },
+		{ 1000, 3, "1.000" },
+		{ 999, 3, "0.999" },
+		{ 123, 2, "1.23" },
+		{ 10, 1, "1.0" },
+		{ -1, 1, "-0.1" },
+		{ 6670010, 3, "6670.010" },
+		/* many digits, and the ends of int64_t */
+		{ 1, 9, "0.000000001" },
+		{ 2394455123LL, 6, "2394.455123" },
+		{ 5, 20, "0.00000000000000000005" },
+		{ INT64_MIN, 0, "-9223372036854775808" },
+		{ INT64_MIN, 9, "-9223372036.854775808" },
+		{ INT64_MAX, 18, "9.223372036854775807" },
+		{ INT64_MAX, 19, "0.9223372036854775807" },
+	};
 	char b[64];
 
 	(void)state;
-	assert_string_equal(fmt_fixed(b, sizeof(b), -66667, 4), "-6.6667");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 5, 3), "0.005");
-	assert_string_equal(fmt_fixed(b, sizeof(b), -5, 3), "-0.005");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 1234, 0), "1234");
-	assert_string_equal(fmt_fixed(b, sizeof(b), -1234, 0), "-1234");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 0, 0), "0");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 0, 3), "0.000");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 1000, 3), "1.000");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 999, 3), "0.999");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 123, 2), "1.23");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 10, 1), "1.0");
-	assert_string_equal(fmt_fixed(b, sizeof(b), -1, 1), "-0.1");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 6670010, 3), "6670.010");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 1, 9), "0.000000001");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 2394455123LL, 6), "2394.455123");
-	assert_string_equal(fmt_fixed(b, sizeof(b), INT64_MIN, 0), "-9223372036854775808");
-	assert_string_equal(fmt_fixed(b, sizeof(b), INT64_MIN, 9), "-9223372036.854775808");
-	assert_string_equal(fmt_fixed(b, sizeof(b), INT64_MAX, 18), "9.223372036854775807");
-	assert_string_equal(fmt_fixed(b, sizeof(b), INT64_MAX, 19), "0.9223372036854775807");
-	assert_string_equal(fmt_fixed(b, sizeof(b), 5, 20), "0.00000000000000000005");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = fmt_fixed(b, sizeof(b), cases[i].value, cases[i].digits);
+
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%lld with %u digits: \"%s\", not \"%s\"", (long long)cases[i].value,
+				 cases[i].digits, got, cases[i].want);
+	}
 }
 
 static void test_fixed_truncation(void **state)

@@ -37,12 +37,43 @@ static const uint8_t qemu_pc[QEMU_PC_LEN] = {
 	LAPIC_NMI(0xff, 0, 1),
 };
 
-static void test_qemu_pc_table(void **state)
+/* A table that must parse: what it gives, for the test to look at. */
+static struct madt_info parsed(const uint8_t *t, size_t len)
 {
 	struct madt_info m;
 
+	assert_true(madt_parse(t, len, &m));
+	return m;
+}
+
+/*
+ * IOAPIC i, or override i, every field of it, against a line in words ("id 0 at 0xfec00000,
+ * GSIs from 0"; "bus 0 IRQ 0 on GSI 2, flags 0x0000"), as expect_routes() does for a route.
+ */
+static void expect_ioapic(const struct madt_info *m, unsigned i, const char *want)
+{
+	char got[64];
+
+	snprintf(got, sizeof(got), "id %u at 0x%08x, GSIs from %u", (unsigned)m->ioapic[i].id,
+		 (unsigned)m->ioapic[i].addr, (unsigned)m->ioapic[i].gsi_base);
+	assert_string_equal(got, want);
+}
+
+static void expect_override(const struct madt_info *m, unsigned i, const char *want)
+{
+	char got[64];
+
+	snprintf(got, sizeof(got), "bus %u IRQ %u on GSI %u, flags 0x%04x",
+		 (unsigned)m->override[i].bus, (unsigned)m->override[i].source,
+		 (unsigned)m->override[i].gsi, (unsigned)m->override[i].flags);
+	assert_string_equal(got, want);
+}
+
+static void test_qemu_pc_table(void **state)
+{
+	const struct madt_info m = parsed(qemu_pc, sizeof(qemu_pc));
+
 	(void)state;
-	assert_true(madt_parse(qemu_pc, sizeof(qemu_pc), &m));
 	assert_true(m.found);
 	assert_string_equal(m.why, "");
 	assert_int_equal(m.lapic_addr, 0xfee00000);
@@ -51,43 +82,50 @@ static void test_qemu_pc_table(void **state)
 	assert_int_equal(m.ncpus, 1);
 	assert_int_equal(m.cpu_apic_id[0], 0);
 	assert_int_equal(m.nioapics, 1);
-	assert_int_equal(m.ioapic[0].id, 0);
-	assert_int_equal(m.ioapic[0].addr, 0xfec00000);
-	assert_int_equal(m.ioapic[0].gsi_base, 0);
+	expect_ioapic(&m, 0, "id 0 at 0xfec00000, GSIs from 0");
 	assert_int_equal(m.noverrides, 5);
-	assert_int_equal(m.override[0].source, 0);
-	assert_int_equal(m.override[0].gsi, 2);
-	assert_int_equal(m.override[4].source, 11);
-	assert_int_equal(m.override[4].flags, 0x000d);
+	expect_override(&m, 0, "bus 0 IRQ 0 on GSI 2, flags 0x0000");
+	expect_override(&m, 4, "bus 0 IRQ 11 on GSI 11, flags 0x000d");
 	assert_int_equal(m.dropped, 0);
 }
 
 /*
- * ISA IRQ irq's route, every field of it, against a line in words ("GSI 2, edge, active high,
+ * An ISA IRQ's route, every field of it, against a line in words ("GSI 2, edge, active high,
  * override"): a test reads as the table's meaning, and a failure shows the whole route.
  */
-static void expect_route(const struct madt_info *m, unsigned irq, const char *want)
-{
-	struct madt_route r = madt_isa_route(m, irq);
-	char got[64];
+struct route_case {
+	unsigned irq;
+	const char *want;
+};
 
-	snprintf(got, sizeof(got), "GSI %u, %s, %s, %s", (unsigned)r.gsi, r.level ? "level" : "edge",
-		 r.active_low ? "active low" : "active high", r.overridden ? "override" : "identity");
-	assert_string_equal(got, want);
+static void expect_routes(const struct madt_info *m, const struct route_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct madt_route r = madt_isa_route(m, c[i].irq);
+		char got[64];
+
+		snprintf(got, sizeof(got), "GSI %u, %s, %s, %s", (unsigned)r.gsi,
+			 r.level ? "level" : "edge", r.active_low ? "active low" : "active high",
+			 r.overridden ? "override" : "identity");
+		if (strcmp(got, c[i].want) != 0)
+			fail_msg("IRQ %u: \"%s\", not \"%s\"", c[i].irq, got, c[i].want);
+	}
 }
 
 static void test_qemu_pc_routes(void **state)
 {
-	struct madt_info m;
+	static const struct route_case routes[] = {
+		/* The PIT: moved to GSI 2, flags "conforms" = ISA defaults */
+		{ 0, "GSI 2, edge, active high, override" },
+		/* A PCI line: same GSI, level, active high (01b) */
+		{ 9, "GSI 9, level, active high, override" },
+		/* The RTC: no override, identity and ISA defaults */
+		{ 8, "GSI 8, edge, active high, identity" },
+	};
+	const struct madt_info m = parsed(qemu_pc, sizeof(qemu_pc));
 
 	(void)state;
-	assert_true(madt_parse(qemu_pc, sizeof(qemu_pc), &m));
-	/* The PIT: moved to GSI 2, flags "conforms" = ISA defaults */
-	expect_route(&m, 0, "GSI 2, edge, active high, override");
-	/* A PCI line: same GSI, level, active high (01b) */
-	expect_route(&m, 9, "GSI 9, level, active high, override");
-	/* The RTC: no override, identity and ISA defaults */
-	expect_route(&m, 8, "GSI 8, edge, active high, identity");
+	expect_routes(&m, routes, sizeof(routes) / sizeof(routes[0]));
 }
 
 /* Active low (11b) and explicit edge (01b); an override for another bus is not ISA's. */
@@ -100,15 +138,19 @@ static void test_polarity_trigger_and_bus(void **state)
 		ISO(4, 20, 0x000f),     /* level, active low */
 		ISO(6, 21, 0x0000),
 	};
+	static const struct route_case routes[] = {
+		{ 3, "GSI 19, edge, active low, override" },
+		{ 4, "GSI 20, level, active low, override" },
+		{ 6, "GSI 6, edge, active high, identity" },
+	};
 	struct madt_info m;
 
 	(void)state;
 	t[44 + 20 + 2] = 1;             /* the third override is on bus 1 */
-	assert_true(madt_parse(t, sizeof(t), &m));
+	m = parsed(t, sizeof(t));
 	assert_int_equal(m.flags & MADT_PCAT_COMPAT, 0);
-	expect_route(&m, 3, "GSI 19, edge, active low, override");
-	expect_route(&m, 4, "GSI 20, level, active low, override");
-	expect_route(&m, 6, "GSI 6, edge, active high, identity");
+	expect_override(&m, 2, "bus 1 IRQ 6 on GSI 21, flags 0x0000");
+	expect_routes(&m, routes, sizeof(routes) / sizeof(routes[0]));
 }
 
 /* A type 5 entry replaces the 32-bit address, wherever it sits in the list. */
@@ -120,10 +162,9 @@ static void test_lapic_address_override(void **state)
 		LAPIC_OVERRIDE(0x00000000fed00000ull),
 		LOCAL_APIC(0, 3, 1),
 	};
-	struct madt_info m;
+	const struct madt_info m = parsed(t, sizeof(t));
 
 	(void)state;
-	assert_true(madt_parse(t, sizeof(t), &m));
 	assert_true(m.lapic_addr_overridden);
 	assert_int_equal(m.lapic_addr, 0xfed00000);
 	assert_int_equal(m.cpu_apic_id[0], 3);
@@ -138,15 +179,13 @@ static void test_disabled_cpu_and_two_ioapics(void **state)
 		LOCAL_APIC(0, 0, 1), LOCAL_APIC(1, 1, 0),
 		IOAPIC(8, 0xfec00000, 0), IOAPIC(9, 0xfec01000, 24),
 	};
-	struct madt_info m;
+	const struct madt_info m = parsed(t, sizeof(t));
 
 	(void)state;
-	assert_true(madt_parse(t, sizeof(t), &m));
 	assert_int_equal(m.ncpus, 1);
 	assert_int_equal(m.nioapics, 2);
-	assert_int_equal(m.ioapic[1].id, 9);
-	assert_int_equal(m.ioapic[1].addr, 0xfec01000);
-	assert_int_equal(m.ioapic[1].gsi_base, 24);
+	expect_ioapic(&m, 0, "id 8 at 0xfec00000, GSIs from 0");
+	expect_ioapic(&m, 1, "id 9 at 0xfec01000, GSIs from 24");
 }
 
 /* More overrides than fit: the extra ones are counted, not written past the array. */
@@ -162,7 +201,7 @@ static void test_too_many_overrides(void **state)
 
 		memcpy(t + 44 + i * 10, e, sizeof(e));
 	}
-	assert_true(madt_parse(t, sizeof(t), &m));
+	m = parsed(t, sizeof(t));
 	assert_int_equal(m.noverrides, MADT_MAX_OVERRIDES);
 	assert_int_equal(m.dropped, 3);
 }
@@ -179,11 +218,11 @@ static void test_malformed_entries(void **state)
 	struct madt_info m;
 
 	(void)state;
-	assert_true(madt_parse(t, sizeof(t), &m));
+	m = parsed(t, sizeof(t));
 	assert_int_equal(m.nioapics, 1);
 	assert_string_not_equal(m.why, "");
 	t[44 + 12 + 1] = 10;            /* an override that claims 10 bytes where 4 are left */
-	assert_true(madt_parse(t, sizeof(t), &m));
+	m = parsed(t, sizeof(t));
 	assert_int_equal(m.noverrides, 0);
 	assert_string_not_equal(m.why, "");
 }

@@ -113,14 +113,14 @@ static void expect_tod(const struct rtc_raw *raw, struct rtc_format f, const cha
 }
 
 /* What QEMU shows for -rtc base=2024-02-29T23:59:58: BCD, 24 h, century byte 0x20. */
+static const struct rtc_raw leap_day = { .seconds = 0x58, .minutes = 0x59, .hours = 0x23,
+					 .day_of_month = 0x29, .month = 0x02, .year = 0x24,
+					 .century = 0x20, .has_century = true };
+
 static void test_decode_leap_day_bcd(void **state)
 {
-	const struct rtc_raw raw = { .seconds = 0x58, .minutes = 0x59, .hours = 0x23,
-				     .day_of_month = 0x29, .month = 0x02, .year = 0x24,
-				     .century = 0x20, .has_century = true };
-
 	(void)state;
-	expect_tod(&raw, BCD24, "2024-02-29T23:59:58");
+	expect_tod(&leap_day, BCD24, "2024-02-29T23:59:58");
 }
 
 static void test_decode_binary_12h_without_century(void **state)
@@ -132,30 +132,40 @@ static void test_decode_binary_12h_without_century(void **state)
 	expect_tod(&raw, BIN12, "2099-12-31T12:30:07");
 }
 
+/* A byte of struct rtc_raw, and a value for it. */
+struct raw_field {
+	size_t offset;
+	uint8_t value;
+};
+
 static void test_decode_rejects_impossible_dates(void **state)
 {
-	struct rtc_raw raw = { .seconds = 0x00, .minutes = 0x00, .hours = 0x00,
-			       .day_of_month = 0x29, .month = 0x02, .year = 0x23,
-			       .century = 0x20, .has_century = true };
+	/* the leap day at midnight and at 23:59:58, one field at a time made impossible */
+	static const struct raw_field bad[] = {
+		{ offsetof(struct rtc_raw, year), 0x23 },       /* 2023 is no leap year */
+		{ offsetof(struct rtc_raw, seconds), 0x60 },
+		{ offsetof(struct rtc_raw, month), 0x13 },
+		{ offsetof(struct rtc_raw, month), 0x00 },
+		{ offsetof(struct rtc_raw, day_of_month), 0x00 },
+		{ offsetof(struct rtc_raw, century), 0x2a },    /* bad BCD in the century */
+	};
+	struct rtc_raw days[2] = { leap_day, leap_day };
 	struct rtc_tod t;
 
 	(void)state;
-	assert_false(rtc_decode_tod(&raw, BCD24, &t));          /* 2023 is no leap year */
-	raw.year = 0x24;
-	assert_true(rtc_decode_tod(&raw, BCD24, &t));
-	raw.seconds = 0x60;
-	assert_false(rtc_decode_tod(&raw, BCD24, &t));
-	raw.seconds = 0x00;
-	raw.month = 0x13;
-	assert_false(rtc_decode_tod(&raw, BCD24, &t));
-	raw.month = 0x00;
-	assert_false(rtc_decode_tod(&raw, BCD24, &t));
-	raw.month = 0x02;
-	raw.day_of_month = 0x00;
-	assert_false(rtc_decode_tod(&raw, BCD24, &t));
-	raw.day_of_month = 0x29;
-	raw.century = 0x2a;                                     /* bad BCD in the century */
-	assert_false(rtc_decode_tod(&raw, BCD24, &t));
+	days[0].seconds = days[0].minutes = days[0].hours = 0x00;
+	expect_tod(&days[0], BCD24, "2024-02-29T00:00:00");
+	expect_tod(&days[1], BCD24, "2024-02-29T23:59:58");
+	for (size_t d = 0; d < 2; d++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct rtc_raw raw = days[d];
+
+			((uint8_t *)&raw)[bad[i].offset] = bad[i].value;
+			if (rtc_decode_tod(&raw, BCD24, &t))
+				fail_msg("day %zu: byte %zu = 0x%02x was accepted", d, bad[i].offset,
+					 bad[i].value);
+		}
+	}
 }
 
 static void test_seconds_across_leap_day_and_epoch(void **state)
