@@ -104,7 +104,8 @@ def test_qmp_pauses_stop_the_tsc_but_not_the_rtc(kernel):
     by its frozen TSC, never passed: tick time runs ahead by the paused time, pause after
     pause.  The guest says so: its check that tick time never ran ahead of the TSC fails.
     Plain sampling charges the extra ticks to whoever they find, time nobody ran, and its
-    checks are not judged, with the figure; steal-aware sampling takes each extra tick off whole and holds.
+    checks are not judged, with the figure; steal-aware sampling takes each extra tick off
+    whole and holds.
 
     Observed in one run: 5 pauses of 199 ms; 0 late, 0 catch-up, 794 ahead ticks; tick time
     197, 395, 595, 797 and 995 ms ahead after each pause and 994.9 ms at the end; 41 ms
