@@ -286,7 +286,7 @@ static void oneshot_claim(const char *absent)
 {
 	struct shot_plan plan = {
 		.arm = oneshot_arm, .wait = tsc_from_ms(ONESHOT_TIMEOUT_MS),
-		.quiet = tsc_from_ms(3 * DRAIN_MS),
+		.quiet = tsc_from_ms(3 * DRAIN_MS), .expired = hpet_tick_source.oneshot_expired,
 	};
 	uint64_t delay, earliest;
 	struct shot_series r = { .wanted = ONESHOT_SHOTS };

@@ -345,7 +345,8 @@ static void check_shots(bool deadline, const char *lapic_why)
 	const struct lapic_calibration *cal = lapic_calibration();
 	struct shots s = { .deadline = deadline, .cleared = true };
 	struct shot_plan plan = { .arm = shot_arm, .ctx = &s, .wait = tsc_from_ms(SHOT_WAIT_MS),
-				  .quiet = tsc_from_us(SHOT_QUIET_US) };
+				  .quiet = tsc_from_us(SHOT_QUIET_US),
+				  .expired = deadline ? NULL : lapic_tick_source.oneshot_expired };
 	struct shot_series r = { .wanted = SHOTS };
 	uint64_t slack = 0;
 	struct claim c;

@@ -30,6 +30,15 @@
  */
 #define WINDOW_TRIES            4
 
+/*
+ * Waits a one-shot's interrupt gets, after a first wait with none, once the device says its
+ * count ran out (shot.held_up): QEMU raises a timer's interrupt from its main loop, and a
+ * loaded host has been seen to hold that thread off for more than a 20 ms wait while the
+ * vCPU ran on unrobbed.  Ten waits (200 ms at the tick-source check's 20) is longer than any
+ * such hold seen, and costs nothing where the interrupt comes; one that never comes is a miss.
+ */
+#define HELD_UP_WAITS           10
+
 /* Print these, with the steal probes' threshold (acct/steal.h) and the one-shot re-arms
  * (kernel/tick.h), as one banner line. */
 void limits_banner(void);

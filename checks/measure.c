@@ -27,8 +27,9 @@ void irq_drain_ms(uint64_t ms)
 void limits_banner(void)
 {
 	report_banner("limits", "device_rate_ppm %u, reference_nominal_ppm %u, window_tries %u, "
-		      "oneshot_arm_tries %u, steal_threshold_us %u", DEVICE_RATE_LIMIT_PPM,
-		      REF_NOMINAL_PPM, WINDOW_TRIES, TICK_ONESHOT_ARM_TRIES, STEAL_THRESHOLD_US);
+		      "oneshot_arm_tries %u, held_up_waits %u, steal_threshold_us %u",
+		      DEVICE_RATE_LIMIT_PPM, REF_NOMINAL_PPM, WINDOW_TRIES, TICK_ONESHOT_ARM_TRIES,
+		      HELD_UP_WAITS, STEAL_THRESHOLD_US);
 }
 
 /* ---- rate errors ---- */
@@ -213,14 +214,14 @@ void shot_fire(const struct shot_plan *p, uint64_t early_by, struct shot *s)
 	sti();
 	wait_irqs(1, s->before + p->wait);
 	s->steal = window_end();
-	if (!shot_irqs && p->due) {
+	if (!shot_irqs && (p->expired || p->due)) {
 		bool due;
 
 		cli();                  /* the handler asks the device too: one at a time */
-		due = p->due();
+		due = p->expired ? p->expired() : p->due();
 		sti();
 		if (due) {
-			wait_irqs(1, rdtsc() + p->wait);
+			wait_irqs(1, rdtsc() + HELD_UP_WAITS * p->wait);
 			s->held_up = shot_irqs > 0;
 			s->after_wait = s->held_up;
 		}

@@ -130,8 +130,8 @@ struct shot {
 	unsigned irqs;                  /* interrupts in the wait and the quiet time after */
 	unsigned foreign;               /* of the interrupts, those the device had not raised */
 	bool after_wait;                /* the first came only in the drain after the wait */
-	/* No interrupt in the wait, though the device said its shot had come due (plan.due),
-	 * and the interrupt came in a second wait as long: the device was on time and the
+	/* No interrupt in the wait, though the device said its shot had come due (plan.expired),
+	 * and the interrupt came in up to HELD_UP_WAITS waits more: the device was on time and the
 	 * delivery late.  QEMU raises a device's interrupt from its main loop, which a loaded
 	 * host can hold off while the vCPU runs on and its probes see nothing: such a shot says
 	 * nothing about the device and counts as robbed.  One that never comes is a miss. */
@@ -167,6 +167,9 @@ struct shot_plan {
 	 * count.  shot_handler() asks it of each interrupt (one taken while not due is not the
 	 * shot's), and shot_fire() of a wait that ended with none (shot.held_up). */
 	bool (*due)(void);
+	/* tick_source.oneshot_expired, or NULL for due: whether the device's count ran out, asked
+	 * only of a wait that ended with no interrupt (shot.held_up), never of an interrupt. */
+	bool (*expired)(void);
 };
 
 /* early_by: the series' (shot_series_fire), by which a refusal is told held or not. */

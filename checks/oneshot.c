@@ -74,6 +74,7 @@ static void check_one(const struct tick_source *s, const char *absent)
 	struct shot_plan plan = {
 		.arm = arm, .disarm = disarm, .ctx = why, .wait = tsc_from_ms(WAIT_MS),
 		.quiet = tsc_from_ms(QUIET_MS), .due = s->oneshot_due,
+		.expired = s->oneshot_expired,
 	};
 	struct shot_series r = { .wanted = SHOTS };
 	struct claim c;

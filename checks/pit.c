@@ -289,6 +289,7 @@ static void check_oneshot(void)
 	struct shot_plan plan = {
 		.arm = shot_arm, .disarm = shot_disarm, .ctx = &out_low, .wait = tsc_from_ms(SHOT_WAIT_MS),
 		.quiet = 2 * delay, .due = pit_tick_source.oneshot_due,
+		.expired = pit_tick_source.oneshot_expired,
 	};
 	struct shot_series r;
 	struct claim c;

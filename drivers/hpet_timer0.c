@@ -224,6 +224,12 @@ static int hpet_tick_oneshot(uint64_t delay_ns, char *why, size_t whylen)
 	return 0;
 }
 
+/* In one-shot mode the comparator holds the deadline itself (t0_period_counts is 0). */
+static bool hpet_tick_expired(void)
+{
+	return hpet_timer0_since_deadline() >= 0;
+}
+
 const struct tick_source hpet_tick_source = {
 	.name = "hpet",
 	.irq = HPET_LEGACY_IRQ_T0,
@@ -235,6 +241,7 @@ const struct tick_source hpet_tick_source = {
 	.plan_periodic = hpet_plan_periodic,
 	.connect = hpet_connect,
 	.arm_oneshot = hpet_tick_oneshot,
+	.oneshot_expired = hpet_tick_expired,
 };
 
 /* ---- timer 0: one shot ---- */

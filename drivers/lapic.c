@@ -335,6 +335,12 @@ static int lapic_tick_oneshot(uint64_t delay_ns, char *why, size_t whylen)
 	return lapic_arm_oneshot((uint32_t)count);
 }
 
+/* One-shot mode stops TCCR at 0 when the count runs out (SDM 11.5.4), interrupt or not. */
+static bool lapic_tick_expired(void)
+{
+	return lapic_timer_current() == 0;
+}
+
 const struct tick_source lapic_tick_source = {
 	.name = "lapic",
 	.irq = 0,               /* not an ISA line: connect routes vector LAPIC_TIMER_VECTOR */
@@ -346,4 +352,5 @@ const struct tick_source lapic_tick_source = {
 	.plan_periodic = lapic_plan_periodic,
 	.connect = lapic_timer_connect,
 	.arm_oneshot = lapic_tick_oneshot,
+	.oneshot_expired = lapic_tick_expired,
 };

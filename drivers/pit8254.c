@@ -243,6 +243,7 @@ const struct tick_source pit_tick_source = {
 	.plan_periodic = pit_plan_periodic,
 	.arm_oneshot = pit_arm_oneshot,
 	.oneshot_due = pit_oneshot_due,
+	.oneshot_expired = pit_oneshot_due,
 };
 
 /* ---- channel 2: timing an interval by polling OUT through port 0x61 ---- */

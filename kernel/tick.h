@@ -77,6 +77,15 @@ struct tick_source {
 	 * APIC raise theirs from a comparator, and their checks call that early.
 	 */
 	bool (*oneshot_due)(void);
+	/*
+	 * TICK_CAP_ONESHOT, optional: whether the device's own count has reached the shot's
+	 * deadline, whatever became of its interrupt (the local APIC's TCCR at 0, the HPET's
+	 * counter past its comparator, the PIT's OUT high).  A wait that ends with no interrupt
+	 * though the count ran out was let down by the delivery, not the device: QEMU raises
+	 * these interrupts from its main loop, which a loaded host can hold off while the vCPU
+	 * runs on unrobbed.  Never used to excuse an early interrupt.
+	 */
+	bool (*oneshot_expired)(void);
 };
 
 struct refclock {
