@@ -165,7 +165,7 @@ struct shot_plan {
 	uint64_t quiet;                 /* then this long for a second one that must not come */
 	/* tick_source.oneshot_due, or NULL: whether the shot has come due by the device's own
 	 * count.  shot_handler() asks it of each interrupt (one taken while not due is not the
-	 * shot's), and shot_fire() of a wait that ended with none (shot.held_up). */
+	 * shot's), and shot_fire() of a wait that ended with none where there is no expired. */
 	bool (*due)(void);
 	/* tick_source.oneshot_expired, or NULL for due: whether the device's count ran out, asked
 	 * only of a wait that ended with no interrupt (shot.held_up), never of an interrupt. */
