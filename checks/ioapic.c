@@ -1,7 +1,8 @@
 /*
  * The IOAPIC (Intel 82093AA datasheet; ACPI 6.5, 5.2.12 for the MADT's overrides): it routes
  * ISA IRQ 0 from the PIT, through the override to its GSI, at the PIT's rate, and nothing
- * arrives on any other line or vector meanwhile.
+ * arrives on any other line or vector meanwhile; and a tick it delivered just before the 8259
+ * takes over again is acknowledged where it was delivered, at the local APIC.
  *
  * The rate is taken the way the local APIC timer's is (checks/lapic.c): latency is taken out
  * with the device's own counter.  The handler latches channel 0's count inside a TSC bracket;
@@ -18,6 +19,7 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "drivers/ioapic.h"
+#include "drivers/lapic.h"
 #include "drivers/pit8254.h"
 #include "drivers/tsc.h"
 
@@ -116,7 +118,16 @@ static void measure(struct pit_run *p)
 		recording = false;
 		pit_tick_source.stop();
 	}
-	/* A tick already on its way lands now, on a line still registered, not on nobody's. */
+	/*
+	 * A stop does not take back a tick already delivered, and QEMU's 8254 still raises the
+	 * edge it had scheduled before the new control word (it re-plans only when a count is
+	 * written), a millisecond or, on a loaded host, much later.  So the pin is masked first:
+	 * the IOAPIC drops an edge on a masked pin.  A tick it sent before that lands now, on a
+	 * line still registered.  Left pending past the switch back to the 8259, it would be
+	 * taken with the 8259's EOI, never the local APIC's, and its in-service bit would hold
+	 * off every ISA vector for good (seen: the run after the checks got no tick at all).
+	 */
+	irq_chip()->mask(0);
 	irq_drain_ms(MS_PER_S / PIT_RATE_HZ);
 	irq_unregister(0);
 	ioapic_deselect();
@@ -172,7 +183,76 @@ static bool spoilt(const struct pit_run *p)
 	return p->a.width > step || p->b.width > step;
 }
 
-void ioapic_checks(const char *ioapic_why)
+/*
+ * The switch of controllers (irq_set_chip).  The local APIC needs an EOI for every interrupt
+ * the IOAPIC delivers; the 8259 wants its own.  A PIT tick the IOAPIC delivered while
+ * interrupts were off waits in the local APIC's IRR, and if it is taken only after the 8259 is
+ * back in charge, it gets the 8259's EOI: its in-service bit then stays set and holds off every
+ * ISA vector, the run's tick with them.  So a tick is left pending on purpose, the controllers
+ * are switched, and afterwards nothing may be in service.
+ */
+#define SWITCH_CLAIM    "an ioapic interrupt pending as the 8259 takes over is acknowledged " \
+			"at the local APIC"
+#define PENDING_MS      100     /* with interrupts off, wait this long for a tick to be pending */
+
+static volatile unsigned switch_ticks;
+
+static void switch_tick(struct trapframe *tf)
+{
+	(void)tf;
+	switch_ticks++;
+}
+
+static void vector_yaml(const char *key, int vector)
+{
+	if (vector < 0)
+		report_yaml(key, "none");
+	else
+		report_yaml(key, "0x%02x", (unsigned)vector);
+}
+
+static void check_switch(const char *ioapic_why)
+{
+	const struct irqchip *prev = irq_chip();
+	const uint64_t end = rdtsc() + tsc_from_ms(PENDING_MS);
+	struct ioapic_pin pin;
+	struct claim c;
+	char why[96] = "";
+	int pending = -1, in_service = -1;
+
+	claim_open(&c, SWITCH_CLAIM);
+	claim_needs(&c, !ioapic_why, ioapic_why);
+	if (!c.skip) {
+		cli();
+		irq_set_chip(ioapic_select());
+		switch_ticks = 0;
+		irq_register(0, switch_tick);
+		ioapic_route(0, &pin);
+		if (pit_tick_source.start_periodic(PIT_RATE_HZ, why, sizeof(why)) == 0)
+			while ((pending = lapic_requested()) < 0 && (int64_t)(rdtsc() - end) < 0)
+				cpu_relax();
+		pit_tick_source.stop();
+		irq_chip()->mask(0);    /* the tick pending stays the only one (see measure()) */
+		ioapic_deselect();
+		irq_set_chip(prev);
+		irq_drain_ms(MS_PER_S / PIT_RATE_HZ);   /* where it lands without the switch's care */
+		in_service = lapic_in_service();
+		irq_unregister(0);
+		if (in_service >= 0)
+			lapic_eoi();    /* so that the checks after this one are not held off too */
+	}
+	if (pending < 0 ? !claim_not_judged(&c, "no PIT tick reached the local APIC in %u ms with "
+					    "interrupts off%s%s", PENDING_MS, why[0] ? ": " : "",
+					    why) :
+	    !claim_judge(&c, NULL, in_service < 0 && switch_ticks == 1))
+		return;
+	vector_yaml("pending_vector", pending);
+	report_yaml_u64("ticks_taken", switch_ticks);
+	vector_yaml("in_service_after", in_service);
+	claim_close();
+}
+
+static void check_rate(const char *ioapic_why)
 {
 	struct window_run wr = WINDOW_RUN(UINT64_MAX);
 	struct pit_run p = { .ticks = 0 };
@@ -207,4 +287,10 @@ void ioapic_checks(const char *ioapic_why)
 	report_yaml_fixed("last_read_bracket_us", (int64_t)tsc_ns(p.b.width), 3);
 	report_yaml_u64("stray_interrupts", p.stray);
 	claim_close();
+}
+
+void ioapic_checks(const char *ioapic_why)
+{
+	check_rate(ioapic_why);
+	check_switch(ioapic_why);
 }

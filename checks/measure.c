@@ -192,9 +192,7 @@ void shot_fire(const struct shot_plan *p, uint64_t early_by, struct shot *s)
 	for (unsigned tries = 1;; tries++) {
 		/* An interrupt already pending was raised before this shot was armed, so it is not
 		 * the shot's: take it here, uncounted, rather than at the sti after the arm. */
-		sti();
-		cpu_relax();
-		cli();
+		irq_window();
 		shot_irqs = 0;
 		shot_foreign = 0;
 		s->before = rdtsc();

@@ -153,6 +153,29 @@ void lapic_eoi(void)
 	lapic_write(LAPIC_EOI, 0);
 }
 
+/* The highest vector set in a 256-bit vector register (the ISR, the IRR); vectors 0-15 are
+ * reserved and never set (11.8.4), so the first 32-bit word is read like the rest. */
+static int highest_vector(unsigned base)
+{
+	for (int i = 7; i >= 0; i--) {
+		uint32_t bits = lapic_read(base + 0x10 * (unsigned)i);
+
+		if (bits)
+			return 32 * i + 31 - __builtin_clz(bits);
+	}
+	return -1;
+}
+
+int lapic_in_service(void)
+{
+	return highest_vector(LAPIC_ISR);
+}
+
+int lapic_requested(void)
+{
+	return highest_vector(LAPIC_IRR);
+}
+
 void lapic_lint0_extint(bool on)
 {
 	lapic_write(LAPIC_LVT_LINT0, on ? LVT_DM_EXTINT : LVT_MASKED | LVT_DM_EXTINT);

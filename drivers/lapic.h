@@ -52,6 +52,10 @@ uint32_t lapic_spurious_count(void);
 uint32_t lapic_error_status(void);      /* ESR, latched */
 bool lapic_tsc_deadline_supported(void);
 void lapic_eoi(void);
+/* The highest vector in service (ISR: taken, not yet acknowledged), and the highest requested
+ * (IRR: accepted, not yet taken); -1 for none. */
+int lapic_in_service(void);
+int lapic_requested(void);
 
 /* The virtual-wire path from the 8259 through LINT0 (ExtINT): on for the 8259, off when the
  * IOAPIC delivers instead, so an 8259 glitch cannot arrive as a second copy. */

@@ -8,14 +8,30 @@
  */
 #include "kernel/irq.h"
 #include "kernel/panic.h"
+#include "kernel/x86.h"
 
 static const struct irqchip *chip;
 static irq_handler_fn handlers[NR_ISA_IRQS];
 static struct irq_counts counts;
 
+/*
+ * The end-of-interrupt goes to whichever controller delivered the interrupt: the local APIC for
+ * the IOAPIC's, the 8259 for its own.  An interrupt the old controller delivered just before
+ * the switch can still be waiting for interrupts to be enabled, in the local APIC's IRR.
+ * Taken after the switch, it would get the new controller's EOI, and the local APIC would
+ * hold its in-service bit for good.  So the old controller is masked, and what it already
+ * delivered is taken, and acknowledged, before the new one is in charge.
+ */
 void irq_set_chip(const struct irqchip *c)
 {
+	uint32_t flags = irq_save();
+
+	if (chip && chip != c) {
+		chip->mask_all();
+		irq_window();
+	}
 	chip = c;
+	irq_restore(flags);
 }
 
 const struct irqchip *irq_chip(void)

@@ -7,6 +7,7 @@
 #include "kernel/run.h"
 #include "kernel/console.h"
 #include "kernel/irq.h"
+#include "kernel/panic.h"
 #include "kernel/report.h"
 #include "drivers/acpi_pmtimer.h"
 #include "drivers/hpet.h"
@@ -156,9 +157,15 @@ void run_accounting(const struct run_plan *p, const struct config *cfg,
 		.tsc_hz = cal->hz,
 	};
 	char err[160];
+	int v;
 
 	if (p->ioapic)
 		irq_set_chip(ioapic_select());
+	/* An interrupt taken and never acknowledged holds off its priority class and every one
+	 * below it: the tick would never come, and the watchdog would blame the device. */
+	if (lapic_ready() && (v = lapic_in_service()) >= 0)
+		panic("vector 0x%02x is still in service at the local APIC as the run starts: an "
+		      "interrupt was taken and never acknowledged", (unsigned)v);
 	if (p->src == &hpet_tick_source)
 		route_hpet(p->hpet_gsi);
 	sched_init(cfg, cal->hz);

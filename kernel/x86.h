@@ -123,6 +123,13 @@ static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
 /* sti takes effect after the next instruction, so no interrupt can slip in before hlt. */
 static inline void sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+/*
+ * With interrupts off, let whatever interrupt is pending in, then shut them again: sti takes
+ * effect after the next instruction, so a plain nop there is the window.  Not pause: under
+ * QEMU's TCG an interrupt pending in the local APIC's IRR was not taken across "sti; pause;
+ * cli", and was across "sti; nop; cli".
+ */
+static inline void irq_window(void) { __asm__ volatile("sti; nop; cli" ::: "memory"); }
 
 /* Save and restore the interrupt flag around a critical section that may nest. */
 static inline uint32_t irq_save(void)

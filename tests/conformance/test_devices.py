@@ -18,7 +18,8 @@ DEVICE_CHECKS = ("TSC calibration", "tsc never goes backwards", "pmtimer never g
                  "rtc periodic interrupt at", "rtc update-ended interrupts",
                  "rtc time of day advances", "rtc alarm interrupt", "lapic timer divide by",
                  "lapic timer clock measured by the pmtimer agrees", "lapic one-shot",
-                 "ioapic routes the PIT", "pit channel 0 mode 2 ticks", "pit channel 0 mode 3 ticks",
+                 "ioapic routes the PIT", "an ioapic interrupt pending as the 8259 takes over",
+                 "pit channel 0 mode 2 ticks", "pit channel 0 mode 3 ticks",
                  "pit channel 0 mode 0 one-shot", "pit read-back status",
                  "pit one-shot through the tick-source interface",
                  "lapic one-shot through the tick-source interface")
