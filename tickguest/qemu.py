@@ -82,6 +82,14 @@ class Result:
     tap: Tap
     started: float         # monotonic time QEMU was started
     duration: float        # seconds until QEMU exited or was killed
+    # How far the host's wall clock (CLOCK_REALTIME) moved against CLOCK_MONOTONIC while QEMU
+    # ran: a step (NTP, the host's own VM restored or forked) that QEMU's RTC follows under
+    # -rtc clock=host, the default, and that the guest cannot tell from a faulty RTC.
+    wall_clock_step_s: float = 0.0
+
+    # More than this and the summary says so: well below an RTC update second, well above
+    # what an NTP slew (at most 500 ppm) moves the clock in a run of a few minutes.
+    WALL_CLOCK_STEP_NOTED_S = 0.1
 
     @property
     def status_name(self) -> str:
@@ -96,6 +104,10 @@ class Result:
         out = [f"command: {' '.join(self.argv)}",
                f"status {self.status} ({self.status_name}), qemu rc {self.qemu_rc}, "
                f"{self.duration:.1f} s{', timed out' if self.timed_out else ''}"]
+        if abs(self.wall_clock_step_s) > self.WALL_CLOCK_STEP_NOTED_S:
+            out.append(f"the host's wall clock stepped {self.wall_clock_step_s:+.3f} s against "
+                       "its monotonic clock during the run: QEMU's RTC follows it (-rtc "
+                       "clock=host), so RTC figures of this run reflect the host, not the device")
         if self.tap.errors:
             out.append("TAP errors: " + "; ".join(self.tap.errors[:10]))
         # the serial tail below may not reach back to them
@@ -219,6 +231,7 @@ class Guest(Descheduling, VcpuWatch):
 
         self.proc: Optional[subprocess.Popen] = None
         self.started: Optional[float] = None
+        self._wall_offset = 0.0     # CLOCK_REALTIME - CLOCK_MONOTONIC at start()
         self.start_error: Optional[str] = None
         self.callback_error: Optional[BaseException] = None
         self._lines: list = []            # (t, cleaned text)
@@ -266,6 +279,7 @@ class Guest(Descheduling, VcpuWatch):
         if self.proc is not None or self.start_error is not None:
             raise RuntimeError("a Guest runs once")
         self.started = time.monotonic()
+        self._wall_offset = time.time() - self.started
         # Resolved here, not left to setpriv, whose "not found" would exit 127: odd, a "status".
         exe = shutil.which(self.argv[0])
         if exe is None:
@@ -523,6 +537,8 @@ class Guest(Descheduling, VcpuWatch):
             tap=tap,
             started=self.started,
             duration=ended - self.started,
+            wall_clock_step_s=(time.time() - time.monotonic() - self._wall_offset
+                               if self.started is not None else 0.0),
         )
         keep_log(result)
         return result

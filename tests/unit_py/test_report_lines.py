@@ -65,3 +65,17 @@ def test_a_summary_names_the_failed_checks_the_serial_tail_would_miss():
     summary = result(guest).summary(tail=5)
     assert "failed checks (1): not ok 1 - hpet one-shot fires once" in summary
     assert "ok 2 - the rest" in summary and "# filler 10" not in summary
+
+
+def test_a_summary_says_when_the_hosts_wall_clock_stepped():
+    """QEMU's RTC follows the host's CLOCK_REALTIME: a step of it during a run is named in the
+    summary, a drift far below an RTC second is not."""
+    guest = [(0.5, "TAP version 13"), (0.6, "not ok 1 - rtc time of day advances"), (0.9, "1..1")]
+    r = result(guest)
+    assert "wall clock stepped" not in r.summary()
+    r.wall_clock_step_s = r.WALL_CLOCK_STEP_NOTED_S / 2
+    assert "wall clock stepped" not in r.summary()
+    r.wall_clock_step_s = 3.7
+    assert "the host's wall clock stepped +3.700 s" in r.summary()
+    r.wall_clock_step_s = -180.0
+    assert "stepped -180.000 s" in r.summary()
