@@ -245,8 +245,6 @@ void ioapic_describe(unsigned i, char *buf, size_t len)
 
 const struct irqchip *ioapic_select(void)
 {
-	if (irq_chip())
-		irq_chip()->mask_all();
 	lapic_lint0_extint(false);
 	return &ioapic_chip;
 }

@@ -22,9 +22,9 @@ unsigned ioapic_count(void);
 void ioapic_describe(unsigned i, char *buf, size_t len);
 
 /*
- * Hand ISA interrupts to the IOAPIC: the controller in charge (the 8259s) masks everything, the
- * local APIC closes its LINT0 virtual wire, and the IOAPIC's irqchip is returned for
- * irq_set_chip().  Select before registering handlers: lines are unmasked by irq_register().
+ * Hand ISA interrupts to the IOAPIC: the local APIC closes its LINT0 virtual wire, and the
+ * IOAPIC's irqchip is returned for irq_set_chip(), which masks the controller it replaces.
+ * Select before registering handlers: lines are unmasked by irq_register().
  */
 const struct irqchip *ioapic_select(void);
 /* The way back: every IOAPIC input masked, LINT0's virtual wire open again.  The caller sets the

@@ -13,9 +13,9 @@
 #define LAPIC_VER               0x030
 #define LAPIC_TPR               0x080
 #define LAPIC_EOI               0x0b0
+#define LAPIC_SVR               0x0f0
 #define LAPIC_ISR               0x100   /* in service: 8 registers, 0x10 apart, 32 vectors each */
 #define LAPIC_IRR               0x200   /* requested, not yet taken: laid out as the ISR */
-#define LAPIC_SVR               0x0f0
 #define LAPIC_ESR               0x280
 #define LAPIC_LVT_TIMER         0x320
 #define LAPIC_LVT_LINT0         0x350
