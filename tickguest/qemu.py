@@ -69,6 +69,11 @@ def kvm_runs_guest(kernel) -> tuple[bool, str]:
     return ok, why
 
 
+# Excuses summary() has given since the pytest plugin last cleared the list (at each test's
+# setup): what lets it tell a failed assertion about a run the host cannot judge.
+host_excuses: list = []
+
+
 @dataclass
 class Result:
     argv: list
@@ -96,11 +101,46 @@ class Result:
         return status_name(self.status)
 
     @property
+    def rtc_on_host_clock(self) -> bool:
+        """Whether QEMU's RTC ran on the host's wall clock: its default, unless an -rtc option
+        put it on the virtual clock (clock=vm) or the host's monotonic one (clock=rt)."""
+        for flag, value in zip(self.argv, self.argv[1:]):
+            if flag == "-rtc" and re.search(r"(^|,)clock=(vm|rt)\b", value):
+                return False
+        return True
+
+    def host_clock_excuse(self) -> Optional[str]:
+        """Why the host, not the guest, answers for this run's failures, or None.
+
+        QEMU's RTC follows the host's CLOCK_REALTIME (-rtc clock=host): a step of that clock
+        while QEMU ran moves the guest's time of day and bunches or holds back its periodic
+        interrupts, and the guest cannot tell that from a faulty RTC.  Only the host can.  So a
+        run whose wall clock stepped by more than WALL_CLOCK_STEP_NOTED_S, with the RTC on it,
+        and whose every failed check is an RTC claim, cannot be judged.  A failure of any other
+        device is not the step's doing and is never excused."""
+        if abs(self.wall_clock_step_s) <= self.WALL_CLOCK_STEP_NOTED_S or \
+                not self.rtc_on_host_clock:
+            return None
+        failed = self.tap.failed()
+        if not failed or not all(t.description.startswith("rtc ") for t in failed):
+            return None
+        return (f"not judged: the host's wall clock stepped {self.wall_clock_step_s:+.3f} s "
+                "against its monotonic clock while QEMU ran, and QEMU's RTC follows it (-rtc "
+                f"clock=host); the {len(failed)} failed check(s) are all the RTC's: " +
+                "; ".join(t.line.strip() for t in failed[:3]))
+
+    @property
     def text(self) -> str:
         return "\n".join(t for _, t in self.lines)
 
     def summary(self, tail: int = 40) -> str:
-        """What an assertion message needs to tell why a run went wrong."""
+        """What an assertion message needs to tell why a run went wrong.  A run the host
+        cannot judge (host_clock_excuse) is noted in host_excuses as well: the assertion
+        whose message this is then names this run, and the pytest plugin reports that test as
+        skipped with the reason, not failed."""
+        excuse = self.host_clock_excuse()
+        if excuse:
+            host_excuses.append(excuse)
         out = [f"command: {' '.join(self.argv)}",
                f"status {self.status} ({self.status_name}), qemu rc {self.qemu_rc}, "
                f"{self.duration:.1f} s{', timed out' if self.timed_out else ''}"]

@@ -1,12 +1,18 @@
 """tickguest/report_lines.py on the synthetic two-pause RTC run of test_report_html_pure: each
 figure read from the line or check it comes from, and a clear error for one that is missing."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import tickguest as tg
 from tickguest import report_lines as lines
 
 from .test_report_html_pure import GUEST, STARTED
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def result(guest_lines):
@@ -79,3 +85,89 @@ def test_a_summary_says_when_the_hosts_wall_clock_stepped():
     assert "the host's wall clock stepped +3.700 s" in r.summary()
     r.wall_clock_step_s = -180.0
     assert "stepped -180.000 s" in r.summary()
+
+
+RTC_FAILED = [(0.5, "TAP version 13"), (0.6, "ok 1 - pit mode 2 counts down at 1193182 Hz"),
+              (0.7, "not ok 2 - rtc time of day advances by one second from one update "
+                    "interrupt to the next"), (0.9, "1..2")]
+
+
+def test_a_step_under_the_rtc_excuses_only_rtc_failures():
+    """The host cannot judge a run whose wall clock stepped under QEMU's RTC, when only RTC
+    checks failed; a smaller step, an RTC on the virtual or monotonic clock, a failure of
+    another device beside it, or no failure at all leave the verdict to the guest."""
+    r = result(RTC_FAILED)
+    r.wall_clock_step_s = 3.7
+    excuse = r.host_clock_excuse()
+    assert excuse.startswith("not judged: the host's wall clock stepped +3.700 s")
+    assert "not ok 2 - rtc time of day advances" in excuse
+    r.wall_clock_step_s = -r.WALL_CLOCK_STEP_NOTED_S / 2
+    assert r.host_clock_excuse() is None
+    r.wall_clock_step_s = -3.7
+    for rtc in ("clock=vm", "base=2024-02-29T23:59:58,clock=vm", "clock=rt,driftfix=slew"):
+        r.argv = ["qemu", "-rtc", rtc]
+        assert not r.rtc_on_host_clock and r.host_clock_excuse() is None, rtc
+    r.argv = ["qemu", "-rtc", "driftfix=slew"]
+    assert r.rtc_on_host_clock and r.host_clock_excuse() is not None
+    other = result(RTC_FAILED[:1] + [(0.6, "not ok 1 - pit mode 2 counts down at 1193182 Hz")]
+                   + RTC_FAILED[2:])
+    other.wall_clock_step_s = 3.7
+    assert other.host_clock_excuse() is None
+    passed = result(RTC_FAILED[:2] + [(0.7, "ok 2 - rtc alarm interrupt fires once")]
+                    + RTC_FAILED[3:])
+    passed.wall_clock_step_s = 3.7
+    assert passed.host_clock_excuse() is None
+
+
+PLUGIN_CASE = '''
+import tickguest as tg
+from tickguest.qemu import host_excuses
+
+def run(step, line):
+    stamped = [(0.5, "TAP version 13"), (0.6, line), (0.9, "1..1")]
+    return tg.Result(argv=["qemu"], lines=stamped, all_lines=stamped, raw="", qemu_rc=3,
+                     status=1, timed_out=False, stderr="",
+                     tap=tg.parse_tap([t for _, t in stamped]), started=0.0, duration=1.0,
+                     wall_clock_step_s=step)
+
+def test_rtc_after_a_step():
+    r = run(3.7, "not ok 1 - rtc time of day advances")
+    assert r.status == 0, r.summary()
+
+def test_rtc_without_a_step():
+    r = run(0.0, "not ok 1 - rtc time of day advances")
+    assert r.status == 0, r.summary()
+
+def test_pit_after_a_step():
+    r = run(3.7, "not ok 1 - pit mode 2 counts down")
+    assert r.status == 0, r.summary()
+
+def test_other_assertion_after_a_step():
+    r = run(3.7, "not ok 1 - rtc time of day advances")
+    assert r.duration == 2.0, r.duration
+
+def test_excuse_of_an_earlier_test_is_gone():
+    assert not host_excuses
+'''
+
+
+def test_the_plugin_skips_a_failure_the_host_cannot_judge(tmp_path):
+    """Through pytest itself: only the failed assertion whose message is the summary of an
+    excused run becomes a skip with the excuse as its reason; the rest fail as before, and no
+    excuse outlives its test."""
+    (tmp_path / "conftest.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(REPO)!r})\n"
+        "pytest_plugins = ['tickguest.pytest_plugin']\n")
+    (tmp_path / "test_case.py").write_text(PLUGIN_CASE)
+    tap = tmp_path / "out.tap"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           f"--tap={tap}", str(tmp_path)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = tap.read_text().splitlines()
+    assert lines[1].startswith("ok 1 - test_case.py::test_rtc_after_a_step # SKIP Skipped: not judged: "
+                               "the host's wall clock stepped +3.700 s"), lines
+    assert lines[2:6] == ["not ok 2 - test_case.py::test_rtc_without_a_step",
+                          "not ok 3 - test_case.py::test_pit_after_a_step",
+                          "not ok 4 - test_case.py::test_other_assertion_after_a_step",
+                          "ok 5 - test_case.py::test_excuse_of_an_earlier_test_is_gone"], lines
