@@ -171,3 +171,10 @@ def test_the_plugin_skips_a_failure_the_host_cannot_judge(tmp_path):
                           "not ok 3 - test_case.py::test_pit_after_a_step",
                           "not ok 4 - test_case.py::test_other_assertion_after_a_step",
                           "ok 5 - test_case.py::test_excuse_of_an_earlier_test_is_gone"], lines
+
+
+def test_wall_minus_monotonic_holds_still_while_neither_clock_is_stepped():
+    """Two reads a moment apart differ by the clocks' drift over that moment, far below the
+    step a summary notes (an NTP slew is at most 500 ppm)."""
+    from tickguest.qemu import wall_minus_monotonic
+    assert abs(wall_minus_monotonic() - wall_minus_monotonic()) < tg.Result.WALL_CLOCK_STEP_NOTED_S
