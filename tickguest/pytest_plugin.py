@@ -8,6 +8,9 @@
                 (tickguest/report_html.py: plots of behind-by, catch-up and charged-vs-true time).
 --run-records=PATH
                 those runs' records as JSON, for a page drawn later (tickguest suite).
+
+It also gives the host its own "not judged": a test whose failed assertion carries the summary
+of a run the host cannot judge (Result.host_clock_excuse) is reported as skipped, with why.
 """
 
 import json
