@@ -117,9 +117,10 @@ class Result:
         interrupts, and the guest cannot tell that from a faulty RTC.  Only the host can.  So a
         run whose wall clock stepped by more than WALL_CLOCK_STEP_NOTED_S, with the RTC on it,
         and whose every failed check is an RTC claim, cannot be judged.  A failure of any other
-        device is not the step's doing and is never excused."""
+        device is not the step's doing and is never excused, nor is a run that ended in any
+        other way than its checks failing (status 1): a bail-out, a panic or a hang."""
         if abs(self.wall_clock_step_s) <= self.WALL_CLOCK_STEP_NOTED_S or \
-                not self.rtc_on_host_clock:
+                not self.rtc_on_host_clock or self.status != 1:
             return None
         failed = self.tap.failed()
         if not failed or not all(t.description.startswith("rtc ") for t in failed):

@@ -98,6 +98,8 @@ def test_a_step_under_the_rtc_excuses_only_rtc_failures():
     another device beside it, or no failure at all leave the verdict to the guest."""
     r = result(RTC_FAILED)
     r.wall_clock_step_s = 3.7
+    assert r.host_clock_excuse() is None, "status 0 says no check failed: inconsistent"
+    r.status = 1
     excuse = r.host_clock_excuse()
     assert excuse.startswith("not judged: the host's wall clock stepped +3.700 s")
     assert "not ok 2 - rtc time of day advances" in excuse
@@ -111,12 +113,14 @@ def test_a_step_under_the_rtc_excuses_only_rtc_failures():
     assert r.rtc_on_host_clock and r.host_clock_excuse() is not None
     other = result(RTC_FAILED[:1] + [(0.6, "not ok 1 - pit mode 2 counts down at 1193182 Hz")]
                    + RTC_FAILED[2:])
-    other.wall_clock_step_s = 3.7
+    other.wall_clock_step_s, other.status = 3.7, 1
     assert other.host_clock_excuse() is None
     passed = result(RTC_FAILED[:2] + [(0.7, "ok 2 - rtc alarm interrupt fires once")]
                     + RTC_FAILED[3:])
-    passed.wall_clock_step_s = 3.7
+    passed.wall_clock_step_s, passed.status = 3.7, 1
     assert passed.host_clock_excuse() is None
+    r.status = tg.STATUS_TIMEOUT
+    assert r.host_clock_excuse() is None, "a hang is never the step's doing"
 
 
 PLUGIN_CASE = '''
