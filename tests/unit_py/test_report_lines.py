@@ -111,19 +111,18 @@ def test_a_step_under_the_rtc_excuses_only_rtc_failures():
         assert not r.rtc_on_host_clock and r.host_clock_excuse() is None, rtc
     r.argv = ["qemu", "-rtc", "driftfix=slew"]
     assert r.rtc_on_host_clock and r.host_clock_excuse() is not None
-    other = result(RTC_FAILED[:1] + [(0.6, "not ok 1 - pit mode 2 counts down at 1193182 Hz")]
-                   + RTC_FAILED[2:])
-    other.wall_clock_step_s, other.status = 3.7, 1
-    assert other.host_clock_excuse() is None
-    passed = result(RTC_FAILED[:2] + [(0.7, "ok 2 - rtc alarm interrupt fires once")]
-                    + RTC_FAILED[3:])
-    passed.wall_clock_step_s, passed.status = 3.7, 1
-    assert passed.host_clock_excuse() is None
+    # a PIT failure beside the RTC's; no failure at all
+    for i, line in ((1, "not ok 1 - pit mode 2 counts down at 1193182 Hz"),
+                    (2, "ok 2 - rtc alarm interrupt fires once")):
+        other = result(RTC_FAILED[:i] + [(0.6, line)] + RTC_FAILED[i + 1:])
+        other.wall_clock_step_s, other.status = 3.7, 1
+        assert other.host_clock_excuse() is None, line
     r.status = tg.STATUS_TIMEOUT
     assert r.host_clock_excuse() is None, "a hang is never the step's doing"
 
 
 PLUGIN_CASE = '''
+import pytest
 import tickguest as tg
 from tickguest.qemu import host_excuses
 
@@ -134,16 +133,12 @@ def run(step, line):
                      tap=tg.parse_tap([t for _, t in stamped]), started=0.0, duration=1.0,
                      wall_clock_step_s=step)
 
-def test_rtc_after_a_step():
-    r = run(3.7, "not ok 1 - rtc time of day advances")
-    assert r.status == 0, r.summary()
-
-def test_rtc_without_a_step():
-    r = run(0.0, "not ok 1 - rtc time of day advances")
-    assert r.status == 0, r.summary()
-
-def test_pit_after_a_step():
-    r = run(3.7, "not ok 1 - pit mode 2 counts down")
+@pytest.mark.parametrize("step, line", [(3.7, "not ok 1 - rtc time of day advances"),
+                                        (0.0, "not ok 1 - rtc time of day advances"),
+                                        (3.7, "not ok 1 - pit mode 2 counts down")],
+                         ids=["rtc-stepped", "rtc-steady", "pit-stepped"])
+def test_run(step, line):
+    r = run(step, line)
     assert r.status == 0, r.summary()
 
 def test_other_assertion_after_a_step():
@@ -169,10 +164,10 @@ def test_the_plugin_skips_a_failure_the_host_cannot_judge(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
     lines = tap.read_text().splitlines()
-    assert lines[1].startswith("ok 1 - test_case.py::test_rtc_after_a_step # SKIP Skipped: not judged: "
-                               "the host's wall clock stepped +3.700 s"), lines
-    assert lines[2:6] == ["not ok 2 - test_case.py::test_rtc_without_a_step",
-                          "not ok 3 - test_case.py::test_pit_after_a_step",
+    assert lines[1].startswith("ok 1 - test_case.py::test_run[rtc-stepped] # SKIP Skipped: not "
+                               "judged: the host's wall clock stepped +3.700 s"), lines
+    assert lines[2:6] == ["not ok 2 - test_case.py::test_run[rtc-steady]",
+                          "not ok 3 - test_case.py::test_run[pit-stepped]",
                           "not ok 4 - test_case.py::test_other_assertion_after_a_step",
                           "ok 5 - test_case.py::test_excuse_of_an_earlier_test_is_gone"], lines
 
